@@ -1,0 +1,611 @@
+// Package store is the kiosk's durable memory: one SQLite file holding the
+// event log, the sync outbox, the last good roster and the device's own
+// facts. Every tap's events and their outbox rows commit in one transaction,
+// and the door answers only after that commit, so an acknowledged tap
+// survives kill -9 and power loss (WAL, synchronous=FULL, one writer).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	// ErrStaleRoster: a roster not newer than the one applied.
+	ErrStaleRoster = errors.New("store: roster is not newer than the current one")
+	// ErrDiskFull: the database could not grow. Nothing was written.
+	ErrDiskFull = errors.New("store: disk full")
+	// ErrPragma: the database was opened without the durability settings.
+	ErrPragma = errors.New("store: unsafe pragma")
+)
+
+// Store is the kiosk database. It is safe for concurrent use; writes are
+// serialised on its single connection.
+type Store struct {
+	db       *sql.DB
+	path     string
+	deviceID string
+	now      func() time.Time
+}
+
+// Options tune Open; the zero value is right for production.
+type Options struct {
+	Now func() time.Time
+	// MaxPages caps the database size in pages (tests of a full disk).
+	MaxPages int
+}
+
+// DSN returns the connection string with the durability pragmas the store
+// requires. They live in the DSN so that every connection gets them.
+func DSN(path string) string {
+	v := url.Values{}
+	v.Set("_journal_mode", "WAL")
+	v.Set("_synchronous", "FULL")
+	v.Set("_busy_timeout", "5000")
+	v.Set("_foreign_keys", "on")
+	v.Set("_txlock", "immediate")
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return openDSN(path, DSN(path), o)
+}
+
+func openDSN(path, dsn string, o Options) (*Store, error) {
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// One connection: one writer, and every statement sees the pragmas.
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	s := &Store{db: db, path: path, now: time.Now}
+	if o.Now != nil {
+		s.now = o.Now
+	}
+	ctx := context.Background()
+	if err := checkPragmas(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if o.MaxPages > 0 {
+		if _, err := db.ExecContext(ctx, "PRAGMA max_page_count = "+strconv.Itoa(o.MaxPages)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: max_page_count: %w", err)
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.ensureDeviceID(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkPragmas refuses a connection without WAL, synchronous=FULL and
+// foreign keys: durability is not optional.
+func checkPragmas(ctx context.Context, db *sql.DB) error {
+	var mode string
+	var syncLevel, fk, busy int
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("store: read journal_mode: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncLevel); err != nil {
+		return fmt.Errorf("store: read synchronous: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("store: read foreign_keys: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+		return fmt.Errorf("store: read busy_timeout: %w", err)
+	}
+	var bad []string
+	if !strings.EqualFold(mode, "wal") {
+		bad = append(bad, "journal_mode="+mode+" (want wal)")
+	}
+	if syncLevel != 2 && syncLevel != 3 { // FULL or EXTRA
+		bad = append(bad, fmt.Sprintf("synchronous=%d (want 2, FULL)", syncLevel))
+	}
+	if fk != 1 {
+		bad = append(bad, "foreign_keys=off (want on)")
+	}
+	if busy <= 0 {
+		bad = append(bad, "busy_timeout=0 (want > 0)")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrPragma, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var ms []migration
+	for i, n := range names {
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		base := filepath.Base(n)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil || v != i+1 {
+			return nil, fmt.Errorf("store: migration %s: want version %d", base, i+1)
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema this build knows.
+func SchemaVersion() int {
+	ms, _ := migrations()
+	return len(ms)
+}
+
+// migrate applies the migrations the database lacks, forward only. Before
+// touching a database that already holds data, it takes a backup next to it
+// (VACUUM INTO), so a failed upgrade can be rolled back by hand.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	var have int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("store: read user_version: %w", err)
+	}
+	if have > len(ms) {
+		return fmt.Errorf("store: database schema v%d is newer than this build (v%d): refusing to downgrade", have, len(ms))
+	}
+	if have == len(ms) {
+		return nil
+	}
+	if have > 0 {
+		backup := fmt.Sprintf("%s.pre-v%d.bak", s.path, len(ms))
+		os.Remove(backup) // VACUUM INTO refuses an existing file; a stale one is useless
+		if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", backup); err != nil {
+			return fmt.Errorf("store: backup before migrating: %w", err)
+		}
+	}
+	for _, m := range ms[have:] {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
+		}
+	}
+	return nil
+}
+
+func (s *Store) ensureDeviceID(ctx context.Context) error {
+	id, err := s.Meta(ctx, "device_id")
+	if errors.Is(err, attendance.ErrNotFound) {
+		id = "kiosk-" + uuid.NewString()
+		err = s.SetMeta(ctx, "device_id", id)
+	}
+	if err != nil {
+		return err
+	}
+	s.deviceID = id
+	return nil
+}
+
+// Close closes the database after a checkpoint, so the WAL is folded in.
+func (s *Store) Close() error {
+	s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+	return s.db.Close()
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// DeviceID is this kiosk's stable identity, "kiosk-<uuid>" by default.
+func (s *Store) DeviceID() string { return s.deviceID }
+
+// SetDeviceID replaces the device id (after enrolment with central).
+func (s *Store) SetDeviceID(ctx context.Context, id string) error {
+	if err := s.SetMeta(ctx, "device_id", id); err != nil {
+		return err
+	}
+	s.deviceID = id
+	return nil
+}
+
+// Meta returns a device fact, attendance.ErrNotFound when unset.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: meta %q: %w", key, attendance.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a device fact.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+	if err != nil {
+		return fmt.Errorf("store: set meta %q: %w", key, mapErr(err))
+	}
+	return nil
+}
+
+// Append commits events in one transaction: each gets the device id, an
+// event id (UUIDv7) if it has none, and the next sequence number, and goes
+// into the outbox. It returns the events as committed. When Append returns
+// nil the events are on disk.
+func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendance.Event, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: append: %w", mapErr(err))
+	}
+	defer tx.Rollback()
+	var last int64
+	err = tx.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'").Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: append: read seq: %w", mapErr(err))
+	}
+	out := make([]attendance.Event, len(evs))
+	for i, e := range evs {
+		last++
+		e.Seq = last
+		e.DeviceID = s.deviceID
+		if e.ID == "" {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("store: append: event id: %w", err)
+			}
+			e.ID = id.String()
+		}
+		e.Wall = e.Wall.UTC().Round(0) // the stored form carries no monotonic reading
+		body, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("store: append: encode: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx,
+			"INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			e.Seq, e.ID, string(e.Type), nullable(e.ChildID), nullable(e.StaffID), e.Wall.UnixNano(), string(body)); err != nil {
+			return nil, fmt.Errorf("store: append %s: %w", e.Type, mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (seq) VALUES (?)", e.Seq); err != nil {
+			return nil, fmt.Errorf("store: append: outbox: %w", mapErr(err))
+		}
+		out[i] = e
+	}
+	if _, err := tx.ExecContext(ctx,
+		"INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		strconv.FormatInt(last, 10)); err != nil {
+		return nil, fmt.Errorf("store: append: write seq: %w", mapErr(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: append: commit: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// mapErr turns SQLite's full-disk errors into ErrDiskFull.
+func mapErr(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
+		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	}
+	return err
+}
+
+// Events calls fn for every stored event with seq > afterSeq, in seq order.
+func (s *Store) Events(ctx context.Context, afterSeq int64, fn func(attendance.Event) error) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT body FROM events WHERE seq > ? ORDER BY seq", afterSeq)
+	if err != nil {
+		return fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	// Decode everything first: fn may call back into the store, and the
+	// single connection is busy until rows is closed.
+	var evs []attendance.Event
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return fmt.Errorf("store: events: %w", err)
+		}
+		var e attendance.Event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return fmt.Errorf("store: events: decode: %w", err)
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: events: %w", err)
+	}
+	rows.Close()
+	for _, e := range evs {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OutboxItem is one event waiting for central's acknowledgement.
+type OutboxItem struct {
+	Seq     int64
+	EventID string
+	Body    []byte // the event's wire form, byte-identical on every resend
+}
+
+// Outbox returns up to limit unacknowledged, unquarantined events with seq >
+// afterSeq, in seq order.
+func (s *Store) Outbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxItem, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT e.seq, e.event_id, e.body FROM outbox o JOIN events e ON e.seq = o.seq
+		WHERE o.seq > ? AND o.seq NOT IN (SELECT seq FROM quarantine)
+		ORDER BY o.seq LIMIT ?`, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	defer rows.Close()
+	var items []OutboxItem
+	for rows.Next() {
+		var it OutboxItem
+		var body string
+		if err := rows.Scan(&it.Seq, &it.EventID, &body); err != nil {
+			return nil, fmt.Errorf("store: outbox: %w", err)
+		}
+		it.Body = []byte(body)
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	return items, nil
+}
+
+// Ack records central's acknowledgement of every event through seq, in one
+// transaction; acknowledged events leave the outbox. An older ack than the
+// one recorded is ignored (acks only move forward).
+func (s *Store) Ack(ctx context.Context, throughSeq int64, serverTime time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: ack: %w", mapErr(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO sync_ack (id, acked_through, server_time_ns, acked_ns) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+			acked_through = max(acked_through, excluded.acked_through),
+			server_time_ns = excluded.server_time_ns, acked_ns = excluded.acked_ns`,
+		throughSeq, serverTime.UnixNano(), s.now().UnixNano()); err != nil {
+		return fmt.Errorf("store: ack: %w", mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE seq <= ?", throughSeq); err != nil {
+		return fmt.Errorf("store: ack: %w", mapErr(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: ack: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Quarantine keeps an event central rejected out of the push loop, with the
+// reason, for staff and admins to resolve. The event itself is kept.
+func (s *Store) Quarantine(ctx context.Context, seq int64, reason string) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO quarantine (seq, reason, at_ns) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET reason = excluded.reason",
+		seq, reason, s.now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: quarantine %d: %w", seq, mapErr(err))
+	}
+	return nil
+}
+
+// QuarantinedEvent is a rejected event and why.
+type QuarantinedEvent struct {
+	Seq    int64
+	Reason string
+	At     time.Time
+}
+
+// Quarantined lists the rejected events.
+func (s *Store) Quarantined(ctx context.Context) ([]QuarantinedEvent, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, reason, at_ns FROM quarantine ORDER BY seq")
+	if err != nil {
+		return nil, fmt.Errorf("store: quarantined: %w", err)
+	}
+	defer rows.Close()
+	var out []QuarantinedEvent
+	for rows.Next() {
+		var q QuarantinedEvent
+		var at int64
+		if err := rows.Scan(&q.Seq, &q.Reason, &at); err != nil {
+			return nil, fmt.Errorf("store: quarantined: %w", err)
+		}
+		q.At = time.Unix(0, at)
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// SyncStatus summarises the outbox for health checks and the staff screen.
+type SyncStatus struct {
+	LastSeq      int64     `json:"last_seq"`
+	AckedThrough int64     `json:"acked_through"`
+	Pending      int64     `json:"pending"`
+	Quarantined  int64     `json:"quarantined"`
+	LastAckAt    time.Time `json:"last_ack_at,omitzero"`
+}
+
+// SyncStatus reports the outbox's state.
+func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
+	var st SyncStatus
+	var ackedNS sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `
+		SELECT
+			coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0),
+			coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0),
+			(SELECT count(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)),
+			(SELECT count(*) FROM quarantine),
+			(SELECT acked_ns FROM sync_ack WHERE id = 1)`).
+		Scan(&st.LastSeq, &st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS)
+	if err != nil {
+		return st, fmt.Errorf("store: sync status: %w", err)
+	}
+	if ackedNS.Valid {
+		st.LastAckAt = time.Unix(0, ackedNS.Int64)
+	}
+	return st, nil
+}
+
+// BumpSeq makes sure the next sequence number is above atLeast. The outbox
+// calls it when central has acknowledged more than this database holds: the
+// database was restored from a backup, and reusing those numbers would make
+// central see different events under the same seq.
+func (s *Store) BumpSeq(ctx context.Context, atLeast int64) error {
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO meta (key, value) VALUES ('last_seq', ?)
+		ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
+		strconv.FormatInt(atLeast, 10))
+	if err != nil {
+		return fmt.Errorf("store: bump seq: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ApplyRoster replaces the roster atomically. A roster that is not newer than
+// the current one is refused with ErrStaleRoster; an invalid one with the
+// validation errors. The old roster stays in force on any error.
+func (s *Store) ApplyRoster(ctx context.Context, r roster.Roster) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("store: roster v%d: %w", r.Version, err)
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: roster: encode: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO roster (id, version, body, applied_ns) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body, applied_ns = excluded.applied_ns
+		WHERE excluded.version > roster.version`, r.Version, string(body), s.now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: roster: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w (v%d)", ErrStaleRoster, r.Version)
+	}
+	return nil
+}
+
+// Roster returns the roster in force, attendance.ErrNotFound when none.
+func (s *Store) Roster(ctx context.Context) (roster.Roster, error) {
+	var body string
+	err := s.db.QueryRowContext(ctx, "SELECT body FROM roster WHERE id = 1").Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.Roster{}, fmt.Errorf("store: roster: %w", attendance.ErrNotFound)
+	}
+	if err != nil {
+		return roster.Roster{}, fmt.Errorf("store: roster: %w", err)
+	}
+	var r roster.Roster
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return roster.Roster{}, fmt.Errorf("store: roster: decode: %w", err)
+	}
+	return r, nil
+}
+
+// Backup writes a consistent copy of the database to dest (VACUUM INTO).
+func (s *Store) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("store: backup: %s exists", dest)
+	}
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("store: backup: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Checkpoint folds the WAL into the database file.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns nil when it says ok.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: integrity check: %s", res)
+	}
+	return nil
+}
+
+// Ping checks that the database answers (health checks).
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
