@@ -66,11 +66,15 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			{ID: "p-kees", Name: "Kees B.", Relation: "vader"},
 			{ID: "p-buurvrouw", Name: "Els K.", Relation: "buurvrouw"},
 			{ID: "p-tom", Name: "Tom J.", Relation: "vader (contactverbod)"},
+			{ID: "p-youssef", Name: "Youssef A.", Relation: "vader"},
+			{ID: "p-linda", Name: "Linda M.", Relation: "moeder"},
+			{ID: "p-eva", Name: "Eva S.", Relation: "moeder"},
+			{ID: "p-ruben", Name: "Ruben P.", Relation: "vader"},
 		},
 		Staff: []Staff{
-			{ID: "s-lotte", Name: "Lotte"},
-			{ID: "s-ahmed", Name: "Ahmed"},
-			{ID: "s-priya", Name: "Priya"},
+			{ID: "s-lotte", Name: "Lotte", Groups: []string{"g-rupsen"}},
+			{ID: "s-ahmed", Name: "Ahmed", Groups: []string{"g-vlinders"}},
+			{ID: "s-priya", Name: "Priya", Groups: []string{"g-bikkels", "g-vlinders"}},
 		},
 		Guardianships: []Guardianship{
 			{ChildID: "c-noah", PersonID: "p-sanne"}, {ChildID: "c-emma", PersonID: "p-sanne"}, {ChildID: "c-sem", PersonID: "p-sanne"},
@@ -78,6 +82,10 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			{ChildID: "c-julia", PersonID: "p-ingrid"}, {ChildID: "c-lucas", PersonID: "p-ingrid"},
 			{ChildID: "c-mila", PersonID: "p-fatima"}, {ChildID: "c-mila", PersonID: "p-kees"},
 			{ChildID: "c-daan", PersonID: "p-fatima"}, {ChildID: "c-daan", PersonID: "p-kees"},
+			{ChildID: "c-zoe", PersonID: "p-youssef"},
+			{ChildID: "c-finn", PersonID: "p-linda"}, {ChildID: "c-anna", PersonID: "p-linda"},
+			{ChildID: "c-tess", PersonID: "p-eva"}, {ChildID: "c-milan", PersonID: "p-eva"},
+			{ChildID: "c-levi", PersonID: "p-ruben"},
 		},
 		Authorisations: []Authorisation{
 			// Grandma Riet may always take Julia and Lucas.
@@ -96,7 +104,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			// Finn may cycle home on his own on weekdays after 16:00.
 			{ChildID: "c-finn", Scope: "home", From: attendance.DateOf(today.In(time.UTC).AddDate(0, -2, 0)),
 				Until:     attendance.DateOf(today.In(time.UTC).AddDate(0, 8, 0)),
-				GrantedBy: "p-fatima", GrantedAt: today.In(time.UTC).AddDate(0, -2, 0)},
+				GrantedBy: "p-linda", GrantedAt: today.In(time.UTC).AddDate(0, -2, 0)},
 		},
 	}
 	for wd := time.Monday; wd <= time.Friday; wd++ {
@@ -112,6 +120,10 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		{UID: "3A5F19C2", Holder: "Ingrid J.", Role: attendance.RoleGuardian, Children: []string{"Julia", "Lucas"}},
 		{UID: "4B6E2AD3", Holder: "Fatima B.", Role: attendance.RoleGuardian, Children: []string{"Mila", "Daan"}},
 		{UID: "5C7F3BE4", Holder: "Kees B.", Role: attendance.RoleGuardian, Children: []string{"Mila", "Daan"}},
+		{UID: "2B3C4D5E", Holder: "Youssef A.", Role: attendance.RoleGuardian, Children: []string{"Zoë"}, Note: "één kind: direct in- of uitchecken"},
+		{UID: "1C2D3E4F", Holder: "Ruben P.", Role: attendance.RoleGuardian, Children: []string{"Levi"}},
+		{UID: "9A2B3C4D", Holder: "Linda M.", Role: attendance.RoleGuardian, Children: []string{"Finn", "Anna"}},
+		{UID: "5D6E7F80", Holder: "Eva S.", Role: attendance.RoleGuardian, Children: []string{"Tess", "Milan"}},
 		{UID: "04C33E4C8D7092", Holder: "Riet J. (oma)", Role: attendance.RolePickup, Children: []string{"Julia", "Lucas"}, Note: "vaste ophaler"},
 		{UID: "6D804CF5", Holder: "Els K. (buurvrouw)", Role: attendance.RolePickup, Children: []string{"Mila"}, Note: "vandaag aangemeld voor Mila; voor Daan niet"},
 		{UID: "7E915D06", Holder: "Tom J.", Role: attendance.RolePickup, Note: "contactverbod voor Julia en Lucas"},
@@ -124,7 +136,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 	}
 	holders := map[string]string{ // card holder -> roster id
 		"Sanne de V.": "p-sanne", "Mark de V.": "p-mark", "Ingrid J.": "p-ingrid", "Fatima B.": "p-fatima",
-		"Kees B.": "p-kees", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Tom J.": "p-tom",
+		"Kees B.": "p-kees", "Youssef A.": "p-youssef", "Ruben P.": "p-ruben", "Linda M.": "p-linda", "Eva S.": "p-eva", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Tom J.": "p-tom",
 		"Lotte": "s-lotte", "Ahmed": "s-ahmed", "Priya": "s-priya", "Finn": "c-finn", "Anna": "c-anna",
 	}
 	for _, c := range cards {

@@ -108,6 +108,9 @@ type Staff struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	PINHash string `json:"pin_hash,omitempty"` // staffpin hash; empty: no PIN set
+	// Groups the staff member works in; the first is where a clock-in
+	// counts for the ratio (staff can move on the staff screen).
+	Groups []string `json:"groups,omitempty"`
 }
 
 // Badge links a card (by keyed hash) to its holder.

@@ -45,4 +45,3 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
-

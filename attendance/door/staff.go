@@ -1,0 +1,238 @@
+package door
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/rules"
+)
+
+// openStaffSession gives the screen to a staff member who tapped; s.mu held.
+func (s *Service) openStaffSession(staffID string, now time.Time) {
+	m, _ := s.ix.Staff(staffID)
+	needPIN := s.cfg.VerifyPIN != nil && m != nil && m.PINHash != ""
+	if s.staff != nil && s.staff.staffID == staffID && !s.staff.needPIN {
+		needPIN = false // already unlocked: a second tap keeps the session
+	}
+	s.staff = &staffSession{staffID: staffID, name: m.Name, needPIN: needPIN, lastSeen: now}
+	s.publishStaffLocked()
+}
+
+// staffLocked returns the unlocked staff session; s.mu held.
+func (s *Service) staffLocked() (*staffSession, error) {
+	if s.staff == nil {
+		return nil, ErrNotStaff
+	}
+	if s.staff.needPIN {
+		return nil, ErrPINRequired
+	}
+	if s.now().Sub(s.staff.lastSeen) > s.cfg.StaffLockAfter {
+		s.staff = nil
+		return nil, ErrNotStaff
+	}
+	return s.staff, nil
+}
+
+// PIN unlocks the staff session with the staff member's PIN.
+func (s *Service) PIN(pin string) error {
+	s.mu.Lock()
+	defer s.publishStaff()
+	defer s.mu.Unlock()
+	if s.staff == nil {
+		return ErrNotStaff
+	}
+	if !s.staff.needPIN {
+		return nil
+	}
+	if s.cfg.VerifyPIN == nil {
+		return fmt.Errorf("%w: PINs are not configured", ErrBadRequest)
+	}
+	if err := s.cfg.VerifyPIN(s.staff.staffID, pin); err != nil {
+		return err
+	}
+	s.staff.needPIN = false
+	s.staff.lastSeen = s.now()
+	return nil
+}
+
+// Lock closes the staff session.
+func (s *Service) Lock() {
+	s.mu.Lock()
+	s.staff = nil
+	s.mu.Unlock()
+	s.publish(Update{Type: "staff", Staff: nil})
+}
+
+// Activity keeps an open staff session alive.
+func (s *Service) Activity() {
+	s.mu.Lock()
+	if s.staff != nil {
+		s.staff.lastSeen = s.now()
+	}
+	s.mu.Unlock()
+}
+
+// Manual actions on the staff screen.
+const (
+	ManualCheckIn      = "check_in"       // a child without a card, or a forgotten one
+	ManualCheckOut     = "check_out"      // also resolves a forgotten check-out
+	ManualStaffOut     = "staff_out"      // the session's staff member clocks out
+	ManualStaffOutSure = "staff_out_sure" // ... confirming a ratio warning
+	ManualRollStart    = "roll_call_start"
+	ManualRollMark     = "roll_call_mark"
+	ManualRollEnd      = "roll_call_end"
+)
+
+// Manual performs a staff action. Every manual check-in/out is recorded as
+// such, with the staff member and reason.
+func (s *Service) Manual(ctx context.Context, action, subjectID, reason string) error {
+	s.mu.Lock()
+	defer s.publishStaff()
+	defer s.mu.Unlock()
+	staff, err := s.staffLocked()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	staff.lastSeen = now
+	ev := s.eventContext("")
+	ev.ActorRole, ev.ActorID, ev.ConfirmedBy, ev.Manual, ev.Note = attendance.RoleStaff, staff.staffID, staff.staffID, true, reason
+	ev.LocationID, ev.RosterVersion = s.ix.Roster.Location.ID, s.ix.Roster.Version
+	switch action {
+	case ManualCheckIn, ManualCheckOut:
+		c, ok := s.ix.Child(subjectID)
+		if !ok {
+			return fmt.Errorf("%w: unknown child %q", ErrBadRequest, subjectID)
+		}
+		_, present := s.presence.Child(subjectID)
+		if present == (action == ManualCheckIn) {
+			return fmt.Errorf("%w: %s is already %s", ErrBadRequest, c.FirstName, map[bool]string{true: "present", false: "absent"}[present])
+		}
+		ev.ChildID, ev.GroupID = c.ID, c.GroupID
+		ev.Type = attendance.ChildCheckIn
+		if action == ManualCheckOut {
+			ev.Type = attendance.ChildCheckOut
+		}
+		return s.appendLocked(ctx, ev)
+	case ManualStaffOut, ManualStaffOutSure:
+		if _, present := s.presence.Staff(staff.staffID); !present {
+			return fmt.Errorf("%w: not clocked in", ErrBadRequest)
+		}
+		if ws := rules.StaffLeave(s.ix, s.presence, now, staff.staffID); len(ws) > 0 && action == ManualStaffOut {
+			staff.pending = &rules.Decision{Outcome: rules.Confirm, Reason: rules.ReasonRatioAfterLeave, Warnings: ws}
+			return nil // the panel now asks to confirm
+		}
+		staff.pending = nil
+		ev.Type, ev.StaffID, ev.GroupID = attendance.StaffOut, staff.staffID, ""
+		if st, ok := s.presence.Staff(staff.staffID); ok {
+			ev.GroupID = st.GroupID
+		}
+		if err := s.appendLocked(ctx, ev); err != nil {
+			return err
+		}
+		s.staff = nil // clocked out: the panel closes
+		return nil
+	case ManualRollStart:
+		s.rollCall = &rollCall{started: now, marks: map[string]bool{}}
+		return nil
+	case ManualRollMark:
+		if s.rollCall == nil {
+			return ErrRollCallActive
+		}
+		_, child := s.presence.Child(subjectID)
+		_, member := s.presence.Staff(subjectID)
+		if !child && !member {
+			return fmt.Errorf("%w: %q is not present", ErrBadRequest, subjectID)
+		}
+		ev.Type = attendance.RollCallMark
+		if child {
+			ev.ChildID = subjectID
+		} else {
+			ev.StaffID = subjectID
+		}
+		if err := s.appendLocked(ctx, ev); err != nil {
+			return err
+		}
+		s.rollCall.marks[subjectID] = true
+		return nil
+	case ManualRollEnd:
+		s.rollCall = nil
+		return nil
+	}
+	return fmt.Errorf("%w: unknown action %q", ErrBadRequest, action)
+}
+
+func (s *Service) appendLocked(ctx context.Context, evs ...attendance.Event) error {
+	committed, err := s.cfg.Store.Append(ctx, evs...)
+	if err != nil {
+		s.storeErr = err
+		return err
+	}
+	s.storeErr = nil
+	for _, e := range committed {
+		s.presence.Apply(e)
+	}
+	return nil
+}
+
+// StorageError is the last failure to record (nil when the last write
+// worked): health checks and the staff screen show it.
+func (s *Service) StorageError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.storeErr
+}
+
+// Run expires sessions and locks the staff session until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.expire()
+		}
+	}
+}
+
+func (s *Service) expire() {
+	s.mu.Lock()
+	now := s.now()
+	var done []string
+	for id, ss := range s.sessions {
+		if now.After(ss.expires) {
+			delete(s.sessions, id)
+			done = append(done, id)
+		}
+	}
+	if s.current != nil && s.current.Session == "" && now.Sub(s.current.At) > 8*time.Second {
+		done = append(done, s.current.ID)
+		s.current = nil
+	}
+	if s.current != nil && s.current.Session != "" {
+		if _, ok := s.sessions[s.current.Session]; !ok {
+			s.current = nil
+		}
+	}
+	locked := false
+	if s.staff != nil && now.Sub(s.staff.lastSeen) > s.cfg.StaffLockAfter {
+		s.staff = nil
+		locked = true
+	}
+	changed := len(done) > 0 || locked
+	var staffView *StaffView
+	if changed {
+		staffView = s.staffViewLocked()
+	}
+	s.mu.Unlock()
+	for _, id := range done {
+		s.publish(Update{Type: "done", ID: id})
+	}
+	if changed {
+		s.publish(Update{Type: "staff", Staff: staffView})
+	}
+}

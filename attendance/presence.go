@@ -1,0 +1,87 @@
+package attendance
+
+import (
+	"sort"
+	"time"
+)
+
+// Stay is someone present since a check-in (or clock-in) event.
+type Stay struct {
+	ID      string    `json:"id"`
+	GroupID string    `json:"group_id,omitempty"`
+	Since   time.Time `json:"since"`
+	Seq     int64     `json:"-"`
+}
+
+// Presence is who is in, derived by folding events in seq order. It is never
+// edited directly: Apply is the only way in, so presence always equals what
+// the event log says.
+type Presence struct {
+	children map[string]Stay
+	staff    map[string]Stay
+	LastSeq  int64
+}
+
+// NewPresence returns an empty presence.
+func NewPresence() *Presence {
+	return &Presence{children: map[string]Stay{}, staff: map[string]Stay{}}
+}
+
+// Apply folds one event in.
+func (p *Presence) Apply(e Event) {
+	switch e.Type {
+	case ChildCheckIn:
+		p.children[e.ChildID] = Stay{ID: e.ChildID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq}
+	case ChildCheckOut:
+		delete(p.children, e.ChildID)
+	case StaffIn:
+		p.staff[e.StaffID] = Stay{ID: e.StaffID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq}
+	case StaffOut:
+		delete(p.staff, e.StaffID)
+	}
+	if e.Seq > p.LastSeq {
+		p.LastSeq = e.Seq
+	}
+}
+
+// Child reports whether a child is present and since when.
+func (p *Presence) Child(id string) (Stay, bool) { s, ok := p.children[id]; return s, ok }
+
+// Staff reports whether a staff member is present and since when.
+func (p *Presence) Staff(id string) (Stay, bool) { s, ok := p.staff[id]; return s, ok }
+
+// Children returns the children present, earliest first.
+func (p *Presence) Children() []Stay { return sorted(p.children) }
+
+// StaffPresent returns the staff present, earliest first.
+func (p *Presence) StaffPresent() []Stay { return sorted(p.staff) }
+
+// CountChildren returns the number of children present.
+func (p *Presence) CountChildren() int { return len(p.children) }
+
+// Clone returns an independent copy (the rules decide on a copy, so a
+// decision that is not committed changes nothing).
+func (p *Presence) Clone() *Presence {
+	c := &Presence{children: make(map[string]Stay, len(p.children)), staff: make(map[string]Stay, len(p.staff)), LastSeq: p.LastSeq}
+	for k, v := range p.children {
+		c.children[k] = v
+	}
+	for k, v := range p.staff {
+		c.staff[k] = v
+	}
+	return c
+}
+
+func sorted(m map[string]Stay) []Stay {
+	out := make([]Stay, 0, len(m))
+	for _, s := range m {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Since.Equal(out[j].Since) {
+			return out[i].Since.Before(out[j].Since)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

@@ -1,0 +1,622 @@
+// Package rules decides what a tap at the door means: pure functions from
+// (who tapped, which reader, when, who is present, the roster) to a
+// decision. Nothing here touches a clock, a disk or a screen, so every rule
+// is table-tested and the kiosk decides the same way offline as online.
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/ratio"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+)
+
+// Outcome is what the door does with a tap.
+type Outcome string
+
+const (
+	CheckIn        Outcome = "check_in"
+	CheckOut       Outcome = "check_out"
+	ChooseChildren Outcome = "choose_children" // a guardian with several children picks which
+	NeedsStaff     Outcome = "needs_staff"     // the child is not released until staff decide
+	Denied         Outcome = "denied"
+	StaffIn        Outcome = "staff_in"
+	StaffOut       Outcome = "staff_out"
+	StaffMenu      Outcome = "staff_menu"    // a present staff member tapped: open the staff panel
+	Confirm        Outcome = "confirm"       // the actor must confirm (e.g. staff out breaks the ratio)
+	HandoverWait   Outcome = "handover_wait" // one half of a two-tap handover
+)
+
+// Reason codes (machine-readable; the UI words them).
+const (
+	ReasonUnknownBadge    = "unknown_badge"
+	ReasonContactBan      = "contact_ban"
+	ReasonNotAnnounced    = "not_announced"
+	ReasonTooYoung        = "pickup_too_young"
+	ReasonNeedsGrownUp    = "needs_grown_up"
+	ReasonIndependent     = "independent"
+	ReasonHandover        = "handover"
+	ReasonNothingToDo     = "nothing_to_do"
+	ReasonRatio           = "ratio"
+	ReasonCapacity        = "capacity"
+	ReasonOutsideHours    = "outside_hours"
+	ReasonRatioAfterLeave = "ratio_after_staff_out"
+)
+
+// Action is what happens to one child.
+type Action string
+
+const (
+	ActCheckIn  Action = "check_in"
+	ActCheckOut Action = "check_out"
+	ActNone     Action = "none"
+)
+
+// ReaderRole limits what a reader does: a door with two readers may have one
+// for arriving and one for leaving.
+type ReaderRole string
+
+const (
+	RoleIn   ReaderRole = "in"
+	RoleOut  ReaderRole = "out"
+	RoleBoth ReaderRole = "both"
+)
+
+// Policy holds the location's door settings that are not in the roster.
+type Policy struct {
+	// HandoverWindow is how long one half of a two-tap handover waits for
+	// the other (default 30 s).
+	HandoverWindow time.Duration
+}
+
+func (p Policy) window() time.Duration {
+	if p.HandoverWindow <= 0 {
+		return 30 * time.Second
+	}
+	return p.HandoverWindow
+}
+
+// Tap is the first half of a two-tap handover, remembered by the door.
+type Tap struct {
+	Role attendance.Role
+	ID   string
+	At   time.Time
+	// CheckedOut lists children the adult's own tap already checked out.
+	CheckedOut []string
+}
+
+// Input is everything a decision depends on.
+type Input struct {
+	Now      time.Time // in the location's time zone
+	Role     ReaderRole
+	Badge    *roster.Badge // nil: unknown card
+	Roster   *roster.Index
+	Presence *attendance.Presence
+	Previous *Tap // the previous tap, for two-tap handovers (nil: none)
+	Policy   Policy
+}
+
+// Child is one child in a decision.
+type Child struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"` // first name only
+	GroupID  string    `json:"group_id"`
+	Group    string    `json:"group"`
+	Present  bool      `json:"present"`
+	Since    time.Time `json:"since,omitzero"`
+	Action   Action    `json:"action"`
+	Selected bool      `json:"selected"`
+}
+
+// Actor is who tapped.
+type Actor struct {
+	Role     attendance.Role `json:"role"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`               // for staff eyes
+	Relation string          `json:"relation,omitempty"` // for staff eyes
+}
+
+// Warning is a staff-visible note on a decision (never on the public screen).
+type Warning struct {
+	Code    string `json:"code"`
+	GroupID string `json:"group,omitempty"`
+	Text    string `json:"text"`
+}
+
+// Decision is the meaning of a tap. Events are not in it: the door builds
+// them with Events once the decision (or the user's choice) is final.
+type Decision struct {
+	Outcome  Outcome   `json:"outcome"`
+	Reason   string    `json:"reason,omitempty"`
+	Actor    Actor     `json:"actor"`
+	Children []Child   `json:"children,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
+	// StaffAlert is staff-only text (a contact ban's note).
+	StaffAlert string `json:"-"`
+	// Remember is the tap the door keeps for a two-tap handover.
+	Remember *Tap `json:"-"`
+	// PolicyVersion names the ratio policies the decision used.
+	PolicyVersion string `json:"-"`
+}
+
+// NeedsInput reports whether the decision waits for someone on the screen.
+func (d Decision) NeedsInput() bool {
+	switch d.Outcome {
+	case ChooseChildren, NeedsStaff, Confirm:
+		return true
+	}
+	return false
+}
+
+// Decide decides a tap.
+func Decide(in Input) Decision {
+	if in.Badge == nil {
+		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
+	}
+	b := in.Badge
+	switch b.Role {
+	case attendance.RoleStaff:
+		return decideStaff(in, b.HolderID)
+	case attendance.RoleGuardian, attendance.RolePickup:
+		return decideAdult(in, b.HolderID)
+	case attendance.RoleChild:
+		return decideChild(in, b.HolderID)
+	}
+	return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
+}
+
+func decideStaff(in Input, id string) Decision {
+	s, ok := in.Roster.Staff(id)
+	if !ok {
+		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
+	}
+	d := Decision{Actor: Actor{Role: attendance.RoleStaff, ID: id, Name: s.Name}}
+	if _, present := in.Presence.Staff(id); present {
+		d.Outcome = StaffMenu
+		return d
+	}
+	d.Outcome = StaffIn
+	return d
+}
+
+// StaffGroup is the group a staff member's clock-in counts for.
+func StaffGroup(ix *roster.Index, staffID string) string {
+	if s, ok := ix.Staff(staffID); ok && len(s.Groups) > 0 {
+		return s.Groups[0]
+	}
+	if len(ix.Roster.Groups) > 0 {
+		return ix.Roster.Groups[0].ID
+	}
+	return ""
+}
+
+func (in Input) child(id string) (Child, bool) {
+	c, ok := in.Roster.Child(id)
+	if !ok {
+		return Child{}, false
+	}
+	ch := Child{ID: c.ID, Name: c.FirstName, GroupID: c.GroupID}
+	if g, ok := in.Roster.Group(c.GroupID); ok {
+		ch.Group = g.Name
+	}
+	if st, ok := in.Presence.Child(id); ok {
+		ch.Present, ch.Since = true, st.Since
+	}
+	ch.Action = ActNone
+	switch {
+	case ch.Present && in.Role != RoleIn:
+		ch.Action = ActCheckOut
+	case !ch.Present && in.Role != RoleOut:
+		ch.Action = ActCheckIn
+	}
+	ch.Selected = ch.Action != ActNone
+	return ch, true
+}
+
+func (in Input) recent() *Tap {
+	p := in.Previous
+	if p == nil || in.Now.Sub(p.At) > in.Policy.window() || in.Now.Before(p.At) {
+		return nil
+	}
+	return p
+}
+
+func decideAdult(in Input, id string) Decision {
+	p, ok := in.Roster.Person(id)
+	if !ok {
+		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
+	}
+	role := attendance.RolePickup
+	if len(in.Roster.ChildrenOf(id)) > 0 {
+		role = attendance.RoleGuardian
+	}
+	d := Decision{Actor: Actor{Role: role, ID: id, Name: p.Name, Relation: p.Relation}}
+	today := attendance.DateOf(in.Now)
+
+	// A child tapped first: this tap completes a two-tap handover.
+	if prev := in.recent(); prev != nil && prev.Role == attendance.RoleChild {
+		return handover(in, d, prev.ID, id)
+	}
+
+	var mayTake, banned, unannounced []string
+	for _, cid := range in.Roster.ChildrenOf(id) {
+		if _, ban := in.Roster.Ban(cid, id); ban {
+			banned = append(banned, cid)
+			continue
+		}
+		mayTake = append(mayTake, cid)
+	}
+	for _, cid := range in.Roster.Linked(id) {
+		if in.Roster.IsGuardian(cid, id) {
+			continue
+		}
+		if _, ban := in.Roster.Ban(cid, id); ban {
+			banned = append(banned, cid)
+			continue
+		}
+		_, announced := in.Roster.Announcement(cid, id, in.Now)
+		if in.Roster.Authorised(cid, id, today) || announced {
+			mayTake = append(mayTake, cid)
+		} else {
+			unannounced = append(unannounced, cid)
+		}
+	}
+	banned = append(banned, in.Roster.BannedFrom(id)...)
+	if len(banned) > 0 {
+		d.StaffAlert = banAlert(in, id)
+	}
+	if len(mayTake) == 0 {
+		switch {
+		case len(banned) > 0:
+			d.Outcome, d.Reason = Denied, ReasonContactBan
+		default:
+			d.Outcome, d.Reason = NeedsStaff, ReasonNotAnnounced
+			for _, cid := range unannounced {
+				if c, ok := in.child(cid); ok && c.Present {
+					c.Action, c.Selected = ActCheckOut, false
+					d.Children = append(d.Children, c)
+				}
+			}
+		}
+		return d
+	}
+	if role == attendance.RolePickup && in.Roster.Roster.Location.MinPickupAge > 0 &&
+		!p.BirthDate.IsZero() && p.BirthDate.AgeOn(today) < in.Roster.Roster.Location.MinPickupAge {
+		d.Outcome, d.Reason = NeedsStaff, ReasonTooYoung
+		for _, cid := range mayTake {
+			if c, ok := in.child(cid); ok && c.Present {
+				c.Selected = false
+				d.Children = append(d.Children, c)
+			}
+		}
+		return d
+	}
+	for _, cid := range mayTake {
+		c, ok := in.child(cid)
+		if !ok || c.Action == ActNone {
+			continue
+		}
+		// A third party only brings or takes the children they are
+		// authorised for today; nothing else is offered.
+		d.Children = append(d.Children, c)
+	}
+	switch len(d.Children) {
+	case 0:
+		d.Outcome, d.Reason = Denied, ReasonNothingToDo
+	case 1:
+		if d.Children[0].Action == ActCheckIn {
+			d.Outcome = CheckIn
+		} else {
+			d.Outcome = CheckOut
+		}
+	default:
+		d.Outcome = ChooseChildren
+	}
+	d.Remember = &Tap{Role: role, ID: id, At: in.Now}
+	if d.Outcome == CheckOut {
+		d.Remember.CheckedOut = []string{d.Children[0].ID}
+	}
+	if d.Outcome == CheckIn || d.Outcome == ChooseChildren {
+		d.Warnings = append(d.Warnings, Assess(in.Roster, in.Presence, in.Now, d.Children).Warnings...)
+		d = applyBlock(in, d)
+	}
+	return d
+}
+
+// applyBlock turns a single check-in the ratio or capacity blocks into a
+// request for staff.
+func applyBlock(in Input, d Decision) Decision {
+	if d.Outcome != CheckIn {
+		return d
+	}
+	a := Assess(in.Roster, in.Presence, in.Now, d.Children)
+	if a.Block != "" {
+		d.Outcome, d.Reason = NeedsStaff, a.Block
+	}
+	return d
+}
+
+func banAlert(in Input, person string) string {
+	p, _ := in.Roster.Person(person)
+	var text string
+	for _, cid := range in.Roster.BannedFrom(person) {
+		c, _ := in.Roster.Child(cid)
+		b, _ := in.Roster.Ban(cid, person)
+		text += fmt.Sprintf("Contactverbod: %s voor %s. %s ", p.Name, c.FirstName, b.Note)
+	}
+	return text
+}
+
+func decideChild(in Input, id string) Decision {
+	c, ok := in.child(id)
+	if !ok {
+		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
+	}
+	d := Decision{Actor: Actor{Role: attendance.RoleChild, ID: id, Name: c.Name}}
+	prev := in.recent()
+	// An adult tapped first: this tap completes a two-tap handover.
+	if prev != nil && prev.Role != attendance.RoleChild && prev.Role != attendance.RoleStaff {
+		for _, done := range prev.CheckedOut {
+			if done == id { // the adult's tap already took this child out
+				c.Action, c.Selected = ActNone, false
+				d.Outcome, d.Reason, d.Children = CheckOut, ReasonHandover, []Child{c}
+				return d
+			}
+		}
+		if c.Present {
+			return handover(in, d, id, prev.ID)
+		}
+	}
+	if !c.Present {
+		if c.Action == ActNone {
+			d.Outcome, d.Reason = Denied, ReasonNothingToDo
+			return d
+		}
+		d.Outcome, d.Children = CheckIn, []Child{c}
+		d.Warnings = Assess(in.Roster, in.Presence, in.Now, d.Children).Warnings
+		return applyBlock(in, d)
+	}
+	if c.Action == ActNone {
+		d.Outcome, d.Reason = Denied, ReasonNothingToDo
+		return d
+	}
+	if _, ok := in.Roster.Independence(id, in.Now); ok {
+		d.Outcome, d.Reason, d.Children = CheckOut, ReasonIndependent, []Child{c}
+		return d
+	}
+	// Not allowed to leave alone: a grown-up must come; their tap within the
+	// window completes the handover.
+	c.Selected = false
+	d.Outcome, d.Reason, d.Children = NeedsStaff, ReasonNeedsGrownUp, []Child{c}
+	d.Remember = &Tap{Role: attendance.RoleChild, ID: id, At: in.Now}
+	return d
+}
+
+// handover pairs a child and an adult and checks the pair against the
+// pickup rules.
+func handover(in Input, d Decision, childID, personID string) Decision {
+	c, ok := in.child(childID)
+	if !ok {
+		d.Outcome, d.Reason = Denied, ReasonUnknownBadge
+		return d
+	}
+	p, ok := in.Roster.Person(personID)
+	if !ok {
+		d.Outcome, d.Reason = Denied, ReasonUnknownBadge
+		return d
+	}
+	if d.Actor.Role == attendance.RoleChild {
+		role := attendance.RolePickup
+		if in.Roster.IsGuardian(childID, personID) {
+			role = attendance.RoleGuardian
+		}
+		d.Actor = Actor{Role: role, ID: personID, Name: p.Name, Relation: p.Relation}
+	}
+	d.Reason = ReasonHandover
+	c.Action = ActCheckOut
+	if !c.Present {
+		c.Action, c.Selected = ActNone, false
+		d.Outcome, d.Reason, d.Children = Denied, ReasonNothingToDo, []Child{c}
+		return d
+	}
+	d.Children = []Child{c}
+	if b, ban := in.Roster.Ban(childID, personID); ban {
+		d.Outcome, d.Reason = Denied, ReasonContactBan
+		d.StaffAlert = fmt.Sprintf("Contactverbod: %s voor %s. %s", p.Name, c.Name, b.Note)
+		d.Children[0].Selected = false
+		return d
+	}
+	today := attendance.DateOf(in.Now)
+	_, announced := in.Roster.Announcement(childID, personID, in.Now)
+	if !in.Roster.IsGuardian(childID, personID) && !in.Roster.Authorised(childID, personID, today) && !announced {
+		d.Outcome, d.Reason = NeedsStaff, ReasonNotAnnounced
+		d.Children[0].Selected = false
+		return d
+	}
+	if !in.Roster.IsGuardian(childID, personID) && in.Roster.Roster.Location.MinPickupAge > 0 &&
+		!p.BirthDate.IsZero() && p.BirthDate.AgeOn(today) < in.Roster.Roster.Location.MinPickupAge {
+		d.Outcome, d.Reason = NeedsStaff, ReasonTooYoung
+		d.Children[0].Selected = false
+		return d
+	}
+	d.Children[0].Selected = true
+	d.Outcome = CheckOut
+	return d
+}
+
+// GroupState is one group's ratio state.
+type GroupState struct {
+	GroupID  string `json:"id"`
+	Name     string `json:"name"`
+	Policy   string `json:"policy"`
+	Children int    `json:"children"`
+	Staff    int    `json:"staff_present"`
+	Required int    `json:"staff_required"`
+	Backup   bool   `json:"backup_required,omitempty"` // achterwacht (gastouder)
+	// Problem is set when the composition is not permitted at all.
+	Problem string `json:"problem,omitempty"`
+	OK      bool   `json:"ok"`
+}
+
+// Groups computes every group's ratio state for the presence p on the day
+// of now.
+func Groups(ix *roster.Index, p *attendance.Presence, now time.Time) []GroupState {
+	today := attendance.DateOf(now)
+	kids := map[string][]ratio.Child{}
+	for _, st := range p.Children() {
+		c, ok := ix.Child(st.ID)
+		if !ok {
+			continue
+		}
+		kids[c.GroupID] = append(kids[c.GroupID], ratio.Child{Age: c.BirthDate.AgeOn(today)})
+	}
+	staff := map[string]int{}
+	for _, st := range p.StaffPresent() {
+		staff[st.GroupID]++
+	}
+	out := make([]GroupState, 0, len(ix.Roster.Groups))
+	for _, g := range ix.Roster.Groups {
+		gs := GroupState{GroupID: g.ID, Name: g.Name, Policy: g.Policy, Children: len(kids[g.ID]), Staff: staff[g.ID]}
+		if gs.Children > 0 {
+			pol, err := ratio.Lookup(g.Policy)
+			if err == nil {
+				var req ratio.Requirement
+				req, err = pol.Required(kids[g.ID])
+				gs.Required, gs.Backup = req.Staff, req.Backup
+			}
+			if err != nil {
+				gs.Problem = err.Error()
+			}
+		}
+		gs.OK = gs.Problem == "" && gs.Staff >= gs.Required
+		out = append(out, gs)
+	}
+	return out
+}
+
+// Assessment is what checking children in would do to ratio and capacity.
+type Assessment struct {
+	Warnings []Warning
+	Block    string // a reason code when the location blocks this check-in
+}
+
+// Assess evaluates checking in the selected children of cs (check-outs only
+// lower the load and are never blocked).
+func Assess(ix *roster.Index, p *attendance.Presence, now time.Time, cs []Child) Assessment {
+	var a Assessment
+	after := p.Clone()
+	added := 0
+	for _, c := range cs {
+		if c.Action == ActCheckIn && c.Selected {
+			after.Apply(attendance.Event{Type: attendance.ChildCheckIn, ChildID: c.ID, GroupID: c.GroupID, Wall: now})
+			added++
+		}
+	}
+	if added == 0 {
+		return a
+	}
+	loc := ix.Roster.Location
+	if !ix.Open(now) {
+		a.Warnings = append(a.Warnings, Warning{Code: ReasonOutsideHours, Text: "Check-in buiten de openingstijden"})
+	}
+	if loc.MaxChildren > 0 && after.CountChildren() > loc.MaxChildren {
+		a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity,
+			Text: fmt.Sprintf("Locatie vol: %d kinderen, maximaal %d", after.CountChildren(), loc.MaxChildren)})
+		a.Block = ReasonCapacity
+	}
+	touched := map[string]bool{}
+	for _, c := range cs {
+		if c.Action == ActCheckIn && c.Selected {
+			touched[c.GroupID] = true
+		}
+	}
+	for _, gs := range Groups(ix, after, now) {
+		if !touched[gs.GroupID] {
+			continue
+		}
+		g, _ := ix.Group(gs.GroupID)
+		if g.MaxChildren > 0 && gs.Children > g.MaxChildren {
+			a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity, GroupID: gs.GroupID,
+				Text: fmt.Sprintf("%s vol: %d kinderen, maximaal %d", gs.Name, gs.Children, g.MaxChildren)})
+			a.Block = ReasonCapacity
+		}
+		if !gs.OK {
+			text := fmt.Sprintf("%s: %d medewerker(s) aanwezig, %d nodig voor %d kinderen", gs.Name, gs.Staff, gs.Required, gs.Children)
+			if gs.Problem != "" {
+				text = fmt.Sprintf("%s: deze samenstelling is niet toegestaan (%s)", gs.Name, gs.Problem)
+			}
+			a.Warnings = append(a.Warnings, Warning{Code: ReasonRatio, GroupID: gs.GroupID, Text: text})
+			if loc.RatioMode == "block" && a.Block == "" {
+				a.Block = ReasonRatio
+			}
+		}
+	}
+	return a
+}
+
+// StaffLeave evaluates a staff member clocking out: the groups whose ratio
+// would break.
+func StaffLeave(ix *roster.Index, p *attendance.Presence, now time.Time, staffID string) []Warning {
+	before := map[string]bool{}
+	for _, gs := range Groups(ix, p, now) {
+		before[gs.GroupID] = gs.OK
+	}
+	after := p.Clone()
+	after.Apply(attendance.Event{Type: attendance.StaffOut, StaffID: staffID})
+	var ws []Warning
+	for _, gs := range Groups(ix, after, now) {
+		if before[gs.GroupID] && !gs.OK {
+			ws = append(ws, Warning{Code: ReasonRatioAfterLeave, GroupID: gs.GroupID,
+				Text: fmt.Sprintf("%s: na uitklokken %d medewerker(s) voor %d kinderen, %d nodig", gs.Name, gs.Staff, gs.Children, gs.Required)})
+		}
+	}
+	return ws
+}
+
+// ErrNothingSelected: a choice with no children.
+var ErrNothingSelected = errors.New("rules: no child selected")
+
+// Events builds the events of a final decision: one per selected child with
+// an action, or the staff clock event. ctx carries the fields every event
+// shares (time, boot, reader, actor, confirmations).
+func Events(d Decision, ctx attendance.Event, ix *roster.Index) []attendance.Event {
+	var evs []attendance.Event
+	base := ctx
+	base.ActorRole, base.ActorID = d.Actor.Role, d.Actor.ID
+	base.LocationID = ix.Roster.Location.ID
+	base.RosterVersion = ix.Roster.Version
+	if base.Reason == "" {
+		base.Reason = d.Reason
+	}
+	switch d.Outcome {
+	case StaffIn, StaffOut:
+		e := base
+		e.Type = attendance.StaffIn
+		if d.Outcome == StaffOut {
+			e.Type = attendance.StaffOut
+		}
+		e.StaffID = d.Actor.ID
+		e.GroupID = StaffGroup(ix, d.Actor.ID)
+		return []attendance.Event{e}
+	}
+	for _, c := range d.Children {
+		if !c.Selected {
+			continue
+		}
+		e := base
+		e.ChildID, e.GroupID = c.ID, c.GroupID
+		switch c.Action {
+		case ActCheckIn:
+			e.Type = attendance.ChildCheckIn
+		case ActCheckOut:
+			e.Type = attendance.ChildCheckOut
+		default:
+			continue
+		}
+		evs = append(evs, e)
+	}
+	return evs
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Config is kioskd's configuration file (JSON). Every key is documented in
+// deploy/README.md; deploy/kioskd.example.json has all of them.
+type Config struct {
+	Listen         string         `json:"listen"`
+	DataDir        string         `json:"data_dir"`
+	DeviceName     string         `json:"device_name"`
+	Central        CentralConfig  `json:"central"`
+	Readers        []ReaderConfig `json:"readers"`
+	Feedback       FeedbackConfig `json:"feedback"`
+	StaffLockAfter Duration       `json:"staff_lock_after"`
+	RetentionWeeks int            `json:"retention_weeks"`
+	LogLevel       string         `json:"log_level"`
+}
+
+// CentralConfig says where to sync.
+type CentralConfig struct {
+	URL            string `json:"url"`
+	EnrolTokenFile string `json:"enrol_token_file"`
+	CAFile         string `json:"ca_file"`
+}
+
+// ReaderConfig is one badge reader (see hw/readers for the hardware keys).
+type ReaderConfig struct {
+	Name         string   `json:"name"`
+	Kind         string   `json:"kind"` // rc522, hid, sim
+	SPI          string   `json:"spi,omitempty"`
+	IRQ          string   `json:"irq,omitempty"`
+	Reset        string   `json:"reset,omitempty"`
+	Device       string   `json:"device,omitempty"`
+	Role         string   `json:"role"` // in, out, both
+	SpeedHz      int64    `json:"speed_hz,omitempty"`
+	PollInterval Duration `json:"poll_interval,omitempty"`
+	Debounce     Duration `json:"debounce,omitempty"`
+	Security     string   `json:"security,omitempty"`
+}
+
+// FeedbackConfig names the GPIO pins of the buzzer and LEDs (optional).
+type FeedbackConfig struct {
+	Buzzer   string `json:"buzzer,omitempty"`
+	LEDOK    string `json:"led_ok,omitempty"`
+	LEDAlert string `json:"led_alert,omitempty"`
+}
+
+// Duration is a time.Duration written as "60s" in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: want e.g. 60s or 30ms", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig is the configuration without a file.
+func DefaultConfig() Config {
+	return Config{
+		Listen:         "127.0.0.1:8080",
+		DataDir:        "/var/lib/kinderdeur",
+		StaffLockAfter: Duration(60 * time.Second),
+		RetentionWeeks: 6,
+		LogLevel:       "info",
+	}
+}
+
+// ParseConfig reads a JSON config over the defaults. Unknown keys and bad
+// values are errors that name the key.
+func ParseConfig(r io.Reader) (Config, error) {
+	c := DefaultConfig()
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			return c, fmt.Errorf("config: key %q: want %s", te.Field, te.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return c, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values the JSON types do not.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New(`config: key "listen": empty`))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New(`config: key "data_dir": empty`))
+	}
+	if c.RetentionWeeks < 6 {
+		errs = append(errs, fmt.Errorf(`config: key "retention_weeks": %d is below the 6-week inspection minimum`, c.RetentionWeeks))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf(`config: key "log_level": %q: want debug, info, warn or error`, c.LogLevel))
+	}
+	names := map[string]bool{}
+	for i, r := range c.Readers {
+		key := fmt.Sprintf("readers[%d]", i)
+		if r.Name == "" || names[r.Name] {
+			errs = append(errs, fmt.Errorf("config: key %q: name missing or used twice", key+".name"))
+		}
+		names[r.Name] = true
+		switch r.Kind {
+		case "rc522", "hid", "sim":
+		default:
+			errs = append(errs, fmt.Errorf("config: key %q: %q: want rc522, hid or sim", key+".kind", r.Kind))
+		}
+		switch r.Role {
+		case "in", "out", "both":
+		default:
+			errs = append(errs, fmt.Errorf("config: key %q: %q: want in, out or both", key+".role", r.Role))
+		}
+	}
+	if c.Central.URL != "" && !strings.HasPrefix(c.Central.URL, "http://") && !strings.HasPrefix(c.Central.URL, "https://") {
+		errs = append(errs, fmt.Errorf(`config: key "central.url": %q: want an http(s) URL`, c.Central.URL))
+	}
+	return errors.Join(errs...)
+}

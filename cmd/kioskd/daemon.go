@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/door"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/rules"
+	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/hw"
+	"github.com/kinderdeur/kiosk/hw/simreader"
+	"github.com/kinderdeur/kiosk/hw/sysclock"
+	"github.com/kinderdeur/kiosk/ui"
+)
+
+// daemon is kioskd assembled: every goroutine it starts is stopped by run.
+type daemon struct {
+	cfg     Config
+	demo    bool
+	log     *slog.Logger
+	store   *store.Store
+	door    *door.Service
+	ui      *ui.Server
+	clock   *clock
+	readers []hw.Reader
+	sims    map[string]*simreader.Reader
+	ln      net.Listener
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
+	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: map[string]*simreader.Reader{}}
+	d.clock = newClock(sysclock.New(sysclock.Options{}))
+	d.store, err = store.Open(filepath.Join(cfg.DataDir, "kiosk.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.store.Close()
+		}
+	}()
+	key, err := d.badgeKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cards []roster.DemoCard
+	if demo {
+		tz, _ := time.LoadLocation("Europe/Amsterdam")
+		var r roster.Roster
+		r, cards = roster.Demo(attendance.DateOf(time.Now().In(tz)))
+		if err := d.store.ApplyRoster(ctx, r); err != nil && !errors.Is(err, store.ErrStaleRoster) {
+			return nil, fmt.Errorf("demo roster: %w", err)
+		}
+	}
+	roles := map[string]rules.ReaderRole{}
+	var names []string
+	for _, rc := range cfg.Readers {
+		r, err := d.openReader(rc)
+		if err != nil {
+			return nil, err
+		}
+		d.readers = append(d.readers, r)
+		roles[rc.Name] = rules.ReaderRole(rc.Role)
+		names = append(names, rc.Name)
+	}
+	d.door, err = door.New(ctx, door.Config{
+		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
+		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	uiCfg := ui.Config{Door: d.door, Health: d.health, Status: d.status, Logger: d.log}
+	if len(d.sims) > 0 {
+		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = simulator(d.sims), cards, names
+	}
+	d.ui = ui.New(uiCfg)
+	d.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return d, nil
+}
+
+// badgeKey is the per-site key that hashes card UIDs: the demo's public
+// one, or the one central handed out at enrolment.
+func (d *daemon) badgeKey(ctx context.Context) (attendance.BadgeKey, error) {
+	if d.demo {
+		return roster.DemoBadgeKey, nil
+	}
+	s, err := d.store.Meta(ctx, "badge_key")
+	if errors.Is(err, attendance.ErrNotFound) {
+		return nil, errors.New("this kiosk has no badge key yet: enrol it with central (central.url and central.enrol_token_file in the config), or run with -demo")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return attendance.ParseBadgeKey(s)
+}
+
+func (d *daemon) openReader(rc ReaderConfig) (hw.Reader, error) {
+	switch rc.Kind {
+	case "sim":
+		var opts []simreader.Option
+		if rc.PollInterval > 0 {
+			opts = append(opts, simreader.WithPollInterval(time.Duration(rc.PollInterval)))
+		}
+		if rc.Debounce > 0 {
+			opts = append(opts, simreader.WithDebounce(time.Duration(rc.Debounce)))
+		}
+		opts = append(opts, simreader.WithLogger(d.log))
+		r := simreader.New(rc.Name, opts...)
+		d.sims[rc.Name] = r
+		return r, nil
+	}
+	return openHardwareReader(rc, d.log)
+}
+
+// simulator adapts the simulated readers for the UI's sim endpoints.
+type simulator map[string]*simreader.Reader
+
+func (s simulator) Present(reader string, uid []byte) error {
+	r, ok := s[reader]
+	if !ok {
+		return fmt.Errorf("no simulated reader %q", reader)
+	}
+	return r.Present(uid)
+}
+
+func (s simulator) Remove(reader string) {
+	if r, ok := s[reader]; ok {
+		r.Remove()
+	}
+}
+
+func (d *daemon) health(ctx context.Context) (bool, map[string]any) {
+	ok := true
+	details := map[string]any{}
+	if err := d.store.Ping(ctx); err != nil {
+		ok = false
+		details["database"] = err.Error()
+	}
+	if err := d.door.StorageError(); err != nil {
+		ok = false
+		details["storage"] = err.Error()
+	}
+	var rs []hw.Health
+	for _, r := range d.readers {
+		h := r.Health()
+		rs = append(rs, h)
+		if !h.OK {
+			ok = false
+		}
+	}
+	details["readers"] = rs
+	details["clock_synced"] = d.clock.Synced()
+	if d.door.Roster() == nil {
+		ok = false
+		details["roster"] = "no roster yet"
+	}
+	return ok, details
+}
+
+func (d *daemon) status() ui.Status {
+	var rs []hw.Health
+	for _, r := range d.readers {
+		rs = append(rs, r.Health())
+	}
+	st := ui.Status{Readers: rs, ClockSynced: d.clock.Synced(), StorageOK: d.door.StorageError() == nil}
+	st.Sync = map[string]any{"state": "disabled"}
+	if ss, err := d.store.SyncStatus(context.Background()); err == nil && d.cfg.Central.URL != "" {
+		st.Sync = map[string]any{"state": "pending", "pending": ss.Pending, "quarantined": ss.Quarantined, "last_ack": ss.LastAckAt}
+	}
+	return st
+}
+
+// run serves until ctx is done, then stops every part in order and closes
+// the database.
+func (d *daemon) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	goFn := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	taps := make(chan hw.Tap, 16)
+	for _, r := range d.readers {
+		goFn("reader "+r.Name(), func(ctx context.Context) error { return r.Run(ctx, taps) })
+	}
+	goFn("taps", func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case t := <-taps:
+				v, err := d.door.Tap(ctx, t.Reader, t.UID)
+				if err != nil {
+					d.log.Warn("tap refused", "reader", t.Reader, "err", err)
+					continue
+				}
+				d.log.Info("tap", "reader", t.Reader, "outcome", v.Outcome, "reason", v.Reason, "committed", v.Committed)
+			}
+		}
+	})
+	goFn("door", d.door.Run)
+	goFn("ui", d.ui.Run)
+	goFn("clock", func(ctx context.Context) error { return d.clock.watch(ctx, d.log) })
+	srv := &http.Server{Handler: d.ui.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(d.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+			cancel()
+		}
+	}()
+	d.log.Info("kioskd serving", "url", "http://"+d.ln.Addr().String(), "data", d.cfg.DataDir, "demo", d.demo, "version", version)
+	<-ctx.Done()
+	d.log.Info("kioskd stopping")
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	srv.Shutdown(shutdownCtx)
+	wg.Wait()
+	close(errc)
+	err := <-errc
+	if cerr := d.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	d.log.Info("kioskd stopped")
+	return err
+}
+
+// clock adapts sysclock to the door: wall time, time since boot, boot id,
+// and a synchronisation flag kept current by a watcher (no file reads on
+// the tap path).
+type clock struct {
+	sys    *sysclock.Clock
+	synced atomic.Bool
+	boot   string
+}
+
+func newClock(sys *sysclock.Clock) *clock {
+	c := &clock{sys: sys}
+	c.synced.Store(sys.Synced())
+	c.boot, _ = sys.BootID()
+	return c
+}
+
+func (c *clock) Now() time.Time { return time.Now() }
+func (c *clock) Synced() bool   { return c.synced.Load() }
+func (c *clock) BootID() string { return c.boot }
+func (c *clock) MonoNS() int64 {
+	d, err := c.sys.SinceBoot()
+	if err != nil {
+		return 0
+	}
+	return int64(d)
+}
+
+func (c *clock) watch(ctx context.Context, log *slog.Logger) error {
+	return c.sys.Watch(ctx, 10*time.Second, func(st sysclock.Status) {
+		c.synced.Store(st.Synced)
+		log.Info("clock", "synced", st.Synced, "status", st.String())
+	})
+}
