@@ -125,19 +125,19 @@ func (s *Service) presenceLocked() Presence {
 
 // StaffView is the staff panel: sent only while a staff session is open.
 type StaffView struct {
-	Name         string              `json:"name"`
-	StaffID      string              `json:"staff_id"`
-	LocksInMS    int64               `json:"locks_in_ms"`
-	PINRequired  bool                `json:"pin_required"`
-	Groups       []rules.GroupState  `json:"groups"`
-	Present      []StaffChild        `json:"present"`
-	StaffPresent []PresentPerson     `json:"staff_present"`
-	Requests     []Request           `json:"requests"`
-	RollCall     *RollCallView       `json:"roll_call"`
-	Forgotten    []StaffChild        `json:"forgotten"`
-	Warnings     []rules.Warning     `json:"warnings"`
-	Absent       []StaffChild        `json:"absent"`
-	Confirm      *ConfirmStaffLeave  `json:"confirm,omitempty"`
+	Name         string             `json:"name"`
+	StaffID      string             `json:"staff_id"`
+	LocksInMS    int64              `json:"locks_in_ms"`
+	PINRequired  bool               `json:"pin_required"`
+	Groups       []rules.GroupState `json:"groups"`
+	Present      []StaffChild       `json:"present"`
+	StaffPresent []PresentPerson    `json:"staff_present"`
+	Requests     []Request          `json:"requests"`
+	RollCall     *RollCallView      `json:"roll_call"`
+	Forgotten    []StaffChild       `json:"forgotten"`
+	Warnings     []rules.Warning    `json:"warnings"`
+	Absent       []StaffChild       `json:"absent"`
+	Confirm      *ConfirmStaffLeave `json:"confirm,omitempty"`
 }
 
 // StaffChild is a child on the staff panel, with staff-only alerts.

@@ -114,7 +114,9 @@ func (ix *Index) Group(id string) (*Group, bool) { g, ok := ix.groups[id]; retur
 func (ix *Index) ChildrenOf(person string) []string { return ix.guardianOf[person] }
 
 // IsGuardian reports parental authority.
-func (ix *Index) IsGuardian(child, person string) bool { return ix.isGuardian[[2]string{child, person}] }
+func (ix *Index) IsGuardian(child, person string) bool {
+	return ix.isGuardian[[2]string{child, person}]
+}
 
 // Linked returns the children a third party has a standing authorisation or
 // an announcement for (valid or not today: the rules decide).
