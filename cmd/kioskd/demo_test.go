@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startDemo runs kioskd -demo in-process exactly as the command line would,
+// and returns a stop function that sends the equivalent of SIGTERM.
+func startDemo(t *testing.T, addr, data string) (stop func() error, logs *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"-demo", "-listen", addr, "-data", data}, io.Discard, logs) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case err := <-errc:
+			cancel()
+			t.Fatalf("kioskd exited: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("kioskd not healthy in time:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() { cancel(); stopErr = <-errc })
+		return stopErr
+	}
+	t.Cleanup(func() { stop() })
+	return stop, logs
+}
+
+func tap(t *testing.T, addr, uid string) map[string]any {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+"/api/v1/sim/tap", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"reader":"entrance","uid":%q}`, uid)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode != 200 {
+		t.Fatalf("tap %s: %d %v", uid, resp.StatusCode, m)
+	}
+	return m
+}
+
+type presence struct {
+	Children []struct{ ID, Name, Group string }
+	Staff    []struct{ ID, Name string }
+	Groups   []struct {
+		ID       string
+		Children int
+		Staff    int `json:"staff_present"`
+		Required int `json:"staff_required"`
+	}
+}
+
+func getPresence(t *testing.T, addr string) presence {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/presence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p presence
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDemoSmoke(t *testing.T) {
+	addr, data := freeAddr(t), t.TempDir()
+	stop, logs := startDemo(t, addr, data)
+
+	if m := tap(t, addr, "2B3C4D5E"); m["outcome"] != "check_in" || m["committed"] != true {
+		t.Fatalf("guardian tap = %v", m)
+	}
+	if m := tap(t, addr, "E2B31C4D"); m["outcome"] != "staff_in" {
+		t.Fatalf("staff tap = %v", m)
+	}
+	p := getPresence(t, addr)
+	if len(p.Children) != 1 || p.Children[0].Name != "Zoë" {
+		t.Errorf("children present = %+v", p.Children)
+	}
+	if len(p.Staff) != 1 || p.Staff[0].Name != "Ahmed" {
+		t.Errorf("staff present = %+v", p.Staff)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	if !strings.Contains(logs.String(), "kioskd stopped") {
+		t.Errorf("no clean stop in the logs:\n%s", logs)
+	}
+	if strings.Contains(strings.ToUpper(logs.String()), "2B3C4D5E") {
+		t.Errorf("a raw UID appears in the logs")
+	}
+
+	// Restarted on the same data: presence comes back from the events.
+	startDemo(t, addr, data)
+	p = getPresence(t, addr)
+	if len(p.Children) != 1 || len(p.Staff) != 1 {
+		t.Errorf("after restart: %+v", p)
+	}
+	if m := tap(t, addr, "2B3C4D5E"); m["outcome"] != "check_out" {
+		t.Errorf("second tap after restart = %v", m)
+	}
+}
+
+func TestBadFlagsAndConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no readers", []string{"-data", t.TempDir()}, "no readers configured"},
+		{"stray argument", []string{"-demo", "extra"}, `unexpected argument "extra"`},
+		{"missing config", []string{"-config", "/nonexistent/kioskd.json"}, "no such file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run(%v) = %v, want error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigNamesTheBadKey(t *testing.T) {
+	for _, tt := range []struct{ name, json, want string }{
+		{"unknown key", `{"listen":"x","lisen":"y"}`, `unknown field "lisen"`},
+		{"wrong type", `{"retention_weeks":"six"}`, `key "retention_weeks"`},
+		{"too short retention", `{"retention_weeks":2}`, "below the 6-week"},
+		{"bad reader kind", `{"readers":[{"name":"a","kind":"nfc","role":"in"}]}`, `readers[0].kind`},
+		{"bad role", `{"readers":[{"name":"a","kind":"sim","role":"sideways"}]}`, `readers[0].role`},
+		{"bad duration", `{"staff_lock_after":"soon"}`, `duration "soon"`},
+		{"bad central", `{"central":{"url":"ftp://x"}}`, `central.url`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig(strings.NewReader(tt.json))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseConfig(%s) = %v, want %q", tt.json, err, tt.want)
+			}
+		})
+	}
+	c, err := ParseConfig(strings.NewReader(`{"listen":"0.0.0.0:80","readers":[{"name":"voordeur","kind":"sim","role":"both","poll_interval":"30ms"}]}`))
+	if err != nil || c.Listen != "0.0.0.0:80" || c.RetentionWeeks != 6 || time.Duration(c.Readers[0].PollInterval) != 30*time.Millisecond {
+		t.Errorf("good config: %+v, %v", c, err)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add(`{"listen":"127.0.0.1:8080","readers":[{"name":"a","kind":"sim","role":"in"}]}`)
+	f.Add(`{"staff_lock_after":"1m","retention_weeks":8}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseConfig(strings.NewReader(s))
+		if err == nil && c.Validate() != nil {
+			t.Errorf("accepted an invalid config: %+v", c)
+		}
+	})
+}
