@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,11 @@ type Store struct {
 	path     string
 	deviceID string
 	now      func() time.Time
+
+	// seqMu guards lastSeq, the persisted counter's value: the store is the
+	// only writer, so the tap path need not read it back every time.
+	seqMu   sync.Mutex
+	lastSeq int64
 }
 
 // Options tune Open; the zero value is right for production.
@@ -110,6 +116,11 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 	if err := s.ensureDeviceID(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	err = db.QueryRowContext(ctx, "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)").Scan(&s.lastSeq)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: read seq: %w", err)
 	}
 	return s, nil
 }
@@ -294,16 +305,14 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 	if len(evs) == 0 {
 		return nil, nil
 	}
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: append: %w", mapErr(err))
 	}
 	defer tx.Rollback()
-	var last int64
-	err = tx.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'").Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: append: read seq: %w", mapErr(err))
-	}
+	last := s.lastSeq
 	out := make([]attendance.Event, len(evs))
 	for i, e := range evs {
 		last++
@@ -339,6 +348,7 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: append: commit: %w", mapErr(err))
 	}
+	s.lastSeq = last
 	return out, nil
 }
 
@@ -525,6 +535,11 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 // database was restored from a backup, and reusing those numbers would make
 // central see different events under the same seq.
 func (s *Store) BumpSeq(ctx context.Context, atLeast int64) error {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	if atLeast <= s.lastSeq {
+		return nil
+	}
 	_, err := s.db.ExecContext(ctx, `
 		INSERT INTO meta (key, value) VALUES ('last_seq', ?)
 		ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
@@ -532,6 +547,7 @@ func (s *Store) BumpSeq(ctx context.Context, atLeast int64) error {
 	if err != nil {
 		return fmt.Errorf("store: bump seq: %w", mapErr(err))
 	}
+	s.lastSeq = atLeast
 	return nil
 }
 
@@ -609,3 +625,36 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 
 // Ping checks that the database answers (health checks).
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// MinRetention is the shortest time the kiosk keeps events: the inspection
+// window in which attendance lists must be at hand (DOMAIN.md).
+const MinRetention = 6 * 7 * 24 * time.Hour
+
+// ErrRetentionTooShort: a purge below MinRetention.
+var ErrRetentionTooShort = errors.New("store: retention below the 6-week minimum")
+
+// Purge deletes events older than keep that central has acknowledged. It
+// never deletes an event central does not have, a quarantined event, or the
+// latest check-in/out of any child or staff member (presence is derived
+// from events, so those decide who is in). It returns how many went.
+func (s *Store) Purge(ctx context.Context, keep time.Duration) (int64, error) {
+	if keep < MinRetention {
+		return 0, fmt.Errorf("%w: %v", ErrRetentionTooShort, keep)
+	}
+	cutoff := s.now().Add(-keep).UnixNano()
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM events
+		WHERE wall_ns < ?
+		  AND seq <= coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0)
+		  AND seq NOT IN (SELECT seq FROM quarantine)
+		  AND seq NOT IN (SELECT seq FROM outbox)
+		  AND seq NOT IN (SELECT max(seq) FROM events WHERE child_id IS NOT NULL
+		                  AND type IN ('child_check_in', 'child_check_out') GROUP BY child_id)
+		  AND seq NOT IN (SELECT max(seq) FROM events WHERE staff_id IS NOT NULL
+		                  AND type IN ('staff_in', 'staff_out') GROUP BY staff_id)`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

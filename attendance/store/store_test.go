@@ -285,3 +285,46 @@ func TestBackup(t *testing.T) {
 		t.Errorf("backup: %+v %s", st, b.DeviceID())
 	}
 }
+
+func TestPurgeKeepsUnsyncedRecentAndPresence(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	s, err := OpenWith(filepath.Join(t.TempDir(), "kiosk.db"), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	old := now.Add(-60 * 24 * time.Hour)
+	ev := func(typ attendance.EventType, child string, at time.Time) attendance.Event {
+		return attendance.Event{Type: typ, ChildID: child, Wall: at}
+	}
+	// c-1 came and went long ago; c-2 checked in long ago and is still in
+	// (a forgotten check-out); c-3 is recent; the last old event is unsynced.
+	s.Append(ctx,
+		ev(attendance.ChildCheckIn, "c-1", old), ev(attendance.ChildCheckOut, "c-1", old.Add(time.Hour)),
+		ev(attendance.ChildCheckIn, "c-1", old.Add(24*time.Hour)), ev(attendance.ChildCheckOut, "c-1", old.Add(25*time.Hour)),
+		ev(attendance.ChildCheckIn, "c-2", old),
+		ev(attendance.ChildCheckIn, "c-3", now.Add(-time.Hour)))
+	s.Ack(ctx, 5, now) // central has everything but c-3's check-in
+	if _, err := s.Purge(ctx, 2*7*24*time.Hour); !errors.Is(err, ErrRetentionTooShort) {
+		t.Errorf("purge with 2 weeks = %v, want ErrRetentionTooShort", err)
+	}
+	n, err := s.Purge(ctx, MinRetention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("purged %d events, want 3 (c-1's first visit and its second check-in)", n)
+	}
+	before := attendance.NewPresence()
+	before.Apply(ev(attendance.ChildCheckIn, "c-2", old))
+	before.Apply(ev(attendance.ChildCheckIn, "c-3", now))
+	after := attendance.NewPresence()
+	s.Events(ctx, 0, func(e attendance.Event) error { after.Apply(e); return nil })
+	if after.CountChildren() != 2 {
+		t.Errorf("presence after purge: %v", after.Children())
+	}
+	if _, ok := after.Child("c-2"); !ok {
+		t.Error("the forgotten check-out of c-2 was purged")
+	}
+}

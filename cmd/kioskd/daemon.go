@@ -21,6 +21,7 @@ import (
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/simreader"
 	"github.com/kinderdeur/kiosk/hw/sysclock"
+	"github.com/kinderdeur/kiosk/hw/watchdog"
 	"github.com/kinderdeur/kiosk/ui"
 )
 
@@ -209,9 +210,36 @@ func (d *daemon) run(ctx context.Context) error {
 		}()
 	}
 	taps := make(chan hw.Tap, 16)
+	var readersRunning atomic.Int32
 	for _, r := range d.readers {
-		goFn("reader "+r.Name(), func(ctx context.Context) error { return r.Run(ctx, taps) })
+		readersRunning.Add(1)
+		goFn("reader "+r.Name(), func(ctx context.Context) error {
+			defer readersRunning.Add(-1)
+			return r.Run(ctx, taps)
+		})
 	}
+	wd, err := watchdog.New(watchdog.Options{Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("watchdog: %w", err)
+	}
+	// The watchdog is fed only while the parts that matter are alive: the
+	// reader loops run, the door answers and the database takes writes. A
+	// dead reader chip is not among them: its loop re-initialises it.
+	wd.Register("readers", func(context.Context) error {
+		if n := readersRunning.Load(); int(n) != len(d.readers) {
+			return fmt.Errorf("%d of %d reader loops running", n, len(d.readers))
+		}
+		return nil
+	})
+	wd.Register("door", func(context.Context) error { d.door.Presence(); return nil })
+	wd.Register("database", func(ctx context.Context) error {
+		if err := d.store.Ping(ctx); err != nil {
+			return err
+		}
+		return d.door.StorageError()
+	})
+	goFn("watchdog", wd.Run)
+	goFn("maintenance", d.maintain)
 	goFn("taps", func(ctx context.Context) error {
 		for {
 			select {
@@ -239,6 +267,9 @@ func (d *daemon) run(ctx context.Context) error {
 			cancel()
 		}
 	}()
+	if err := wd.Ready("serving on " + d.ln.Addr().String()); err != nil {
+		d.log.Warn("sd_notify ready", "err", err)
+	}
 	d.log.Info("kioskd serving", "url", "http://"+d.ln.Addr().String(), "data", d.cfg.DataDir, "demo", d.demo, "version", version)
 	<-ctx.Done()
 	d.log.Info("kioskd stopping")
@@ -247,7 +278,7 @@ func (d *daemon) run(ctx context.Context) error {
 	srv.Shutdown(shutdownCtx)
 	wg.Wait()
 	close(errc)
-	err := <-errc
+	err = <-errc
 	if cerr := d.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -287,4 +318,38 @@ func (c *clock) watch(ctx context.Context, log *slog.Logger) error {
 		c.synced.Store(st.Synced)
 		log.Info("clock", "synced", st.Synced, "status", st.String())
 	})
+}
+
+// maintain checkpoints the WAL hourly and purges synced events past the
+// retention term daily (never below the 6-week inspection window).
+func (d *daemon) maintain(ctx context.Context) error {
+	keep := time.Duration(d.cfg.RetentionWeeks) * 7 * 24 * time.Hour
+	checkpoint := time.NewTicker(time.Hour)
+	defer checkpoint.Stop()
+	purge := time.NewTicker(24 * time.Hour)
+	defer purge.Stop()
+	d.purge(ctx, keep)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-checkpoint.C:
+			if err := d.store.Checkpoint(ctx); err != nil {
+				d.log.Warn("wal checkpoint", "err", err)
+			}
+		case <-purge.C:
+			d.purge(ctx, keep)
+		}
+	}
+}
+
+func (d *daemon) purge(ctx context.Context, keep time.Duration) {
+	n, err := d.store.Purge(ctx, keep)
+	if err != nil {
+		d.log.Error("retention purge", "err", err)
+		return
+	}
+	if n > 0 {
+		d.log.Info("retention purge", "events", n, "kept", keep.String())
+	}
 }
