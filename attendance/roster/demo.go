@@ -74,7 +74,10 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		Staff: []Staff{
 			{ID: "s-lotte", Name: "Lotte", Groups: []string{"g-rupsen"}},
 			{ID: "s-ahmed", Name: "Ahmed", Groups: []string{"g-vlinders"}},
-			{ID: "s-priya", Name: "Priya", Groups: []string{"g-bikkels", "g-vlinders"}},
+			// Priya's PIN is 1234 (the demo shows the PIN step; Lotte and
+			// Ahmed have no PIN). A staffpin argon2id hash, never the PIN.
+			{ID: "s-priya", Name: "Priya", Groups: []string{"g-bikkels", "g-vlinders"},
+				PINHash: "$argon2id$v=19$m=8192,t=1,p=1$uUjQybFd6Z28ATAuJvZe8g$a+QHoKs+ql4TVwSGFIsQOeRVSnSN1fl8Ut7fe3r9ui0"},
 		},
 		Guardianships: []Guardianship{
 			{ChildID: "c-noah", PersonID: "p-sanne"}, {ChildID: "c-emma", PersonID: "p-sanne"}, {ChildID: "c-sem", PersonID: "p-sanne"},

@@ -17,6 +17,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
+	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/simreader"
@@ -81,9 +82,16 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		roles[rc.Name] = rules.ReaderRole(rc.Role)
 		names = append(names, rc.Name)
 	}
+	pins, err := staffpin.NewGuard(staffpin.HashLookupFunc(d.pinHash), staffpin.DefaultPolicy, time.Now)
+	if err != nil {
+		return nil, err
+	}
 	d.door, err = door.New(ctx, door.Config{
 		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
+		VerifyPIN: func(staffID, pin string) error {
+			return pins.Verify(context.Background(), d.store.DeviceID(), staffID, pin)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -98,6 +106,16 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	return d, nil
+}
+
+// pinHash finds a staff member's PIN hash in the roster in force.
+func (d *daemon) pinHash(_ context.Context, staffID string) (string, error) {
+	if ix := d.door.Roster(); ix != nil {
+		if m, ok := ix.Staff(staffID); ok && m.PINHash != "" {
+			return m.PINHash, nil
+		}
+	}
+	return "", fmt.Errorf("staff %q: %w", staffID, attendance.ErrNotFound)
 }
 
 // badgeKey is the per-site key that hashes card UIDs: the demo's public

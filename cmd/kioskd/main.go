@@ -40,7 +40,7 @@ type usageError struct{ error }
 // flags are the command line; they override the config file.
 type flags struct {
 	config, listen, data, central, logLevel string
-	demo, version                          bool
+	demo, version                           bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
