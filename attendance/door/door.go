@@ -434,6 +434,25 @@ func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []stri
 			childIDs = append(childIDs, c.ID)
 		}
 	}
+	if d.Reason == rules.ReasonNotAnnounced {
+		// Staff checked ID and decide which present child goes with this
+		// person, even one the roster does not link them to.
+		d.Children = append([]rules.Child(nil), d.Children...)
+		offered := map[string]bool{}
+		for _, c := range d.Children {
+			offered[c.ID] = true
+		}
+		for _, id := range childIDs {
+			st, present := s.presence.Child(id)
+			c, known := s.ix.Child(id)
+			if offered[id] || !present || !known {
+				continue
+			}
+			g, _ := s.ix.Group(c.GroupID)
+			d.Children = append(d.Children, rules.Child{ID: id, Name: c.FirstName, GroupID: c.GroupID, Group: g.Name,
+				Present: true, Since: st.Since, Action: rules.ActCheckOut})
+		}
+	}
 	if err := selectOnly(&d, childIDs); err != nil {
 		s.mu.Unlock()
 		return View{}, err

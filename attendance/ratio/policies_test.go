@@ -248,3 +248,15 @@ func TestNotPermittedErrorMessage(t *testing.T) {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }
+
+func TestCustom(t *testing.T) {
+	for _, n := range []int{0, -1, 101} {
+		if _, err := Custom(n); !errors.Is(err, ErrUnknownPolicy) {
+			t.Errorf("Custom(%d) = %v, want ErrUnknownPolicy", n, err)
+		}
+	}
+	p, err := Custom(12)
+	if err != nil || p.Name() != "1:12" {
+		t.Fatalf("Custom(12) = %v, %v", p, err)
+	}
+}

@@ -494,10 +494,15 @@ func EvaluateDay(r Rule, loc *time.Location, day Day, timeline []Sample, until t
 		rep.Alerts = append(rep.Alerts, Alert{Kind: kind, From: from, To: to, Staff: s.Staff, Required: s.Required})
 	}
 
+	// stillBelow: the state at end is below ratio and no sample replaces
+	// it at end, so alerts reaching end are ongoing.
+	stillBelow := false
 	for i, s := range timeline {
 		from, to := s.At, end
-		if i+1 < len(timeline) && timeline[i+1].At.Before(to) {
+		if i+1 < len(timeline) && !timeline[i+1].At.After(to) {
 			to = timeline[i+1].At
+		} else if !s.At.After(end) {
+			stillBelow = s.below()
 		}
 		if from.Before(dayStart) {
 			from = dayStart
@@ -548,7 +553,7 @@ func EvaluateDay(r Rule, loc *time.Location, day Day, timeline []Sample, until t
 		}
 		return strings.Compare(string(a.Kind), string(b.Kind))
 	})
-	if end.Before(dayEnd) {
+	if stillBelow && end.Before(dayEnd) {
 		for i := range rep.Alerts {
 			rep.Alerts[i].Ongoing = rep.Alerts[i].To.Equal(end)
 		}

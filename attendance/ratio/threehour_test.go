@@ -176,6 +176,24 @@ func TestEvaluateDay(t *testing.T) {
 				Alerts: []string{"outside_window 08:30 CET-08:40 CET 1/2"}},
 		},
 		{
+			name: "day in progress: ended just now", rule: rule, day: open(monday, DayCare),
+			timeline: []Sample{m("08:00", 1, 2), m("08:45", 2, 2)}, until: at(loc, monday, "08:45"),
+			want: dayWant{Below: 45 * time.Minute, InWindow: 30 * time.Minute, Budget: 3 * time.Hour, OpenFor: 11 * time.Hour, Qualifies: true,
+				Alerts: []string{"outside_window 08:30 CET-08:45 CET 1/2"}},
+		},
+		{
+			name: "day in progress: later samples ignored", rule: rule, day: open(monday, DayCare),
+			timeline: []Sample{m("08:00", 1, 2), m("09:00", 2, 2), m("10:00", 1, 2)}, until: at(loc, monday, "08:45"),
+			want: dayWant{Below: 45 * time.Minute, InWindow: 30 * time.Minute, Budget: 3 * time.Hour, OpenFor: 11 * time.Hour, Qualifies: true,
+				Alerts: []string{"outside_window 08:30 CET-08:45 CET 1/2 ongoing"}},
+		},
+		{
+			name: "day in progress: ok now, later sample below", rule: rule, day: open(monday, DayCare),
+			timeline: []Sample{m("08:00", 1, 2), m("08:40", 2, 2), m("10:00", 1, 2)}, until: at(loc, monday, "08:45"),
+			want: dayWant{Below: 40 * time.Minute, InWindow: 30 * time.Minute, Budget: 3 * time.Hour, OpenFor: 11 * time.Hour, Qualifies: true,
+				Alerts: []string{"outside_window 08:30 CET-08:40 CET 1/2"}},
+		},
+		{
 			name: "until before the day", rule: rule, day: open(monday, DayCare),
 			timeline: []Sample{m("08:00", 1, 2)}, until: at(loc, monday, "00:00").Add(-time.Hour),
 			want: dayWant{Budget: 3 * time.Hour, OpenFor: 11 * time.Hour, Qualifies: true},
@@ -475,5 +493,23 @@ func TestParseClock(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got.String(), tt.in)
 			}
 		})
+	}
+}
+
+func TestStrings(t *testing.T) {
+	got := []string{DayCare.String(), BSOSchoolDay.String(), BSOVacationDay.String(), DayKind(9).String()}
+	for _, k := range []AlertKind{AlertOutsideWindow, AlertOverBudget, AlertBelowFloor, AlertShortOpening, "other"} {
+		got = append(got, Alert{Kind: k, Staff: 1, Required: 3}.Message())
+	}
+	want := []string{
+		"daycare", "bso_school_day", "bso_vacation_day", "DayKind(9)",
+		"below ratio (1 staff, 3 required) outside the plan's windows",
+		"below ratio (1 staff, 3 required) beyond the day's budget",
+		"1 staff, fewer than half of the 3 required",
+		"below ratio (1 staff, 3 required) on a day not open long enough to deviate",
+		"other (1 staff, 3 required)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("strings (-want +got):\n%s", diff)
 	}
 }
