@@ -47,7 +47,9 @@ type Config struct {
 	StaffLockAfter time.Duration // staff session lock after inactivity (default 60 s)
 	// VerifyPIN checks a staff member's PIN; nil means PINs are not used.
 	VerifyPIN func(staffID, pin string) error
-	Logger    *slog.Logger
+	// OnCommit is called after events commit (the sync client pushes).
+	OnCommit func()
+	Logger   *slog.Logger
 }
 
 // Errors callers branch on.
@@ -59,6 +61,7 @@ var (
 	ErrNoRoster       = errors.New("door: no roster")
 	ErrPINRequired    = errors.New("door: PIN required")
 	ErrRollCallActive = errors.New("door: roll call not active")
+	ErrNotEnrolled    = errors.New("door: no badge key yet (the kiosk is not enrolled)")
 )
 
 // Service is the door. Decisions are serialised: one tap at a time, like
@@ -68,6 +71,7 @@ type Service struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
+	key      attendance.BadgeKey
 	ix       *roster.Index
 	presence *attendance.Presence
 	sessions map[string]*session
@@ -117,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, presence: attendance.NewPresence(),
+	s := &Service{cfg: cfg, log: cfg.Logger, presence: attendance.NewPresence(), key: cfg.Key,
 		sessions: map[string]*session{}, subs: map[chan Update]struct{}{}, awaits: map[string][]chan View{}}
 	r, err := cfg.Store.Roster(ctx)
 	if err != nil && !errors.Is(err, attendance.ErrNotFound) {
@@ -145,6 +149,23 @@ func (s *Service) SetRoster(r roster.Roster) error {
 	s.mu.Unlock()
 	s.publishStaff()
 	return nil
+}
+
+// SetKey puts the site's badge key in force (after enrolment).
+func (s *Service) SetKey(k attendance.BadgeKey) {
+	s.mu.Lock()
+	s.key = k
+	s.mu.Unlock()
+}
+
+func (s *Service) hash(uid []byte) (string, error) {
+	s.mu.Lock()
+	k := s.key
+	s.mu.Unlock()
+	if len(k) == 0 {
+		return "", ErrNotEnrolled
+	}
+	return k.Hash(uid), nil
 }
 
 // Roster returns the index in force (nil before the first roster).
@@ -176,7 +197,13 @@ func (s *Service) Tap(ctx context.Context, reader string, uid []byte) (View, err
 	if !ok {
 		return View{}, fmt.Errorf("%w %q", ErrUnknownReader, reader)
 	}
-	hash := s.cfg.Key.Hash(uid)
+	hash, err := s.hash(uid)
+	if err != nil {
+		v := View{ID: newID("d-"), Outcome: rules.Denied, Reason: "not_enrolled", At: s.now()}
+		s.publishDecision(v)
+		s.resolveAwaits(reader, "", v)
+		return v, nil
+	}
 	s.mu.Lock()
 	v := s.tapLocked(ctx, reader, role, hash)
 	s.mu.Unlock()
@@ -279,6 +306,7 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	for _, e := range committed {
 		s.presence.Apply(e)
 	}
+	s.committed()
 	s.addWarnings(d.Warnings)
 	// A guardian's choice becomes a plain check-in/out on screen.
 	final := d
@@ -293,6 +321,13 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	}
 	s.publishStaffLocked()
 	return s.show(v)
+}
+
+// committed tells the sync client there is something to push.
+func (s *Service) committed() {
+	if s.cfg.OnCommit != nil {
+		s.cfg.OnCommit()
+	}
 }
 
 func summarise(evs []attendance.Event) rules.Outcome {

@@ -94,7 +94,8 @@ func (s *Service) Snapshot() Snapshot {
 // tap with this badge hash on this reader (the simulator's HTTP tap answers
 // with it). cancel must be called when the caller stops waiting.
 func (s *Service) Await(reader string, uid []byte) (<-chan View, func()) {
-	key := reader + "\x00" + s.cfg.Key.Hash(uid)
+	hash, _ := s.hash(uid)
+	key := reader + "\x00" + hash
 	ch := make(chan View, 1)
 	s.subMu.Lock()
 	s.awaits[key] = append(s.awaits[key], ch)

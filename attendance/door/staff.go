@@ -174,6 +174,7 @@ func (s *Service) appendLocked(ctx context.Context, evs ...attendance.Event) err
 	for _, e := range committed {
 		s.presence.Apply(e)
 	}
+	s.committed()
 	return nil
 }
 

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +28,8 @@ import (
 	"github.com/kinderdeur/kiosk/hw/simreader"
 	"github.com/kinderdeur/kiosk/hw/sysclock"
 	"github.com/kinderdeur/kiosk/hw/watchdog"
+	"github.com/kinderdeur/kiosk/sync/outbox"
+	"github.com/kinderdeur/kiosk/sync/protocol"
 	"github.com/kinderdeur/kiosk/ui"
 )
 
@@ -37,6 +44,7 @@ type daemon struct {
 	clock   *clock
 	readers []hw.Reader
 	sims    map[string]*simreader.Reader
+	sync    *outbox.Client // nil without central
 	ln      net.Listener
 }
 
@@ -89,12 +97,22 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	d.door, err = door.New(ctx, door.Config{
 		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
+		OnCommit: func() {
+			if d.sync != nil {
+				d.sync.Notify()
+			}
+		},
 		VerifyPIN: func(staffID, pin string) error {
 			return pins.Verify(context.Background(), d.store.DeviceID(), staffID, pin)
 		},
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Central.URL != "" {
+		if d.sync, err = d.newSync(); err != nil {
+			return nil, err
+		}
 	}
 	uiCfg := ui.Config{Door: d.door, Health: d.health, Status: d.status, Logger: d.log}
 	if len(d.sims) > 0 {
@@ -124,8 +142,11 @@ func (d *daemon) badgeKey(ctx context.Context) (attendance.BadgeKey, error) {
 	if d.demo {
 		return roster.DemoBadgeKey, nil
 	}
-	s, err := d.store.Meta(ctx, "badge_key")
+	s, err := d.store.Meta(ctx, outbox.MetaBadgeKey)
 	if errors.Is(err, attendance.ErrNotFound) {
+		if d.cfg.Central.URL != "" {
+			return nil, nil // enrolment with central brings it; taps are refused until then
+		}
 		return nil, errors.New("this kiosk has no badge key yet: enrol it with central (central.url and central.enrol_token_file in the config), or run with -demo")
 	}
 	if err != nil {
@@ -150,6 +171,56 @@ func (d *daemon) openReader(rc ReaderConfig) (hw.Reader, error) {
 		return r, nil
 	}
 	return openHardwareReader(rc, d.log)
+}
+
+// newSync builds the client that pushes events to central and pulls
+// rosters. Enrolment uses the token file (or the public demo token).
+func (d *daemon) newSync() (*outbox.Client, error) {
+	token := ""
+	if d.demo {
+		token = protocol.DemoEnrolToken
+	}
+	if f := d.cfg.Central.EnrolTokenFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("central.enrol_token_file: %w", err)
+		}
+		if t := strings.TrimSpace(string(b)); t != "" {
+			token = t
+		}
+	}
+	var httpClient *http.Client
+	if f := d.cfg.Central.CAFile; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("central.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("central.ca_file: %s holds no PEM certificate", f)
+		}
+		httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	}
+	return outbox.New(outbox.Config{
+		Store: d.store, CentralURL: d.cfg.Central.URL, EnrolToken: token, DeviceName: d.cfg.DeviceName,
+		Logger: d.log, HTTPClient: httpClient,
+		OnRoster: func(r roster.Roster) {
+			if err := d.door.SetRoster(r); err != nil {
+				d.log.Error("roster from central not used", "version", r.Version, "err", err)
+				return
+			}
+			d.log.Info("roster in force", "version", r.Version)
+		},
+		OnEnrolled: func(protocol.EnrolResponse) {
+			key, err := d.badgeKey(context.Background())
+			if err != nil || key == nil {
+				d.log.Error("enrolled but no badge key", "err", err)
+				return
+			}
+			d.door.SetKey(key)
+			d.log.Info("enrolled with central", "device", d.store.DeviceID())
+		},
+	})
 }
 
 // simulator adapts the simulated readers for the UI's sim endpoints.
@@ -204,8 +275,22 @@ func (d *daemon) status() ui.Status {
 	}
 	st := ui.Status{Readers: rs, ClockSynced: d.clock.Synced(), StorageOK: d.door.StorageError() == nil}
 	st.Sync = map[string]any{"state": "disabled"}
-	if ss, err := d.store.SyncStatus(context.Background()); err == nil && d.cfg.Central.URL != "" {
-		st.Sync = map[string]any{"state": "pending", "pending": ss.Pending, "quarantined": ss.Quarantined, "last_ack": ss.LastAckAt}
+	if d.sync != nil {
+		s := d.sync.Status()
+		state := "offline"
+		if s.Online {
+			state = "online"
+		}
+		last := ""
+		if !s.LastSync.IsZero() {
+			tz := time.Local
+			if ix := d.door.Roster(); ix != nil {
+				tz = ix.TZ
+			}
+			last = s.LastSync.In(tz).Format("15:04")
+		}
+		st.Sync = map[string]any{"state": state, "pending": s.Pending, "quarantined": s.Quarantined,
+			"last_sync": last, "enrolled": s.Enrolled, "revoked": s.Revoked}
 	}
 	return st
 }
@@ -257,6 +342,9 @@ func (d *daemon) run(ctx context.Context) error {
 		return d.door.StorageError()
 	})
 	goFn("watchdog", wd.Run)
+	if d.sync != nil {
+		goFn("sync", d.sync.Run)
+	}
 	goFn("maintenance", d.maintain)
 	goFn("taps", func(ctx context.Context) error {
 		for {
