@@ -1,0 +1,346 @@
+package billing
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/stays"
+)
+
+// Line is one invoice line: a child's day of one day type, or a month
+// top-up (DayType "" and Date the last day of the month).
+type Line struct {
+	ChildID          string
+	Date             attendance.Date
+	DayType          calendar.DayType
+	Minutes          int // presence
+	BilledMinutes    int // after rounding, minimums and free minutes
+	AmountCents      int64
+	Rule             string // profile/method[+modifier...]
+	ChildName        string
+	GuardianID       string
+	Stays            int
+	RateCentsPerHour int64 // the base rate used (before multiplier); 0 for forfaits
+	Flags            []string
+}
+
+// Line flags.
+const (
+	FlagUnverifiedTime = "unverified_time"
+	FlagCorrectedTime  = "corrected_time"
+	FlagMissingTime    = "missing_time"
+	FlagSplitMidnight  = stays.FlagSplitMidnight
+)
+
+// Engine prices stays with one profile and optional contracts. It keeps no
+// state between calls and is safe for concurrent use.
+type Engine struct {
+	p         Profile
+	contracts map[string]Contract
+	// rules are the rule names, built once: a year has many lines.
+	rules     map[ruleKey]string
+	bandRules map[string][]string
+}
+
+type ruleKey struct {
+	method     string
+	dayType    calendar.DayType
+	dayMinimum bool
+}
+
+// New checks p and returns an engine. contracts may be nil.
+func New(p Profile, contracts map[string]Contract) (*Engine, error) {
+	if err := p.Validate(""); err != nil {
+		return nil, err
+	}
+	e := &Engine{p: p, contracts: contracts, rules: map[ruleKey]string{}, bandRules: map[string][]string{}}
+	for name, m := range p.Methods {
+		for _, b := range m.Bands {
+			e.bandRules[name] = append(e.bandRules[name], p.Name+"/"+b.Name)
+		}
+		if m.Kind != "time" {
+			continue
+		}
+		for _, t := range calendar.DayTypes {
+			for _, dm := range []bool{false, true} {
+				rule := p.Name + "/" + name
+				if dm {
+					rule += "+day-minimum"
+				}
+				if bp := e.multiplier(t); bp != 10000 {
+					rule += fmt.Sprintf("+%s-%s", t, percent(bp))
+				}
+				e.rules[ruleKey{name, t, dm}] = rule
+			}
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) multiplier(t calendar.DayType) int64 {
+	if v, ok := e.p.MultipliersBP[t]; ok {
+		return v
+	}
+	return 10000
+}
+
+// Profile returns the engine's profile.
+func (e *Engine) Profile() Profile { return e.p }
+
+type dayKey struct {
+	child   string
+	date    attendance.Date
+	dayType calendar.DayType
+}
+
+type dayGroup struct {
+	key      dayKey
+	stays    []int32 // indices into the input
+	name     string
+	guardian string
+	minutes  int
+	flags    []string
+}
+
+// Bill prices stays and returns the lines sorted by child, date, day type
+// (a month's top-up line right after the child's last line of that month).
+// The input is not modified.
+//
+// It sorts an index of the stays by child, date and day type and walks the
+// runs, so lines come out in order and memory stays proportional to the
+// input.
+func (e *Engine) Bill(in []stays.Stay) []Line {
+	idx := make([]int32, len(in))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := &in[idx[a]], &in[idx[b]]
+		if x.ChildID != y.ChildID {
+			return x.ChildID < y.ChildID
+		}
+		if x.Date != y.Date {
+			return x.Date.Before(y.Date)
+		}
+		if x.DayType != y.DayType {
+			return x.DayType < y.DayType
+		}
+		return !x.Complete() && y.Complete() // unpriced first
+	})
+	out := make([]Line, 0, len(in)/2+16)
+	month := monthAcc{}
+	settlingChild, settlingUsed := "", 0
+	for a := 0; a < len(idx); {
+		s := &in[idx[a]]
+		if month.child != s.ChildID || month.year != s.Date.Year || month.month != s.Date.Month {
+			out = e.closeMonth(out, &month)
+			month = monthAcc{child: s.ChildID, year: s.Date.Year, month: s.Date.Month}
+		}
+		if month.name == "" {
+			month.name = s.ChildName
+		}
+		if month.guardian == "" {
+			month.guardian = e.guardian(s.ChildID, s.GuardianID)
+		}
+		if !s.Complete() {
+			out = append(out, Line{ChildID: s.ChildID, Date: s.Date, DayType: s.DayType, Rule: e.p.Name + "/unpriced-missing-time",
+				ChildName: s.ChildName, GuardianID: e.guardian(s.ChildID, s.GuardianID), Stays: 1,
+				Flags: append([]string{FlagMissingTime}, s.Flags...)})
+			a++
+			continue
+		}
+		b := a + 1
+		for b < len(idx) {
+			t := &in[idx[b]]
+			if t.ChildID != s.ChildID || t.Date != s.Date || t.DayType != s.DayType {
+				break
+			}
+			b++
+		}
+		g := dayGroup{key: dayKey{s.ChildID, s.Date, s.DayType}, stays: idx[a:b], name: s.ChildName,
+			guardian: e.guardian(s.ChildID, s.GuardianID)}
+		for _, i := range g.stays {
+			t := &in[i]
+			g.minutes += t.Minutes
+			switch t.Quality {
+			case stays.QualityUnverified:
+				g.flags = addFlag(g.flags, FlagUnverifiedTime)
+			case stays.QualityCorrected:
+				g.flags = addFlag(g.flags, FlagCorrectedTime)
+			}
+			if t.Has(stays.FlagSplitMidnight) {
+				g.flags = addFlag(g.flags, FlagSplitMidnight)
+			}
+		}
+		if settlingChild != s.ChildID {
+			settlingChild, settlingUsed = s.ChildID, 0
+		}
+		l, usedSettling := e.priceDay(in, &g, settlingUsed)
+		if usedSettling {
+			settlingUsed++
+		} else if l.RateCentsPerHour > 0 {
+			month.billed += l.BilledMinutes
+		}
+		out = append(out, l)
+		a = b
+	}
+	return e.closeMonth(out, &month)
+}
+
+// monthAcc sums a child's month for the monthly minimum.
+type monthAcc struct {
+	child          string
+	year           int
+	month          time.Month
+	billed         int // time-priced minutes, settling-in days excluded
+	name, guardian string
+}
+
+// closeMonth appends a top-up line when the month's billed minutes stay
+// under the profile's monthly minimum for the child's care kind. Only months
+// in which the child has lines are considered.
+func (e *Engine) closeMonth(out []Line, a *monthAcc) []Line {
+	mm := e.p.MonthlyMinimum
+	if mm == nil || a.child == "" {
+		return out
+	}
+	kind := mm.DefaultCareKind
+	if c, ok := e.contracts[a.child]; ok && c.CareKind != "" {
+		kind = c.CareKind
+	}
+	minimum, ok := mm.Minutes[kind]
+	if !ok {
+		minimum = mm.Minutes[mm.DefaultCareKind]
+	}
+	if a.billed >= minimum {
+		return out
+	}
+	short := minimum - a.billed
+	r := e.rate(e.p.Methods[mm.Method], a.child)
+	last := attendance.DateOf(time.Date(a.year, a.month+1, 0, 0, 0, 0, 0, time.UTC))
+	return append(out, Line{ChildID: a.child, Date: last, BilledMinutes: short, AmountCents: Amount(short, r, 10000),
+		Rule: fmt.Sprintf("%s/month-minimum-%s", e.p.Name, kind), ChildName: a.name, GuardianID: a.guardian, RateCentsPerHour: r})
+}
+
+func addFlag(f []string, x string) []string {
+	for _, y := range f {
+		if y == x {
+			return f
+		}
+	}
+	return append(f, x)
+}
+
+func (e *Engine) guardian(child, fromStay string) string {
+	if fromStay != "" {
+		return fromStay
+	}
+	return e.contracts[child].GuardianID
+}
+
+// rate is the hourly rate of a time method for a child.
+func (e *Engine) rate(m Method, child string) int64 {
+	if m.ContractRate {
+		if c, ok := e.contracts[child]; ok && c.RateCentsPerHour > 0 {
+			return c.RateCentsPerHour
+		}
+	}
+	return m.RateCentsPerHour
+}
+
+// Amount is round_half_up(minutes * rate * bp / 600000), in cents.
+func Amount(minutes int, rateCentsPerHour, bp int64) int64 {
+	n := int64(minutes) * rateCentsPerHour * bp
+	const d = 60 * 10000
+	return (n + d/2) / d
+}
+
+type priced struct {
+	billed int
+	amount int64
+	rule   string
+	rate   int64
+}
+
+// priceTime prices minutes (already split into stays when per=stay).
+func (e *Engine) priceTime(name string, m Method, in []stays.Stay, g *dayGroup, dayType calendar.DayType, applyMin bool, freeMinutes int) priced {
+	billed := 0
+	if m.Per == "stay" {
+		// Free settling-in minutes come off the day's first stays.
+		free := freeMinutes
+		for _, i := range g.stays {
+			mins := in[i].Minutes
+			take := min(free, mins)
+			free -= take
+			billed += m.Rounding.Apply(mins - take)
+		}
+	} else {
+		billed = m.Rounding.Apply(max(g.minutes-freeMinutes, 0))
+	}
+	dayMin := applyMin && m.MinDayMinutes > billed
+	if dayMin {
+		billed = m.MinDayMinutes
+	}
+	bp := e.multiplier(dayType)
+	r := e.rate(m, g.key.child)
+	return priced{billed, Amount(billed, r, bp), e.rules[ruleKey{name, dayType, dayMin}], r}
+}
+
+// percent renders basis points as a percentage: 15000 -> 150%, 12550 -> 125.5%.
+func percent(bp int64) string {
+	s := fmt.Sprintf("%d", bp/100)
+	if bp%100 != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", bp%100), "0")
+	}
+	return s + "%"
+}
+
+func (e *Engine) priceForfait(name string, m Method, minutes int) priced {
+	for i, b := range m.Bands {
+		if b.UpToMinutes == 0 || minutes <= b.UpToMinutes {
+			return priced{minutes, b.AmountCents, e.bandRules[name][i], 0}
+		}
+	}
+	panic("billing: forfait without an unbounded band") // Validate forbids it
+}
+
+// priceDay prices one day group; used reports whether it was a settling-in
+// session (used sessions: the child's count so far).
+func (e *Engine) priceDay(in []stays.Stay, g *dayGroup, used int) (l Line, settling bool) {
+	l = Line{ChildID: g.key.child, Date: g.key.date, DayType: g.key.dayType, Minutes: g.minutes,
+		ChildName: g.name, GuardianID: g.guardian, Stays: len(g.stays), Flags: g.flags}
+	free := 0
+	if si := e.p.SettlingIn; si != nil {
+		if c, ok := e.contracts[g.key.child]; ok && !c.Start.IsZero() && g.key.date.Before(c.Start) &&
+			!g.key.date.Before(attendance.DateOf(c.Start.In(time.UTC).AddDate(0, 0, -si.WithinDays))) &&
+			used < si.Sessions {
+			free = si.MinutesPerSession
+		}
+	}
+	var best *priced
+	for _, name := range e.p.MethodsFor(g.key.dayType) {
+		m := e.p.Methods[name]
+		var p priced
+		switch m.Kind {
+		case "time":
+			p = e.priceTime(name, m, in, g, g.key.dayType, free == 0, free)
+		case "forfait":
+			p = e.priceForfait(name, m, g.minutes)
+		}
+		if best == nil || p.amount < best.amount {
+			best = &p
+		}
+	}
+	l.BilledMinutes, l.AmountCents, l.Rule, l.RateCentsPerHour = best.billed, best.amount, best.rule, best.rate
+	if free > 0 {
+		l.Rule = e.p.Name + "/settling-in"
+		if best.billed > 0 {
+			l.Rule += "+" + strings.TrimPrefix(best.rule, e.p.Name+"/")
+		}
+	}
+	return l, free > 0
+}

@@ -1,0 +1,217 @@
+package billing
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kinderdeur/kiosk/attendance"
+)
+
+// Contract is what the administration knows of a child's care agreement.
+// Every field but ChildID is optional.
+type Contract struct {
+	ChildID    string
+	ChildName  string
+	GuardianID string
+	// RateCentsPerHour replaces the rate of contract_rate methods (0 = keep).
+	RateCentsPerHour int64
+	// MinutesPerMonth are the contracted hours, in minutes.
+	MinutesPerMonth int
+	Start, End      attendance.Date
+	CareKind        string // e.g. dagopvang, bso (monthly minimum)
+	BirthDate       attendance.Date
+	LRK             string // Dutch childcare register number of the location
+}
+
+// ContractColumns is the contracts CSV header (child_id required, the rest
+// optional and in any order). hours_per_month may have up to two decimals.
+var ContractColumns = []string{"child_id", "child_name", "guardian_id", "rate_cents_per_hour", "hours_per_month",
+	"start", "end", "care_kind", "birth_date", "lrk"}
+
+// Sentinel errors of ReadContracts.
+var (
+	ErrContractColumn = errors.New("contracts: bad header")
+	ErrContractValue  = errors.New("contracts: bad value")
+)
+
+// LineError is one problem in a CSV input (line 1 is the header).
+type LineError struct {
+	Line   int
+	Column string
+	Err    error
+}
+
+func (e *LineError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("line %d, column %s: %v", e.Line, e.Column, e.Err)
+}
+func (e *LineError) Unwrap() error { return e.Err }
+
+// LinesError collects every problem of an input; nothing is returned with it.
+type LinesError []*LineError
+
+func (e LinesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "billing: %d error(s)", len(e))
+	for i, le := range e {
+		if i == 50 {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e)-50)
+			break
+		}
+		b.WriteString("\n  " + le.Error())
+	}
+	return b.String()
+}
+
+func (e LinesError) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, le := range e {
+		out[i] = le
+	}
+	return out
+}
+
+// ParseHours parses "40", "40.5" or "40,25" hours into minutes.
+func ParseHours(s string) (int, error) {
+	s = strings.Replace(s, ",", ".", 1)
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 || whole == "" || strings.ContainsAny(s, "+-eE ") {
+		return 0, fmt.Errorf("%q: want hours like 40 or 40.5", s)
+	}
+	h, err := strconv.Atoi(whole)
+	if err != nil || h > 744 {
+		return 0, fmt.Errorf("%q: want hours like 40 or 40.5 (at most 744)", s)
+	}
+	cents := 0
+	if frac != "" {
+		if len(frac) == 1 {
+			frac += "0"
+		}
+		if cents, err = strconv.Atoi(frac); err != nil {
+			return 0, fmt.Errorf("%q: want hours like 40 or 40.5", s)
+		}
+	}
+	return h*60 + (cents*60+50)/100, nil
+}
+
+// ReadContracts reads the contracts CSV (ContractColumns). Every error is
+// reported with its line and column; on error nothing is returned.
+func ReadContracts(r io.Reader) (map[string]Contract, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			err = errors.New("empty file")
+		}
+		return nil, LinesError{{1, "", fmt.Errorf("%w: %v", ErrContractColumn, err)}}
+	}
+	col := map[string]int{}
+	var errs LinesError
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		known := false
+		for _, c := range ContractColumns {
+			known = known || c == h
+		}
+		if !known {
+			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: unknown column (want %s)", ErrContractColumn, strings.Join(ContractColumns, ","))})
+		}
+		if _, dup := col[h]; dup {
+			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: duplicate column", ErrContractColumn)})
+		}
+		col[h] = i
+	}
+	if _, ok := col["child_id"]; !ok {
+		errs = append(errs, &LineError{1, "child_id", fmt.Errorf("%w: missing column", ErrContractColumn)})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	out := map[string]Contract{}
+	firstLine := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			errs = append(errs, &LineError{line, "", fmt.Errorf("%w: %v", ErrContractValue, err)})
+			if pe == nil || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+				break
+			}
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		get := func(name string) string {
+			i, ok := col[name]
+			if !ok || i >= len(rec) {
+				return ""
+			}
+			return strings.TrimSpace(rec[i])
+		}
+		bad := func(c string, f string, a ...any) {
+			errs = append(errs, &LineError{line, c, fmt.Errorf("%w: "+f, append([]any{ErrContractValue}, a...)...)})
+		}
+		c := Contract{ChildID: get("child_id"), ChildName: get("child_name"), GuardianID: get("guardian_id"),
+			CareKind: get("care_kind"), LRK: get("lrk")}
+		if c.ChildID == "" {
+			bad("child_id", "empty")
+		} else if first, dup := firstLine[c.ChildID]; dup {
+			bad("child_id", "%s already on line %d", c.ChildID, first)
+		}
+		if s := get("rate_cents_per_hour"); s != "" {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || v < 0 || v > 1_000_000 {
+				bad("rate_cents_per_hour", "%q: want whole cents 0-1000000", s)
+			}
+			c.RateCentsPerHour = v
+		}
+		if s := get("hours_per_month"); s != "" {
+			m, err := ParseHours(s)
+			if err != nil {
+				bad("hours_per_month", "%v", err)
+			}
+			c.MinutesPerMonth = m
+		}
+		for _, f := range []struct {
+			name string
+			dst  *attendance.Date
+		}{{"start", &c.Start}, {"end", &c.End}, {"birth_date", &c.BirthDate}} {
+			if s := get(f.name); s != "" {
+				d, err := attendance.ParseDate(s)
+				if err != nil {
+					bad(f.name, "%v", err)
+				}
+				*f.dst = d
+			}
+		}
+		if !c.Start.IsZero() && !c.End.IsZero() && c.End.Before(c.Start) {
+			bad("end", "%s is before start %s", c.End, c.Start)
+		}
+		if c.ChildID != "" {
+			if _, dup := firstLine[c.ChildID]; !dup {
+				firstLine[c.ChildID] = line
+			}
+		}
+		out[c.ChildID] = c
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}

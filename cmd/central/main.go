@@ -1,0 +1,145 @@
+// Command central is the central service of the door kiosks: device
+// enrolment, event ingest (exactly once), rosters, presence between doors
+// and attendance exports. Storage is an embedded SQLite file by default or
+// PostgreSQL with -db postgres://...
+//
+//	go run ./cmd/central                          # http://127.0.0.1:8090, SQLite in ./data/central
+//	go run ./cmd/central -demo -admin-token TOKEN # demo organisation, demo kiosks enrol themselves
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/sync/central"
+	"github.com/kinderdeur/kiosk/sync/protocol"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(os.Stderr, "central:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "central:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8090", "address to serve the API on")
+	dataDir := fs.String("data", "data/central", "data folder for the default SQLite database")
+	dsn := fs.String("db", "", "SQLite file path or postgres:// URL (default DATA/central.db)")
+	demo := fs.Bool("demo", false, "seed the demo organisation and roster and accept demo kiosks (token "+protocol.DemoEnrolToken+")")
+	adminToken := fs.String("admin-token", os.Getenv("CENTRAL_ADMIN_TOKEN"), "admin bearer token (or env CENTRAL_ADMIN_TOKEN)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "TLS key file")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments: %v", fs.Args())}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{"-tls-cert and -tls-key go together"}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{"-log-level: " + err.Error()}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *dsn == "" {
+		*dsn = filepath.Join(*dataDir, "central.db")
+	}
+	if *demo && *adminToken == "" {
+		return usageError{"-demo needs -admin-token TOKEN (the admin bearer token for the demo)"}
+	}
+
+	db, err := central.Open(ctx, *dsn, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *demo {
+		if err := db.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
+			return err
+		}
+		log.Info("demo organisation seeded", "location", "loc-regenboog", "enrolment_token", protocol.DemoEnrolToken)
+	}
+	var admin central.AdminAuth
+	if *adminToken != "" {
+		admin = central.NewStaticTokens(*adminToken)
+	} else {
+		log.Warn("no -admin-token: admin APIs refuse every request")
+	}
+	srv := central.NewServer(central.Config{DB: db, Admin: admin, Logger: log})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("central ready", "url", scheme+"://"+ln.Addr().String(), "db", string(db.Dialect()))
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- hs.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("central shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

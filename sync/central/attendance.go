@@ -1,0 +1,152 @@
+package central
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/stays"
+	"github.com/kinderdeur/kiosk/sync/protocol"
+)
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// CalendarFor builds the day-type calendar of a location from its roster:
+// country NL or BE, the roster's time zone, the country's default region.
+func CalendarFor(l roster.Location) (*calendar.Calendar, error) {
+	cfg := calendar.DefaultConfig()
+	if strings.EqualFold(l.Country, "be") {
+		cfg.Country, cfg.Region = "be", "vlaanderen"
+	}
+	cfg.TimeZone = l.TimeZone
+	c, err := calendar.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("central: calendar of %s: %w", l.ID, err)
+	}
+	return c, nil
+}
+
+// Attendance returns the stays (contract 6) of the days from..to inclusive
+// for one location, or every location when locationID is "". Event times
+// are central's best times; each stay carries the worse time quality of its
+// two events, so an unverifiable time is never billed silently.
+func (d *DB) Attendance(ctx context.Context, locationID string, from, to attendance.Date) ([]stays.Stay, error) {
+	if to.Before(from) {
+		return nil, fmt.Errorf("central: attendance: to %s before from %s", to, from)
+	}
+	var locs []string
+	if locationID != "" {
+		locs = []string{locationID}
+	} else {
+		all, err := d.Locations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range all {
+			locs = append(locs, l.ID)
+		}
+	}
+	var out []stays.Stay
+	for _, id := range locs {
+		r, _, err := d.Roster(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // a location without a roster has no children to export
+		}
+		if err != nil {
+			return nil, err
+		}
+		cal, err := CalendarFor(r.Location)
+		if err != nil {
+			return nil, err
+		}
+		tz := cal.Location()
+		// A day's stays may start the day before (split at midnight) or
+		// close later: read a margin of two days either side.
+		evs, err := d.Events(ctx, EventFilter{LocationID: id,
+			From: from.In(tz).AddDate(0, 0, -2), To: to.In(tz).AddDate(0, 0, 3)})
+		if err != nil {
+			return nil, err
+		}
+		quality := make(map[string]stays.Quality, len(evs))
+		plain := make([]attendance.Event, 0, len(evs))
+		for _, se := range evs {
+			e := se.Event
+			e.Wall = se.Time
+			quality[e.ID] = stays.Quality(se.TimeQuality)
+			plain = append(plain, e)
+		}
+		children := map[string]stays.Child{}
+		for _, c := range r.Children {
+			children[c.ID] = stays.Child{Name: c.FirstName, Group: c.GroupID}
+		}
+		for _, g := range r.Guardianships {
+			if c, ok := children[g.ChildID]; ok && c.GuardianID == "" {
+				c.GuardianID = g.PersonID
+				children[g.ChildID] = c
+			}
+		}
+		built, err := stays.Build(plain, stays.Options{
+			Calendar: cal,
+			Location: id,
+			Child:    func(cid string) (stays.Child, bool) { c, ok := children[cid]; return c, ok },
+			Quality:  func(e attendance.Event) stays.Quality { return quality[e.ID] },
+			Now:      d.now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("central: attendance of %s: %w", id, err)
+		}
+		for _, s := range built {
+			if !s.Date.Before(from) && !to.Before(s.Date) {
+				out = append(out, s)
+			}
+		}
+	}
+	stays.Sort(out)
+	return out, nil
+}
+
+// Presence folds the events of all the location's devices of the last
+// maxAge into who is present now: a child or staff member whose latest
+// in/out event (by central's best time, then arrival) is an "in".
+func (d *DB) Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error) {
+	now := d.now()
+	p := protocol.Presence{LocationID: locationID, AsOf: now.UTC(), Children: []protocol.PresentPerson{}, Staff: []protocol.PresentPerson{}}
+	evs, err := d.Events(ctx, EventFilter{LocationID: locationID, From: now.Add(-maxAge)})
+	if err != nil {
+		return p, err
+	}
+	children := map[string]*protocol.PresentPerson{}
+	staff := map[string]*protocol.PresentPerson{}
+	for _, se := range evs {
+		e := se.Event
+		switch e.Type {
+		case attendance.ChildCheckIn:
+			children[e.ChildID] = &protocol.PresentPerson{ID: e.ChildID, GroupID: e.GroupID, Since: se.Time, DeviceID: e.DeviceID}
+		case attendance.ChildCheckOut:
+			delete(children, e.ChildID)
+		case attendance.StaffIn:
+			staff[e.StaffID] = &protocol.PresentPerson{ID: e.StaffID, GroupID: e.GroupID, Since: se.Time, DeviceID: e.DeviceID}
+		case attendance.StaffOut:
+			delete(staff, e.StaffID)
+		}
+	}
+	for _, c := range children {
+		p.Children = append(p.Children, *c)
+	}
+	for _, s := range staff {
+		p.Staff = append(p.Staff, *s)
+	}
+	byID := func(s []protocol.PresentPerson) {
+		sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
+	}
+	byID(p.Children)
+	byID(p.Staff)
+	return p, nil
+}

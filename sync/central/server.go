@@ -1,0 +1,625 @@
+// Package central is the central service of the door kiosks: it takes in
+// event batches from enrolled devices exactly once, hands out rosters,
+// shares presence between the doors of a location and serves attendance
+// exports to admins. Storage is SQLite or PostgreSQL through one
+// database/sql code path (see DB). The wire protocol is in sync/protocol.
+package central
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/stays"
+	"github.com/kinderdeur/kiosk/sync/protocol"
+)
+
+// AdminAuth authenticates an admin request and returns who it is. The
+// consumer owns this interface: a static token list (StaticTokens) or the
+// full account system of sync/central/auth fits it.
+type AdminAuth interface {
+	AuthenticateAdmin(r *http.Request) (string, error)
+}
+
+// ErrUnauthorized is returned by an AdminAuth that refuses a request.
+var ErrUnauthorized = errors.New("central: unauthorized")
+
+// StaticTokens accepts a fixed set of bearer tokens (the -admin-token flag).
+// Only SHA-256 hashes are kept; comparison is constant-time.
+type StaticTokens struct{ hashes [][32]byte }
+
+// NewStaticTokens returns an AdminAuth for the given tokens (empty ones are ignored).
+func NewStaticTokens(tokens ...string) *StaticTokens {
+	st := &StaticTokens{}
+	for _, t := range tokens {
+		if t != "" {
+			st.hashes = append(st.hashes, sha256.Sum256([]byte(t)))
+		}
+	}
+	return st
+}
+
+// AuthenticateAdmin implements AdminAuth.
+func (st *StaticTokens) AuthenticateAdmin(r *http.Request) (string, error) {
+	tok, ok := bearer(r)
+	if !ok {
+		return "", ErrUnauthorized
+	}
+	h := sha256.Sum256([]byte(tok))
+	match := 0
+	for _, want := range st.hashes {
+		match |= subtle.ConstantTimeCompare(h[:], want[:])
+	}
+	if match == 0 {
+		return "", ErrUnauthorized
+	}
+	return "admin-token", nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	return strings.TrimSpace(tok), ok && strings.TrimSpace(tok) != ""
+}
+
+// Config configures a Server.
+type Config struct {
+	DB     *DB
+	Admin  AdminAuth // nil: every admin request is refused
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now; must match the DB's clock in tests
+	// PresenceWindow bounds how far back presence looks (default 24h).
+	PresenceWindow time.Duration
+}
+
+// Server is central's HTTP API.
+type Server struct {
+	db             *DB
+	admin          AdminAuth
+	log            *slog.Logger
+	now            func() time.Time
+	presenceWindow time.Duration
+	lastPrune      atomic.Int64
+	mux            *http.ServeMux
+}
+
+// NewServer builds the API on cfg.
+func NewServer(cfg Config) *Server {
+	s := &Server{db: cfg.DB, admin: cfg.Admin, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.presenceWindow == 0 {
+		s.presenceWindow = 24 * time.Hour
+	}
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("POST "+protocol.PathEnrol, s.enrol)
+	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
+	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
+	m.Handle("GET "+protocol.PathDevicePresence, s.device(0, s.devicePresence))
+	m.Handle("GET "+protocol.PathAttendance, s.adminOnly(s.attendance))
+	m.Handle("GET /api/v1/admin/locations", s.adminOnly(s.listLocations))
+	m.Handle("POST /api/v1/admin/locations", s.adminOnly(s.putLocation))
+	m.Handle("GET /api/v1/admin/locations/{id}/roster", s.adminOnly(s.getRoster))
+	m.Handle("PUT /api/v1/admin/locations/{id}/roster", s.adminOnly(s.putRoster))
+	m.Handle("GET /api/v1/admin/locations/{id}/presence", s.adminOnly(s.adminPresence))
+	m.Handle("POST /api/v1/admin/enrolment-tokens", s.adminOnly(s.createToken))
+	m.Handle("GET /api/v1/admin/devices", s.adminOnly(s.listDevices))
+	m.Handle("POST /api/v1/admin/devices/{id}/revoke", s.adminOnly(s.revoke))
+	m.Handle("GET /api/v1/admin/events", s.adminOnly(s.listEvents))
+	m.Handle("GET /api/v1/admin/alerts", s.adminOnly(s.listAlerts))
+	m.Handle("GET /api/v1/admin/rejected", s.adminOnly(s.listRejected))
+	s.mux = m
+	return s
+}
+
+// Handler returns the API handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Debug("central: write response", "err", err)
+	}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, status int, code, msg string) {
+	s.writeJSON(w, status, &protocol.Error{Code: code, Message: msg, ServerTime: s.now().UTC()})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.log.Error("central: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.writeError(w, http.StatusInternalServerError, protocol.CodeInternal, "internal error; retry later")
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.db.sql.PingContext(r.Context()); err != nil {
+		s.writeError(w, http.StatusServiceUnavailable, protocol.CodeUnavailable, "database unreachable")
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true, "db": s.db.dialect, "server_time": s.now().UTC()})
+}
+
+// readBody reads at most limit bytes; over it, it answers 413 and returns false.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("body over %d bytes", limit))
+		} else {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "reading body: "+err.Error())
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+// deviceHandler serves an authenticated device request.
+type deviceHandler func(w http.ResponseWriter, r *http.Request, dev Device, body []byte)
+
+// device authenticates a signed device request: a known, unrevoked device,
+// a valid signature over method, URI, timestamp, nonce and body, a
+// timestamp in the window and a nonce not seen before. The device id comes
+// from the verified credential, never from the body.
+func (s *Server) device(limit int64, h deviceHandler) http.Handler {
+	if limit == 0 {
+		limit = protocol.MaxSmallBody
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := s.readBody(w, r, limit)
+		if !ok {
+			return
+		}
+		signed, err := protocol.ParseSigned(r.Header)
+		if err != nil {
+			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
+			return
+		}
+		dev, err := s.db.Device(r.Context(), signed.DeviceID)
+		if errors.Is(err, ErrUnknownDevice) {
+			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		now := s.now()
+		if err := signed.Verify(dev.PublicKey, r.Method, r.URL.RequestURI(), body, now); err != nil {
+			if errors.Is(err, protocol.ErrClockSkew) {
+				s.writeError(w, http.StatusUnauthorized, protocol.CodeClockSkew, err.Error())
+				return
+			}
+			s.log.Warn("central: bad device signature", "device", dev.ID, "err", err)
+			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "bad signature")
+			return
+		}
+		if !dev.RevokedAt.IsZero() {
+			s.writeError(w, http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
+			return
+		}
+		if err := s.db.UseNonce(r.Context(), dev.ID, signed.Nonce); err != nil {
+			if errors.Is(err, ErrReplay) {
+				s.writeError(w, http.StatusUnauthorized, protocol.CodeReplay, "nonce seen before: a replayed request")
+				return
+			}
+			s.internal(w, r, err)
+			return
+		}
+		if last := s.lastPrune.Load(); now.UnixNano()-last > int64(time.Minute) && s.lastPrune.CompareAndSwap(last, now.UnixNano()) {
+			if err := s.db.PruneNonces(r.Context()); err != nil {
+				s.log.Warn("central: prune nonces", "err", err)
+			}
+		}
+		h(w, r, dev, body)
+	})
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body []byte) {
+	b, evs, err := protocol.DecodeBatch(bytes.NewReader(body))
+	if err != nil {
+		var be *protocol.BatchError
+		switch {
+		case errors.Is(err, protocol.ErrTooLarge):
+			s.writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, err.Error())
+		case errors.As(err, &be) && be.Code == protocol.CodeOtherDevice:
+			s.writeError(w, http.StatusForbidden, be.Code, err.Error())
+		case errors.As(err, &be) && be.Code == protocol.CodeTooLarge:
+			s.writeError(w, http.StatusRequestEntityTooLarge, be.Code, err.Error())
+		case errors.As(err, &be):
+			s.writeError(w, http.StatusBadRequest, be.Code, err.Error())
+		default:
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
+		}
+		return
+	}
+	if b.DeviceID != dev.ID {
+		s.log.Warn("central: device posted as another", "device", dev.ID, "claimed", b.DeviceID)
+		s.writeError(w, http.StatusForbidden, protocol.CodeOtherDevice, "the batch names another device than the one that signed it")
+		return
+	}
+	resp, err := s.db.Ingest(r.Context(), dev.ID, b, evs)
+	switch {
+	case errors.Is(err, ErrSeqGap):
+		s.writeError(w, http.StatusConflict, protocol.CodeSeqGap, err.Error())
+		return
+	case errors.Is(err, ErrRevoked):
+		s.writeError(w, http.StatusForbidden, protocol.CodeRevoked, "device revoked")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	var stored, dup, rej int
+	for _, res := range resp.Results {
+		switch res.Status {
+		case protocol.StatusStored:
+			stored++
+		case protocol.StatusDuplicate:
+			dup++
+		default:
+			rej++
+		}
+	}
+	s.log.Debug("central: batch", "device", dev.ID, "events", len(evs), "stored", stored, "duplicate", dup, "rejected", rej, "acked_through", resp.AckedThroughSeq)
+	if rej > 0 {
+		s.log.Warn("central: events rejected", "device", dev.ID, "rejected", rej)
+	}
+	s.writeJSON(w, http.StatusOK, resp)
+}
+
+func rosterETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
+	ro, body, err := s.db.Roster(r.Context(), dev.LocationID)
+	if errors.Is(err, ErrNotFound) {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location yet")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	etag := rosterETag(ro.Version)
+	w.Header().Set("ETag", etag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if have, err := strconv.ParseInt(strings.Trim(inm, `"W/`), 10, 64); err == nil && have >= ro.Version {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(body)
+}
+
+func (s *Server) devicePresence(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
+	p, err := s.db.Presence(r.Context(), dev.LocationID, s.presenceWindow)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxSmallBody)
+	if !ok {
+		return
+	}
+	var req protocol.EnrolRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "json: "+err.Error())
+		return
+	}
+	resp, err := s.db.Enrol(r.Context(), req)
+	switch {
+	case errors.Is(err, ErrBadToken):
+		s.log.Warn("central: enrolment with a bad token", "device", req.DeviceID)
+		s.writeError(w, http.StatusUnauthorized, protocol.CodeBadToken, err.Error())
+	case errors.Is(err, ErrConflict):
+		s.writeError(w, http.StatusConflict, protocol.CodeConflict, err.Error())
+	case errors.Is(err, ErrMalformed):
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.log.Info("central: device enrolled", "device", resp.DeviceID, "location", resp.LocationID)
+		s.writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+// adminOnly runs h for an authenticated admin.
+func (s *Server) adminOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.admin == nil {
+			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "no admin authentication configured")
+			return
+		}
+		who, err := s.admin.AuthenticateAdmin(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="central"`)
+			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "admin bearer token required")
+			return
+		}
+		s.log.Debug("central: admin request", "who", who, "method", r.Method, "path", r.URL.Path)
+		h(w, r)
+	})
+}
+
+func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err1 := attendance.ParseDate(q.Get("from"))
+	to, err2 := attendance.ParseDate(q.Get("to"))
+	if err := errors.Join(err1, err2); err != nil {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "from and to: "+err.Error())
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	if format != "csv" && format != "json" {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "format: want csv or json")
+		return
+	}
+	if to.Before(from) || to.In(time.UTC).Sub(from.In(time.UTC)) > 400*24*time.Hour {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "to must not be before from, and the range at most 400 days")
+		return
+	}
+	loc := q.Get("location")
+	if loc != "" {
+		if _, err := s.db.Location(r.Context(), loc); err != nil {
+			s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location")
+			return
+		}
+	}
+	out, err := s.db.Attendance(r.Context(), loc, from, to)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "json" {
+		w.Header().Set("Content-Type", "application/json")
+		err = stays.WriteJSON(w, out)
+	} else {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attendance-%s-%s.csv"`, from, to))
+		err = stays.WriteCSV(w, out)
+	}
+	if err != nil {
+		s.log.Warn("central: write attendance", "err", err)
+	}
+}
+
+func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
+	ls, err := s.db.Locations(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if ls == nil {
+		ls = []Location{}
+	}
+	s.writeJSON(w, http.StatusOK, ls)
+}
+
+func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxSmallBody)
+	if !ok {
+		return
+	}
+	var req struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		BadgeKey string `json:"badge_key,omitempty"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.ID == "" {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "want {\"id\":...,\"name\":...}")
+		return
+	}
+	var key attendance.BadgeKey
+	if req.BadgeKey != "" {
+		var err error
+		if key, err = attendance.ParseBadgeKey(req.BadgeKey); err != nil {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
+			return
+		}
+	}
+	if err := s.db.PutLocation(r.Context(), req.ID, req.Name, key); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]string{"id": req.ID})
+}
+
+func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
+	_, body, err := s.db.Roster(r.Context(), r.PathValue("id"))
+	if errors.Is(err, ErrNotFound) {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+}
+
+func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxRosterBytes)
+	if !ok {
+		return
+	}
+	var ro roster.Roster
+	if err := json.Unmarshal(body, &ro); err != nil {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "json: "+err.Error())
+		return
+	}
+	if ro.Location.ID != r.PathValue("id") {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeInvalidRoster, "location.id differs from the URL's location")
+		return
+	}
+	if err := ro.Validate(); err != nil {
+		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
+		return
+	}
+	v, err := s.db.PutRoster(r.Context(), ro)
+	switch {
+	case errors.Is(err, ErrStaleRoster):
+		s.writeError(w, http.StatusConflict, protocol.CodeConflict, err.Error())
+	case errors.Is(err, ErrNotFound):
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location: create it first")
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.log.Info("central: roster stored", "location", ro.Location.ID, "version", v)
+		w.Header().Set("ETag", rosterETag(v))
+		s.writeJSON(w, http.StatusOK, map[string]any{"location_id": ro.Location.ID, "version": v})
+	}
+}
+
+func (s *Server) adminPresence(w http.ResponseWriter, r *http.Request) {
+	p, err := s.db.Presence(r.Context(), r.PathValue("id"), s.presenceWindow)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxSmallBody)
+	if !ok {
+		return
+	}
+	var req struct {
+		LocationID string  `json:"location_id"`
+		TTLHours   float64 `json:"ttl_hours"`
+		Note       string  `json:"note"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.LocationID == "" {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "want {\"location_id\":...,\"ttl_hours\":24}")
+		return
+	}
+	if req.TTLHours <= 0 || req.TTLHours > 24*30 {
+		req.TTLHours = 24
+	}
+	ttl := time.Duration(req.TTLHours * float64(time.Hour))
+	tok, err := s.db.CreateEnrolmentToken(r.Context(), req.LocationID, ttl, req.Note)
+	if errors.Is(err, ErrNotFound) {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"token": tok, "location_id": req.LocationID, "expires_at": s.now().Add(ttl).UTC()})
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.db.Devices(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if ds == nil {
+		ds = []Device{}
+	}
+	s.writeJSON(w, http.StatusOK, ds)
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := s.db.Revoke(r.Context(), id)
+	if errors.Is(err, ErrUnknownDevice) {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown device")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("central: device revoked", "device", id)
+	s.writeJSON(w, http.StatusOK, map[string]string{"revoked": id})
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := EventFilter{LocationID: q.Get("location"), DeviceID: q.Get("device"), Limit: 10000}
+	if v := q.Get("after_seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "after_seq: not a number")
+			return
+		}
+		f.AfterSeq = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 100000 {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "limit: 1..100000")
+			return
+		}
+		f.Limit = n
+	}
+	evs, err := s.db.Events(r.Context(), f)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if evs == nil {
+		evs = []StoredEvent{}
+	}
+	s.writeJSON(w, http.StatusOK, evs)
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	as, err := s.db.Alerts(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if as == nil {
+		as = []Alert{}
+	}
+	s.writeJSON(w, http.StatusOK, as)
+}
+
+func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.db.Rejected(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if rs == nil {
+		rs = []RejectedEvent{}
+	}
+	s.writeJSON(w, http.StatusOK, rs)
+}
