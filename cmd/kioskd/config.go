@@ -7,20 +7,23 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/kinderdeur/kiosk/hw/readers"
 )
 
 // Config is kioskd's configuration file (JSON). Every key is documented in
 // deploy/README.md; deploy/kioskd.example.json has all of them.
 type Config struct {
-	Listen         string         `json:"listen"`
-	DataDir        string         `json:"data_dir"`
-	DeviceName     string         `json:"device_name"`
-	Central        CentralConfig  `json:"central"`
-	Readers        []ReaderConfig `json:"readers"`
-	Feedback       FeedbackConfig `json:"feedback"`
-	StaffLockAfter Duration       `json:"staff_lock_after"`
-	RetentionWeeks int            `json:"retention_weeks"`
-	LogLevel       string         `json:"log_level"`
+	Listen     string        `json:"listen"`
+	DataDir    string        `json:"data_dir"`
+	DeviceName string        `json:"device_name"`
+	Central    CentralConfig `json:"central"`
+	// Readers are hw/readers configurations (kind, SPI, GPIO, evdev device,
+	// role, poll interval, debounce, security tier, buzzer and LED pins).
+	Readers        []readers.Config `json:"readers"`
+	StaffLockAfter Duration         `json:"staff_lock_after"`
+	RetentionWeeks int              `json:"retention_weeks"`
+	LogLevel       string           `json:"log_level"`
 }
 
 // CentralConfig says where to sync.
@@ -28,28 +31,6 @@ type CentralConfig struct {
 	URL            string `json:"url"`
 	EnrolTokenFile string `json:"enrol_token_file"`
 	CAFile         string `json:"ca_file"`
-}
-
-// ReaderConfig is one badge reader (see hw/readers for the hardware keys).
-type ReaderConfig struct {
-	Name         string   `json:"name"`
-	Kind         string   `json:"kind"` // rc522, hid, sim
-	SPI          string   `json:"spi,omitempty"`
-	IRQ          string   `json:"irq,omitempty"`
-	Reset        string   `json:"reset,omitempty"`
-	Device       string   `json:"device,omitempty"`
-	Role         string   `json:"role"` // in, out, both
-	SpeedHz      int64    `json:"speed_hz,omitempty"`
-	PollInterval Duration `json:"poll_interval,omitempty"`
-	Debounce     Duration `json:"debounce,omitempty"`
-	Security     string   `json:"security,omitempty"`
-}
-
-// FeedbackConfig names the GPIO pins of the buzzer and LEDs (optional).
-type FeedbackConfig struct {
-	Buzzer   string `json:"buzzer,omitempty"`
-	LEDOK    string `json:"led_ok,omitempty"`
-	LEDAlert string `json:"led_alert,omitempty"`
 }
 
 // Duration is a time.Duration written as "60s" in JSON.
@@ -116,19 +97,13 @@ func (c Config) Validate() error {
 	names := map[string]bool{}
 	for i, r := range c.Readers {
 		key := fmt.Sprintf("readers[%d]", i)
-		if r.Name == "" || names[r.Name] {
-			errs = append(errs, fmt.Errorf("config: key %q: name missing or used twice", key+".name"))
+		if names[r.Name] {
+			errs = append(errs, fmt.Errorf("config: key %q: %q used twice", key+".name", r.Name))
 		}
 		names[r.Name] = true
-		switch r.Kind {
-		case "rc522", "hid", "sim":
-		default:
-			errs = append(errs, fmt.Errorf("config: key %q: %q: want rc522, hid or sim", key+".kind", r.Kind))
-		}
-		switch r.Role {
-		case "in", "out", "both":
-		default:
-			errs = append(errs, fmt.Errorf("config: key %q: %q: want in, out or both", key+".role", r.Role))
+		r.Defaults()
+		if err := r.Validate(key); err != nil {
+			errs = append(errs, fmt.Errorf("config: %w", err))
 		}
 	}
 	if c.Central.URL != "" && !strings.HasPrefix(c.Central.URL, "http://") && !strings.HasPrefix(c.Central.URL, "https://") {

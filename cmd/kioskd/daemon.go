@@ -25,6 +25,9 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/hw"
+	"github.com/kinderdeur/kiosk/hw/feedback"
+	"github.com/kinderdeur/kiosk/hw/rc522"
+	"github.com/kinderdeur/kiosk/hw/readers"
 	"github.com/kinderdeur/kiosk/hw/simreader"
 	"github.com/kinderdeur/kiosk/hw/sysclock"
 	"github.com/kinderdeur/kiosk/hw/watchdog"
@@ -35,17 +38,19 @@ import (
 
 // daemon is kioskd assembled: every goroutine it starts is stopped by run.
 type daemon struct {
-	cfg     Config
-	demo    bool
-	log     *slog.Logger
-	store   *store.Store
-	door    *door.Service
-	ui      *ui.Server
-	clock   *clock
-	readers []hw.Reader
-	sims    map[string]*simreader.Reader
-	sync    *outbox.Client // nil without central
-	ln      net.Listener
+	cfg      Config
+	demo     bool
+	log      *slog.Logger
+	store    *store.Store
+	door     *door.Service
+	ui       *ui.Server
+	clock    *clock
+	readers  []hw.Reader
+	sims     map[string]*simreader.Reader
+	hwSet    *readers.Set
+	feedback map[string]*feedback.Feedback
+	sync     *outbox.Client // nil without central
+	ln       net.Listener
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -79,17 +84,29 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, fmt.Errorf("demo roster: %w", err)
 		}
 	}
+	d.hwSet, err = readers.OpenAll(cfg.Readers, func(e rc522.Event) {
+		// Collisions and rejected cards are not taps; staff see them in logs.
+		d.log.Info("reader event", "reader", e.Reader, "kind", e.Kind, "err", e.Err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.hwSet.Close()
+		}
+	}()
 	roles := map[string]rules.ReaderRole{}
 	var names []string
-	for _, rc := range cfg.Readers {
-		r, err := d.openReader(rc)
-		if err != nil {
-			return nil, err
-		}
+	for _, r := range d.hwSet.Readers {
 		d.readers = append(d.readers, r)
-		roles[rc.Name] = rules.ReaderRole(rc.Role)
-		names = append(names, rc.Name)
+		roles[r.Name()] = rules.ReaderRole(d.hwSet.Roles[r.Name()])
+		names = append(names, r.Name())
+		if sr, ok := r.(*simreader.Reader); ok {
+			d.sims[r.Name()] = sr
+		}
 	}
+	d.feedback = d.hwSet.Feedback
 	pins, err := staffpin.NewGuard(staffpin.HashLookupFunc(d.pinHash), staffpin.DefaultPolicy, time.Now)
 	if err != nil {
 		return nil, err
@@ -153,24 +170,6 @@ func (d *daemon) badgeKey(ctx context.Context) (attendance.BadgeKey, error) {
 		return nil, err
 	}
 	return attendance.ParseBadgeKey(s)
-}
-
-func (d *daemon) openReader(rc ReaderConfig) (hw.Reader, error) {
-	switch rc.Kind {
-	case "sim":
-		var opts []simreader.Option
-		if rc.PollInterval > 0 {
-			opts = append(opts, simreader.WithPollInterval(time.Duration(rc.PollInterval)))
-		}
-		if rc.Debounce > 0 {
-			opts = append(opts, simreader.WithDebounce(time.Duration(rc.Debounce)))
-		}
-		opts = append(opts, simreader.WithLogger(d.log))
-		r := simreader.New(rc.Name, opts...)
-		d.sims[rc.Name] = r
-		return r, nil
-	}
-	return openHardwareReader(rc, d.log)
 }
 
 // newSync builds the client that pushes events to central and pulls
@@ -358,9 +357,15 @@ func (d *daemon) run(ctx context.Context) error {
 					continue
 				}
 				d.log.Info("tap", "reader", t.Reader, "outcome", v.Outcome, "reason", v.Reason, "committed", v.Committed)
+				if fb := d.feedback[t.Reader]; fb != nil {
+					fb.Signal(pattern(v))
+				}
 			}
 		}
 	})
+	for name, fb := range d.feedback {
+		goFn("feedback "+name, fb.Run)
+	}
 	goFn("door", d.door.Run)
 	goFn("ui", d.ui.Run)
 	goFn("clock", func(ctx context.Context) error { return d.clock.watch(ctx, d.log) })
@@ -385,6 +390,9 @@ func (d *daemon) run(ctx context.Context) error {
 	wg.Wait()
 	close(errc)
 	err = <-errc
+	if cerr := d.hwSet.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	if cerr := d.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -458,4 +466,18 @@ func (d *daemon) purge(ctx context.Context, keep time.Duration) {
 	if n > 0 {
 		d.log.Info("retention purge", "events", n, "kept", keep.String())
 	}
+}
+
+// pattern is the buzzer/LED signal for a decision.
+func pattern(v door.View) feedback.Pattern {
+	switch v.Outcome {
+	case rules.CheckIn, rules.CheckOut, rules.StaffIn, rules.StaffOut, rules.StaffMenu:
+		if v.Committed {
+			return feedback.Success
+		}
+		return feedback.Deny
+	case rules.Denied, "error":
+		return feedback.Deny
+	}
+	return feedback.Attention
 }

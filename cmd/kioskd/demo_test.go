@@ -179,6 +179,8 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		{"wrong type", `{"retention_weeks":"six"}`, `key "retention_weeks"`},
 		{"too short retention", `{"retention_weeks":2}`, "below the 6-week"},
 		{"bad reader kind", `{"readers":[{"name":"a","kind":"nfc","role":"in"}]}`, `readers[0].kind`},
+		{"duplicate reader", `{"readers":[{"name":"a","kind":"sim"},{"name":"a","kind":"sim"}]}`, `"a" used twice`},
+		{"rc522 without spi", `{"readers":[{"name":"a","kind":"rc522"}]}`, `readers[0].spi`},
 		{"bad role", `{"readers":[{"name":"a","kind":"sim","role":"sideways"}]}`, `readers[0].role`},
 		{"bad duration", `{"staff_lock_after":"soon"}`, `duration "soon"`},
 		{"bad central", `{"central":{"url":"ftp://x"}}`, `central.url`},
@@ -191,7 +193,7 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		})
 	}
 	c, err := ParseConfig(strings.NewReader(`{"listen":"0.0.0.0:80","readers":[{"name":"voordeur","kind":"sim","role":"both","poll_interval":"30ms"}]}`))
-	if err != nil || c.Listen != "0.0.0.0:80" || c.RetentionWeeks != 6 || time.Duration(c.Readers[0].PollInterval) != 30*time.Millisecond {
+	if err != nil || c.Listen != "0.0.0.0:80" || c.RetentionWeeks != 6 || time.Duration(c.Readers[0].Poll) != 30*time.Millisecond {
 		t.Errorf("good config: %+v, %v", c, err)
 	}
 }

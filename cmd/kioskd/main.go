@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/kinderdeur/kiosk/hw/readers"
 )
 
 // version is stamped by scripts/cross-build (-ldflags -X main.version=...).
@@ -104,9 +106,7 @@ func loadConfig(f flags) (Config, error) {
 			cfg.DataDir = "kinderdeur-demo"
 		}
 		if len(cfg.Readers) == 0 {
-			cfg.Readers = []ReaderConfig{
-				{Name: "entrance", Kind: "sim", Role: "both"},
-			}
+			cfg.Readers = []readers.Config{{Name: "entrance", Kind: "sim", Role: readers.RoleBoth}}
 		}
 	}
 	if f.listen != "" {
