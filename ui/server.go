@@ -213,7 +213,7 @@ func (s *Server) simTap(w http.ResponseWriter, r *http.Request) {
 	case v := <-wait:
 		writeJSON(w, http.StatusOK, v)
 	case <-time.After(s.cfg.TapTimeout):
-		writeError(w, http.StatusGatewayTimeout, "reader %q did not report the card within %s (reader unhealthy?)", req.Reader, s.cfg.TapTimeout)
+		writeError(w, http.StatusGatewayTimeout, "reader %q did not report the card within %s: the reader is unhealthy, or the same card came back within the reader's debounce time and counts as the same tap", req.Reader, s.cfg.TapTimeout)
 	case <-r.Context().Done():
 	}
 }

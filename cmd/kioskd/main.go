@@ -106,7 +106,10 @@ func loadConfig(f flags) (Config, error) {
 			cfg.DataDir = "kinderdeur-demo"
 		}
 		if len(cfg.Readers) == 0 {
-			cfg.Readers = []readers.Config{{Name: "entrance", Kind: "sim", Role: readers.RoleBoth}}
+			// Every simulated tap is a deliberate new presentation: no
+			// debounce, so tapping the same card twice in a row is two taps.
+			none := readers.Duration(0)
+			cfg.Readers = []readers.Config{{Name: "entrance", Kind: "sim", Role: readers.RoleBoth, Debounce: &none}}
 		}
 	}
 	if f.listen != "" {

@@ -85,7 +85,7 @@ func TestDaemonFootprint(t *testing.T) {
 	st.SetMeta(context.Background(), "badge_key", key.String())
 	st.Close()
 	addr := freeAddr(t)
-	cfg := fmt.Sprintf(`{"listen":%q,"data_dir":%q,"log_level":"warn","readers":[{"name":"door","kind":"sim","role":"both","poll_interval":"1ms"}]}`, addr, data)
+	cfg := fmt.Sprintf(`{"listen":%q,"data_dir":%q,"log_level":"warn","readers":[{"name":"door","kind":"sim","role":"both","poll_interval":"1ms","debounce":"0s"}]}`, addr, data)
 	os.WriteFile(filepath.Join(dir, "kioskd.json"), []byte(cfg), 0o600)
 	cmd := exec.Command(bin, "-config", filepath.Join(dir, "kioskd.json"))
 	cmd.Stderr = os.Stderr

@@ -31,11 +31,11 @@ const (
 // and signs users in.
 type Authenticator struct {
 	Tokens   TokenStore
-	Sessions *Sessions   // nil: bearer tokens only
-	Users    UserStore   // nil: no password sign-in
-	Hasher   Hasher      // for sign-in and rehashing
-	Secure   bool        // served over TLS: __Host- cookie with Secure
-	Audit    AuditFunc   // nil: not audited
+	Sessions *Sessions    // nil: bearer tokens only
+	Users    UserStore    // nil: no password sign-in
+	Hasher   Hasher       // for sign-in and rehashing
+	Secure   bool         // served over TLS: __Host- cookie with Secure
+	Audit    AuditFunc    // nil: not audited
 	Log      *slog.Logger // nil: slog.Default()
 
 	dummyOnce sync.Once
