@@ -1,7 +1,8 @@
 package attendance
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,11 +78,11 @@ func sorted(m map[string]Stay) []Stay {
 	for _, s := range m {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Since.Equal(out[j].Since) {
-			return out[i].Since.Before(out[j].Since)
+	slices.SortFunc(out, func(a, b Stay) int {
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
 		}
-		return out[i].ID < out[j].ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/ratio"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/store"
@@ -49,7 +50,11 @@ type Config struct {
 	VerifyPIN func(staffID, pin string) error
 	// OnCommit is called after events commit (the sync client pushes).
 	OnCommit func()
-	Logger   *slog.Logger
+	// ThreeHourDay says which three-hour budget a group has on a date
+	// (dagopvang, BSO school day, BSO vacation day); nil means
+	// DefaultThreeHourDay. A daemon with a school calendar passes its own.
+	ThreeHourDay func(g roster.Group, d attendance.Date) ratio.DayKind
+	Logger       *slog.Logger
 }
 
 // Errors callers branch on.
@@ -61,7 +66,10 @@ var (
 	ErrNoRoster       = errors.New("door: no roster")
 	ErrPINRequired    = errors.New("door: PIN required")
 	ErrRollCallActive = errors.New("door: roll call not active")
-	ErrNotEnrolled    = errors.New("door: no badge key yet (the kiosk is not enrolled)")
+	// ErrContactBan: staff tried to release a child to a person under a
+	// contact ban; refused, whoever asks.
+	ErrContactBan  = errors.New("door: contact ban: the child cannot be released to this person")
+	ErrNotEnrolled = errors.New("door: no badge key yet (the kiosk is not enrolled)")
 )
 
 // Service is the door. Decisions are serialised: one tap at a time, like
@@ -82,6 +90,12 @@ type Service struct {
 	warnings []rules.Warning
 	storeErr error
 	seq      int
+
+	three        map[string]*ratio.Tracker // group -> live three-hour rule
+	threeAlerts  map[string]string         // group -> the alert last warned of
+	replayAt     time.Time                 // the trackers' clock while rebuilding
+	fedDay       attendance.Date           // the day the trackers were last fed every group
+	forgotWarned string                    // day/count of the last forgotten check-out warning
 
 	subMu  sync.Mutex
 	subs   map[chan Update]struct{}
@@ -132,8 +146,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("door: stored roster: %w", err)
 		}
 	}
-	if err := cfg.Store.Events(ctx, 0, func(e attendance.Event) error { s.presence.Apply(e); return nil }); err != nil {
-		return nil, fmt.Errorf("door: rebuild presence: %w", err)
+	if err := s.rebuild(ctx, cfg.Store); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -146,6 +160,10 @@ func (s *Service) SetRoster(r roster.Roster) error {
 	}
 	s.mu.Lock()
 	s.ix = ix
+	// New groups or windows: the trackers start again from today's events.
+	if err := s.rebuild(context.Background(), s.cfg.Store); err != nil {
+		s.log.Error("set roster: three-hour trackers not rebuilt", "err", err)
+	}
 	s.mu.Unlock()
 	s.publishStaff()
 	return nil
@@ -236,6 +254,10 @@ func (s *Service) tapLocked(ctx context.Context, reader string, role rules.Reade
 			}
 		}
 	}
+	if d.StaffAlert != "" && d.Outcome != rules.Denied {
+		// A person banned from one child but allowed another: staff know.
+		s.addWarnings([]rules.Warning{{Code: rules.ReasonContactBan, Text: d.StaffAlert}})
+	}
 	switch d.Outcome {
 	case rules.StaffIn:
 		s.openStaffSession(d.Actor.ID, now)
@@ -260,6 +282,9 @@ func (s *Service) tapLocked(ctx context.Context, reader string, role rules.Reade
 			ev := s.eventContext(reader)
 			ev.Type, ev.ActorRole, ev.ActorID, ev.Reason = attendance.DeniedTap, d.Actor.Role, d.Actor.ID, d.Reason
 			ev.LocationID, ev.RosterVersion = s.ix.Roster.Location.ID, s.ix.Roster.Version
+			if len(d.Children) == 1 { // a handover: the pair is recorded
+				ev.ChildID, ev.GroupID = d.Children[0].ID, d.Children[0].GroupID
+			}
 			if _, err := s.cfg.Store.Append(ctx, ev); err != nil {
 				s.log.Error("record denied tap", "err", err)
 			}
@@ -287,7 +312,7 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	ev.PolicyVersion = d.PolicyVersion
 	evs := rules.Events(d, ev, s.ix)
 	if d.Outcome == rules.CheckIn || d.Outcome == rules.CheckOut || d.Outcome == rules.ChooseChildren || d.Outcome == rules.NeedsStaff {
-		if len(evs) == 0 && d.Reason != rules.ReasonHandover {
+		if len(evs) == 0 && d.Reason != rules.ReasonHandover && d.Reason != rules.ReasonAlreadyDone {
 			return s.show(&View{ID: newID("d-"), Outcome: rules.Denied, Reason: rules.ReasonNothingToDo, At: now, Committed: true})
 		}
 	}
@@ -306,6 +331,7 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	for _, e := range committed {
 		s.presence.Apply(e)
 	}
+	s.afterCommitLocked(committed)
 	s.committed()
 	s.addWarnings(d.Warnings)
 	// A guardian's choice becomes a plain check-in/out on screen.
@@ -350,6 +376,15 @@ func (s *Service) openSession(d rules.Decision, reader string, now time.Time, st
 	timeout := s.cfg.SessionTimeout
 	if staff {
 		timeout = 5 * time.Minute
+	}
+	if staff {
+		// The same person asking again (a child tapping twice) replaces
+		// the open request instead of adding a second one.
+		for id, old := range s.sessions {
+			if old.staff && old.decision.Actor.ID == d.Actor.ID && old.decision.Reason == d.Reason {
+				delete(s.sessions, id)
+			}
+		}
 	}
 	ss := &session{id: newID("s-"), decision: d, reader: reader, expires: now.Add(timeout), staff: staff}
 	v := s.view(d, now)
@@ -492,6 +527,13 @@ func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []stri
 		s.mu.Unlock()
 		return View{}, err
 	}
+	// A contact ban is never overridable at the door, not even by staff.
+	for _, c := range d.Children {
+		if _, ban := s.ix.Ban(c.ID, d.Actor.ID); ban && c.Selected {
+			s.mu.Unlock()
+			return View{}, fmt.Errorf("%w: %s", ErrContactBan, c.Name)
+		}
+	}
 	extra := attendance.Event{ConfirmedBy: staff.staffID, IDChecked: idType, Note: note}
 	switch d.Reason {
 	case rules.ReasonNotAnnounced, rules.ReasonTooYoung, rules.ReasonNeedsGrownUp:
@@ -553,7 +595,7 @@ func (s *Service) Refuse(ctx context.Context, sessionID, reason string) error {
 	}
 	if s.current != nil && s.current.Session == sessionID {
 		s.current = nil
-		go s.publish(Update{Type: "done", ID: sessionID})
+		s.publish(Update{Type: "done", ID: sessionID}) // non-blocking; takes only subMu
 	}
 	return nil
 }

@@ -174,8 +174,66 @@ func (s *Service) appendLocked(ctx context.Context, evs ...attendance.Event) err
 	for _, e := range committed {
 		s.presence.Apply(e)
 	}
+	s.afterCommitLocked(committed)
 	s.committed()
 	return nil
+}
+
+// afterCommitLocked feeds the three-hour trackers the state after a commit
+// and warns staff of a three-hour alert that started; s.mu held.
+func (s *Service) afterCommitLocked(evs []attendance.Event) {
+	if len(s.three) == 0 {
+		return
+	}
+	s.feedTrackers(s.presence, evs)
+	if s.threeAlerts == nil {
+		s.threeAlerts = map[string]string{}
+	}
+	for _, g := range s.ix.Roster.Groups {
+		th := s.threeHourLocked(g.ID)
+		if th == nil || th.Alert == s.threeAlerts[g.ID] {
+			continue
+		}
+		s.threeAlerts[g.ID] = th.Alert
+		if th.Alert != "" {
+			s.addWarnings([]rules.Warning{{Code: "three_hour", GroupID: g.ID,
+				Text: fmt.Sprintf("%s: 3-uursregeling: %s (%d van %d minuten gebruikt)", g.Name, th.Alert, th.MinutesBelow, th.Budget)}})
+		}
+	}
+}
+
+// forgotten reports whether a child present since since has a forgotten
+// check-out at now: still in from an earlier day, or in while the
+// location is closed.
+func (s *Service) forgotten(since, now time.Time) bool {
+	if attendance.DateOf(since.In(now.Location())) != attendance.DateOf(now) {
+		return true
+	}
+	return len(s.ix.Roster.Location.Hours) > 0 && !s.ix.Open(now)
+}
+
+// warnForgottenLocked warns staff once per day and number when children
+// are still checked in after closing or from an earlier day (they stay
+// checked in until staff resolve them: nothing closes silently); it
+// reports whether it warned. s.mu held.
+func (s *Service) warnForgottenLocked(now time.Time) bool {
+	if s.ix == nil {
+		return false
+	}
+	n := 0
+	for _, st := range s.presence.Children() {
+		if s.forgotten(st.Since, now) {
+			n++
+		}
+	}
+	key := fmt.Sprintf("%s/%d", attendance.DateOf(now), n)
+	if n == 0 || key == s.forgotWarned {
+		return false
+	}
+	s.forgotWarned = key
+	s.addWarnings([]rules.Warning{{Code: "forgotten_check_out",
+		Text: fmt.Sprintf("%d kind(eren) nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit", n)}})
+	return true
 }
 
 // StorageError is the last failure to record (nil when the last write
@@ -224,7 +282,7 @@ func (s *Service) expire() {
 		s.staff = nil
 		locked = true
 	}
-	changed := len(done) > 0 || locked
+	changed := len(done) > 0 || locked || s.warnForgottenLocked(now)
 	var staffView *StaffView
 	if changed {
 		staffView = s.staffViewLocked()

@@ -124,6 +124,23 @@ func (s *Service) presenceLocked() Presence {
 }
 
 // StaffView is the staff panel: sent only while a staff session is open.
+//
+// Each of Groups carries "three_hour" (rules.ThreeHour), the live
+// three-hour rule state of the group today:
+//
+//	{"minutes_below": N, "budget": M, "alert": "..."}
+//
+// minutes_below: minutes below the ratio so far today (rounded up, inside
+// or outside the windows); budget: minutes allowed today (180, or 30 on a
+// BSO school day; 0 on a day not open long enough to deviate); alert: ""
+// or the deviations running now, sorted, comma-separated: "outside_window",
+// "over_budget", "below_floor" (fewer than half the required staff),
+// "short_opening". The field is absent when the location's windows are
+// invalid (logged).
+//
+// Forgotten lists the children still present from an earlier day, or
+// present while the location is closed: staff check each one out (manual
+// check_out) or leave it; nothing is closed automatically.
 type StaffView struct {
 	Name         string             `json:"name"`
 	StaffID      string             `json:"staff_id"`
@@ -199,7 +216,9 @@ func (s *Service) staffViewLocked() *StaffView {
 	}
 	pres := s.presenceLocked()
 	v.Groups, v.StaffPresent = pres.Groups, pres.Staff
-	today := attendance.DateOf(now)
+	for i := range v.Groups {
+		v.Groups[i].ThreeHour = s.threeHourLocked(v.Groups[i].GroupID)
+	}
 	present := map[string]bool{}
 	for _, pp := range pres.Children {
 		c, _ := s.ix.Child(pp.ID)
@@ -210,7 +229,7 @@ func (s *Service) staffViewLocked() *StaffView {
 		present[pp.ID] = true
 		v.Present = append(v.Present, sc)
 		// Forgotten check-outs: still in from an earlier day, or after closing.
-		if attendance.DateOf(pp.Since) != today || !s.ix.Open(now) && len(s.ix.Roster.Location.Hours) > 0 {
+		if s.forgotten(pp.Since, now) {
 			sc.Since = pp.Since.Format("2006-01-02 15:04")
 			v.Forgotten = append(v.Forgotten, sc)
 		}

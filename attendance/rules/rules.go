@@ -7,6 +7,8 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -44,6 +46,9 @@ const (
 	ReasonCapacity        = "capacity"
 	ReasonOutsideHours    = "outside_hours"
 	ReasonRatioAfterLeave = "ratio_after_staff_out"
+	// ReasonAlreadyDone: a child's second tap within the handover window
+	// after its own check-in or check-out; nothing changes.
+	ReasonAlreadyDone = "already_done"
 )
 
 // Action is what happens to one child.
@@ -84,8 +89,12 @@ type Tap struct {
 	Role attendance.Role
 	ID   string
 	At   time.Time
-	// CheckedOut lists children the adult's own tap already checked out.
+	// CheckedOut lists children the adult's own tap already checked out
+	// (or, for a child's tap, the child itself when it left on its own).
 	CheckedOut []string
+	// CheckedIn lists children the tap checked in (a child's own check-in):
+	// such a tap is not one half of a handover.
+	CheckedIn []string
 }
 
 // Input is everything a decision depends on.
@@ -237,7 +246,8 @@ func decideAdult(in Input, id string) Decision {
 	today := attendance.DateOf(in.Now)
 
 	// A child tapped first: this tap completes a two-tap handover.
-	if prev := in.recent(); prev != nil && prev.Role == attendance.RoleChild {
+	if prev := in.recent(); prev != nil && prev.Role == attendance.RoleChild &&
+		len(prev.CheckedIn) == 0 && len(prev.CheckedOut) == 0 {
 		return handover(in, d, prev.ID, id)
 	}
 
@@ -268,6 +278,10 @@ func decideAdult(in Input, id string) Decision {
 	if len(banned) > 0 {
 		d.StaffAlert = banAlert(in, id)
 	}
+	// Remembered whatever the outcome: a child's tap right after pairs with
+	// this person and is checked against the pickup rules (a banned or
+	// unannounced person's pair is refused or goes to staff).
+	d.Remember = &Tap{Role: role, ID: id, At: in.Now}
 	if len(mayTake) == 0 {
 		switch {
 		case len(banned) > 0:
@@ -315,24 +329,55 @@ func decideAdult(in Input, id string) Decision {
 	default:
 		d.Outcome = ChooseChildren
 	}
-	d.Remember = &Tap{Role: role, ID: id, At: in.Now}
 	if d.Outcome == CheckOut {
 		d.Remember.CheckedOut = []string{d.Children[0].ID}
 	}
-	if d.Outcome == CheckIn || d.Outcome == ChooseChildren {
-		d.Warnings = append(d.Warnings, Assess(in.Roster, in.Presence, in.Now, d.Children).Warnings...)
-		d = applyBlock(in, d)
+	// Children this tap brings in: their own tap right after is not a
+	// handover (it must not check them out again).
+	for _, c := range d.Children {
+		if c.Action == ActCheckIn {
+			d.Remember.CheckedIn = append(d.Remember.CheckedIn, c.ID)
+		}
 	}
+	if d.Outcome == CheckIn || d.Outcome == ChooseChildren {
+		a := Assess(in.Roster, in.Presence, in.Now, d.Children)
+		d.Warnings = append(d.Warnings, a.Warnings...)
+		d = applyBlock(d, a)
+	}
+	d.PolicyVersion = PolicyVersions(in.Roster, d.Children)
 	return d
+}
+
+// PolicyVersions names the versioned ratio policies of the groups of cs
+// (e.g. "nl-kdv/2019"), comma-separated in first-seen order; events record
+// it so central knows exactly which rules decided them.
+func PolicyVersions(ix *roster.Index, cs []Child) string {
+	var out string
+	seen := map[string]bool{}
+	for _, c := range cs {
+		g, ok := ix.Group(c.GroupID)
+		if !ok || seen[g.Policy] {
+			continue
+		}
+		seen[g.Policy] = true
+		pol, err := ratio.Lookup(g.Policy)
+		if err != nil {
+			continue
+		}
+		if out != "" {
+			out += ","
+		}
+		out += pol.Version()
+	}
+	return out
 }
 
 // applyBlock turns a single check-in the ratio or capacity blocks into a
 // request for staff.
-func applyBlock(in Input, d Decision) Decision {
+func applyBlock(d Decision, a Assessment) Decision {
 	if d.Outcome != CheckIn {
 		return d
 	}
-	a := Assess(in.Roster, in.Presence, in.Now, d.Children)
 	if a.Block != "" {
 		d.Outcome, d.Reason = NeedsStaff, a.Block
 	}
@@ -356,9 +401,25 @@ func decideChild(in Input, id string) Decision {
 		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
 	}
 	d := Decision{Actor: Actor{Role: attendance.RoleChild, ID: id, Name: c.Name}}
+	d.PolicyVersion = PolicyVersions(in.Roster, []Child{c})
 	prev := in.recent()
-	// An adult tapped first: this tap completes a two-tap handover.
-	if prev != nil && prev.Role != attendance.RoleChild && prev.Role != attendance.RoleStaff {
+	// A child tapping again right after it was checked in (by its own tap
+	// or a grown-up's) or after leaving on its own: nothing changes, a
+	// second tap must not undo the first.
+	if justDone(prev, id, c.Present) {
+		c.Action, c.Selected = ActNone, false
+		d.Outcome, d.Reason, d.Children = CheckIn, ReasonAlreadyDone, []Child{c}
+		if !c.Present {
+			d.Outcome = CheckOut
+		}
+		d.Remember = prev
+		return d
+	}
+	// An adult tapped first: this tap completes a two-tap handover, unless
+	// the child may leave alone and the adult has nothing to do with it (an
+	// unrelated parent's tap must not hold an independent child back).
+	if prev != nil && prev.Role != attendance.RoleChild && prev.Role != attendance.RoleStaff &&
+		!(c.Present && unrelated(in, id, prev.ID) && independent(in, id)) {
 		for _, done := range prev.CheckedOut {
 			if done == id { // the adult's tap already took this child out
 				c.Action, c.Selected = ActNone, false
@@ -376,15 +437,21 @@ func decideChild(in Input, id string) Decision {
 			return d
 		}
 		d.Outcome, d.Children = CheckIn, []Child{c}
-		d.Warnings = Assess(in.Roster, in.Presence, in.Now, d.Children).Warnings
-		return applyBlock(in, d)
+		a := Assess(in.Roster, in.Presence, in.Now, d.Children)
+		d.Warnings = a.Warnings
+		d = applyBlock(d, a)
+		if d.Outcome == CheckIn {
+			d.Remember = &Tap{Role: attendance.RoleChild, ID: id, At: in.Now, CheckedIn: []string{id}}
+		}
+		return d
 	}
 	if c.Action == ActNone {
 		d.Outcome, d.Reason = Denied, ReasonNothingToDo
 		return d
 	}
-	if _, ok := in.Roster.Independence(id, in.Now); ok {
+	if independent(in, id) {
 		d.Outcome, d.Reason, d.Children = CheckOut, ReasonIndependent, []Child{c}
+		d.Remember = &Tap{Role: attendance.RoleChild, ID: id, At: in.Now, CheckedOut: []string{id}}
 		return d
 	}
 	// Not allowed to leave alone: a grown-up must come; their tap within the
@@ -393,6 +460,35 @@ func decideChild(in Input, id string) Decision {
 	d.Outcome, d.Reason, d.Children = NeedsStaff, ReasonNeedsGrownUp, []Child{c}
 	d.Remember = &Tap{Role: attendance.RoleChild, ID: id, At: in.Now}
 	return d
+}
+
+// justDone reports whether the remembered tap prev already did what a tap
+// of child id would now undo.
+func justDone(prev *Tap, id string, present bool) bool {
+	if prev == nil {
+		return false
+	}
+	if present {
+		return slices.Contains(prev.CheckedIn, id)
+	}
+	return prev.Role == attendance.RoleChild && prev.ID == id && slices.Contains(prev.CheckedOut, id)
+}
+
+func independent(in Input, child string) bool {
+	_, ok := in.Roster.Independence(child, in.Now)
+	return ok
+}
+
+// unrelated reports that a person has no link at all to a child: not a
+// guardian, no authorisation or announcement (valid or not), no ban.
+func unrelated(in Input, child, person string) bool {
+	if in.Roster.IsGuardian(child, person) {
+		return false
+	}
+	if _, ban := in.Roster.Ban(child, person); ban {
+		return false
+	}
+	return !slices.Contains(in.Roster.Linked(person), child)
 }
 
 // handover pairs a child and an adult and checks the pair against the
@@ -444,6 +540,7 @@ func handover(in Input, d Decision, childID, personID string) Decision {
 	}
 	d.Children[0].Selected = true
 	d.Outcome = CheckOut
+	d.PolicyVersion = PolicyVersions(in.Roster, d.Children)
 	return d
 }
 
@@ -459,26 +556,56 @@ type GroupState struct {
 	// Problem is set when the composition is not permitted at all.
 	Problem string `json:"problem,omitempty"`
 	OK      bool   `json:"ok"`
+	// ThreeHour is the live three-hour rule state (3-uursregeling) of the
+	// group today. Groups leaves it nil; the door fills it on the staff
+	// panel from its per-group ratio.Tracker.
+	ThreeHour *ThreeHour `json:"three_hour,omitempty"`
+}
+
+// ThreeHour is a group's three-hour rule state today, for the staff panel:
+//
+//	minutes_below: minutes below the ratio so far today (rounded up), in or
+//	               out of the pedagogical plan's windows
+//	budget:        the minutes allowed today (180 for dagopvang and BSO
+//	               vacation days, 30 on BSO school days; 0 on a day not open
+//	               long enough to deviate at all)
+//	alert:         "" when all is well, otherwise the ratio.AlertKind codes
+//	               of the deviations running now, sorted, comma-separated:
+//	               "outside_window", "over_budget", "below_floor" (fewer than
+//	               half the required staff), "short_opening"
+type ThreeHour struct {
+	MinutesBelow int    `json:"minutes_below"`
+	Budget       int    `json:"budget"`
+	Alert        string `json:"alert"`
 }
 
 // Groups computes every group's ratio state for the presence p on the day
 // of now.
 func Groups(ix *roster.Index, p *attendance.Presence, now time.Time) []GroupState {
+	return groupStates(ix, p.Children(), p.StaffPresent(), now, nil)
+}
+
+// groupStates computes the ratio state of the groups in only (every group
+// when only is nil) for the children and staff present.
+func groupStates(ix *roster.Index, children, staffIn []attendance.Stay, now time.Time, only map[string]bool) []GroupState {
 	today := attendance.DateOf(now)
 	kids := map[string][]ratio.Child{}
-	for _, st := range p.Children() {
+	for _, st := range children {
 		c, ok := ix.Child(st.ID)
-		if !ok {
+		if !ok || only != nil && !only[c.GroupID] {
 			continue
 		}
 		kids[c.GroupID] = append(kids[c.GroupID], ratio.Child{Age: c.BirthDate.AgeOn(today)})
 	}
 	staff := map[string]int{}
-	for _, st := range p.StaffPresent() {
+	for _, st := range staffIn {
 		staff[st.GroupID]++
 	}
 	out := make([]GroupState, 0, len(ix.Roster.Groups))
 	for _, g := range ix.Roster.Groups {
+		if only != nil && !only[g.ID] {
+			continue
+		}
 		gs := GroupState{GroupID: g.ID, Name: g.Name, Policy: g.Policy, Children: len(kids[g.ID]), Staff: staff[g.ID]}
 		if gs.Children > 0 {
 			pol, err := ratio.Lookup(g.Policy)
@@ -497,6 +624,60 @@ func Groups(ix *roster.Index, p *attendance.Presence, now time.Time) []GroupStat
 	return out
 }
 
+// members caches the children of each group of the last index seen: Assess
+// looks only at the groups a check-in touches, without sorting everyone
+// present. An Index is immutable, so the cache is keyed by its pointer.
+var members struct {
+	sync.Mutex
+	ix      *roster.Index
+	byGroup map[string][]string
+}
+
+func membersOf(ix *roster.Index) map[string][]string {
+	members.Lock()
+	defer members.Unlock()
+	if members.ix != ix {
+		m := map[string][]string{}
+		for _, c := range ix.Roster.Children {
+			m[c.GroupID] = append(m[c.GroupID], c.ID)
+		}
+		members.ix, members.byGroup = ix, m
+	}
+	return members.byGroup
+}
+
+// presentIn returns the children and staff present in the groups of only,
+// by roster lookups (no sort of everyone present). A staff member dropped
+// from the roster while clocked in is not counted here (Groups counts
+// them).
+func presentIn(ix *roster.Index, p *attendance.Presence, only map[string]bool) (children, staff []attendance.Stay) {
+	members := membersOf(ix)
+	for g := range only {
+		for _, c := range members[g] {
+			if st, in := p.Child(c); in {
+				children = append(children, st)
+			}
+		}
+	}
+	for _, m := range ix.Roster.Staff {
+		if st, in := p.Staff(m.ID); in && only[st.GroupID] {
+			staff = append(staff, st)
+		}
+	}
+	return children, staff
+}
+
+// GroupsOf is Groups for the listed groups only, in roster order; it costs
+// the size of those groups, not of everyone present.
+func GroupsOf(ix *roster.Index, p *attendance.Presence, now time.Time, groupIDs ...string) []GroupState {
+	only := make(map[string]bool, len(groupIDs))
+	for _, g := range groupIDs {
+		only[g] = true
+	}
+	children, staff := presentIn(ix, p, only)
+	return groupStates(ix, children, staff, now, only)
+}
+
 // Assessment is what checking children in would do to ratio and capacity.
 type Assessment struct {
 	Warnings []Warning
@@ -507,36 +688,37 @@ type Assessment struct {
 // lower the load and are never blocked).
 func Assess(ix *roster.Index, p *attendance.Presence, now time.Time, cs []Child) Assessment {
 	var a Assessment
-	after := p.Clone()
-	added := 0
+	// The children present after the check-ins, without copying presence:
+	// the present children of the touched groups, plus the newcomers.
+	total := p.CountChildren()
+	touched := map[string]bool{}
+	var added []attendance.Stay
 	for _, c := range cs {
-		if c.Action == ActCheckIn && c.Selected {
-			after.Apply(attendance.Event{Type: attendance.ChildCheckIn, ChildID: c.ID, GroupID: c.GroupID, Wall: now})
-			added++
+		if c.Action != ActCheckIn || !c.Selected {
+			continue
 		}
+		if _, in := p.Child(c.ID); in {
+			continue
+		}
+		added = append(added, attendance.Stay{ID: c.ID, GroupID: c.GroupID, Since: now})
+		touched[c.GroupID] = true
+		total++
 	}
-	if added == 0 {
+	if len(touched) == 0 {
 		return a
 	}
+	present, staffIn := presentIn(ix, p, touched)
+	present = append(present, added...)
 	loc := ix.Roster.Location
 	if !ix.Open(now) {
 		a.Warnings = append(a.Warnings, Warning{Code: ReasonOutsideHours, Text: "Check-in buiten de openingstijden"})
 	}
-	if loc.MaxChildren > 0 && after.CountChildren() > loc.MaxChildren {
+	if loc.MaxChildren > 0 && total > loc.MaxChildren {
 		a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity,
-			Text: fmt.Sprintf("Locatie vol: %d kinderen, maximaal %d", after.CountChildren(), loc.MaxChildren)})
+			Text: fmt.Sprintf("Locatie vol: %d kinderen, maximaal %d", total, loc.MaxChildren)})
 		a.Block = ReasonCapacity
 	}
-	touched := map[string]bool{}
-	for _, c := range cs {
-		if c.Action == ActCheckIn && c.Selected {
-			touched[c.GroupID] = true
-		}
-	}
-	for _, gs := range Groups(ix, after, now) {
-		if !touched[gs.GroupID] {
-			continue
-		}
+	for _, gs := range groupStates(ix, present, staffIn, now, touched) {
 		g, _ := ix.Group(gs.GroupID)
 		if g.MaxChildren > 0 && gs.Children > g.MaxChildren {
 			a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity, GroupID: gs.GroupID,
@@ -558,17 +740,18 @@ func Assess(ix *roster.Index, p *attendance.Presence, now time.Time, cs []Child)
 }
 
 // StaffLeave evaluates a staff member clocking out: the groups whose ratio
-// would break.
+// would break, or that are below ratio already and would lose staff.
 func StaffLeave(ix *roster.Index, p *attendance.Presence, now time.Time, staffID string) []Warning {
-	before := map[string]bool{}
+	staffBefore := map[string]int{}
 	for _, gs := range Groups(ix, p, now) {
-		before[gs.GroupID] = gs.OK
+		staffBefore[gs.GroupID] = gs.Staff
 	}
 	after := p.Clone()
 	after.Apply(attendance.Event{Type: attendance.StaffOut, StaffID: staffID})
 	var ws []Warning
 	for _, gs := range Groups(ix, after, now) {
-		if before[gs.GroupID] && !gs.OK {
+		// Breaking the ratio warns, and so does making a broken one worse.
+		if !gs.OK && gs.Staff < staffBefore[gs.GroupID] {
 			ws = append(ws, Warning{Code: ReasonRatioAfterLeave, GroupID: gs.GroupID,
 				Text: fmt.Sprintf("%s: na uitklokken %d medewerker(s) voor %d kinderen, %d nodig", gs.Name, gs.Staff, gs.Children, gs.Required)})
 		}

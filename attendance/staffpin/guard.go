@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
 )
 
 // Policy sets the attempt limits.
@@ -155,13 +157,14 @@ func (g *Guard) Verify(ctx context.Context, kioskID, staffID, pin string) error 
 
 	hash, err := g.lookup.PINHash(ctx, staffID)
 	unknown := false
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("staffpin: lookup: %w", err)
-		}
-		// Unknown staff and lookup failures are treated alike: a miss that
-		// counts, after the same work as a real check.
+	switch {
+	case errors.Is(err, attendance.ErrNotFound) || (err == nil && hash == ""):
+		// Unknown staff (or no PIN set): a miss that counts, after the same
+		// work as a real check so timing does not tell.
 		hash, unknown = g.dummy, true
+	case err != nil:
+		// The store failed: not the typist's fault, not counted.
+		return fmt.Errorf("staffpin: lookup %s: %w", staffID, err)
 	}
 	ok, cerr := Check(hash, pin)
 	if cerr != nil {

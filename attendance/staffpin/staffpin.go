@@ -147,9 +147,10 @@ func Check(encoded, pin string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
-// HashLookup finds a staff member's PIN hash; the kiosk's roster store
-// implements it. An unknown staff member is attendance.ErrNotFound or any
-// error for which Unknown reports true.
+// HashLookup finds a staff member's PIN hash; the kiosk's roster
+// implements it. An unknown staff member is attendance.ErrNotFound (wrapped
+// or not); an empty hash means no PIN is set. Both count as a wrong PIN.
+// Any other error is returned to the caller and not counted.
 type HashLookup interface {
 	PINHash(ctx context.Context, staffID string) (string, error)
 }

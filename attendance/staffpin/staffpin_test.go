@@ -103,7 +103,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // staffHashes is a HashLookup over a map, counting lookups (each lookup is
@@ -331,5 +331,30 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 	if err := g2.Restore([]staffpin.State{{Scope: "x"}}); err == nil {
 		t.Error("Restore accepted an unknown scope")
+	}
+}
+
+func TestGuardLookupFailureNotCounted(t *testing.T) {
+	c := &clock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	broken := errors.New("disk I/O error")
+	calls := 0
+	g, err := staffpin.NewGuard(staffpin.HashLookupFunc(func(context.Context, string) (string, error) {
+		calls++
+		if calls <= 10 {
+			return "", broken
+		}
+		return "", nil // no PIN set: counts as wrong
+	}), staffpin.DefaultPolicy, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 10 {
+		if err := g.Verify(ctx, "k", "S1", "1234"); !errors.Is(err, broken) {
+			t.Fatalf("Verify = %v, want the store error", err)
+		}
+	}
+	if k := kind(g.Verify(ctx, "k", "S1", "1234")); k != "wrong:4" {
+		t.Errorf("after store errors = %s, want wrong:4 (errors not counted)", k)
 	}
 }

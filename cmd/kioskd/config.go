@@ -20,10 +20,14 @@ type Config struct {
 	Central    CentralConfig `json:"central"`
 	// Readers are hw/readers configurations (kind, SPI, GPIO, evdev device,
 	// role, poll interval, debounce, security tier, buzzer and LED pins).
-	Readers        []readers.Config `json:"readers"`
-	StaffLockAfter Duration         `json:"staff_lock_after"`
-	RetentionWeeks int              `json:"retention_weeks"`
-	LogLevel       string           `json:"log_level"`
+	Readers []readers.Config `json:"readers"`
+	// CalendarFile is the location's school calendar (attendance/calendar
+	// JSON: country, region, free afternoons, school-free days, vacations).
+	// Without it: the built-in calendar of the roster's country (NL midden).
+	CalendarFile   string   `json:"calendar_file,omitempty"`
+	StaffLockAfter Duration `json:"staff_lock_after"`
+	RetentionWeeks int      `json:"retention_weeks"`
+	LogLevel       string   `json:"log_level"`
 }
 
 // CentralConfig says where to sync.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
@@ -107,6 +108,10 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		}
 	}
 	d.feedback = d.hwSet.Feedback
+	cal, err := d.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
 	pins, err := staffpin.NewGuard(staffpin.HashLookupFunc(d.pinHash), staffpin.DefaultPolicy, time.Now)
 	if err != nil {
 		return nil, err
@@ -114,6 +119,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	d.door, err = door.New(ctx, door.Config{
 		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
+		ThreeHourDay: door.CalendarThreeHourDay(cal),
 		OnCommit: func() {
 			if d.sync != nil {
 				d.sync.Notify()
@@ -141,6 +147,25 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	return d, nil
+}
+
+// calendar loads the school calendar that tells the three-hour rule which
+// days are school days and which are vacation days.
+func (d *daemon) calendar(ctx context.Context) (*calendar.Calendar, error) {
+	cfg := calendar.DefaultConfig()
+	if f := d.cfg.CalendarFile; f != "" {
+		file, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("calendar_file: %w", err)
+		}
+		defer file.Close()
+		if cfg, err = calendar.ParseConfig(file); err != nil {
+			return nil, fmt.Errorf("calendar_file %s: %w", f, err)
+		}
+	} else if r, err := d.store.Roster(ctx); err == nil && strings.EqualFold(r.Location.Country, "BE") {
+		cfg.Country, cfg.Region = "be", "vlaanderen"
+	}
+	return calendar.New(cfg)
 }
 
 // pinHash finds a staff member's PIN hash in the roster in force.
