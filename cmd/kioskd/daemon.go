@@ -62,6 +62,9 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 
 func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
 	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: map[string]*simreader.Reader{}}
+	// Libraries that log through slog's default (the reader layer) write
+	// structured lines to the same place.
+	slog.SetDefault(d.log)
 	d.clock = newClock(sysclock.New(sysclock.Options{}))
 	d.store, err = store.Open(filepath.Join(cfg.DataDir, "kiosk.db"))
 	if err != nil {
