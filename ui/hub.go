@@ -144,7 +144,7 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &conn{ws: ws, send: make(chan []byte, sendBuffer)}
 	snap := h.srv.cfg.Door.Snapshot()
 	c.send <- mustJSON(map[string]any{
-		"v": protocolVersion, "type": "snapshot", "location": snap.Location, "demo": h.srv.cfg.Sim != nil,
+		"v": protocolVersion, "type": "snapshot", "location": snap.Location, "tz": snap.TimeZone, "demo": h.srv.cfg.Sim != nil,
 		"time": time.Now(), "clock_synced": h.srv.statusNow().ClockSynced, "status": h.srv.statusNow(),
 		"decision": snap.Decision, "staff": snap.Staff,
 	})

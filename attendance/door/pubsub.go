@@ -60,6 +60,7 @@ func (s *Service) publishStaff() {
 // Snapshot is the state a newly connected screen starts from.
 type Snapshot struct {
 	Location string     `json:"location"`
+	TimeZone string     `json:"tz"`
 	Decision *View      `json:"decision"`
 	Staff    *StaffView `json:"staff"`
 }
@@ -71,6 +72,7 @@ func (s *Service) Snapshot() Snapshot {
 	var snap Snapshot
 	if s.ix != nil {
 		snap.Location = s.ix.Roster.Location.Name
+		snap.TimeZone = s.ix.TZ.String()
 	}
 	if s.current != nil {
 		v := *s.current

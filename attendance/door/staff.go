@@ -37,20 +37,31 @@ func (s *Service) staffLocked() (*staffSession, error) {
 
 // PIN unlocks the staff session with the staff member's PIN.
 func (s *Service) PIN(pin string) error {
-	s.mu.Lock()
 	defer s.publishStaff()
-	defer s.mu.Unlock()
+	s.mu.Lock()
 	if s.staff == nil {
+		s.mu.Unlock()
 		return ErrNotStaff
 	}
 	if !s.staff.needPIN {
+		s.mu.Unlock()
 		return nil
 	}
 	if s.cfg.VerifyPIN == nil {
+		s.mu.Unlock()
 		return fmt.Errorf("%w: PINs are not configured", ErrBadRequest)
 	}
-	if err := s.cfg.VerifyPIN(s.staff.staffID, pin); err != nil {
+	session := s.staff
+	s.mu.Unlock()
+	// Verify without the lock: the check is slow (argon2id) and may look
+	// things up in the door (the roster), and taps must not wait for it.
+	if err := s.cfg.VerifyPIN(session.staffID, pin); err != nil {
 		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.staff != session {
+		return ErrNotStaff // the session changed meanwhile (locked, another badge)
 	}
 	s.staff.needPIN = false
 	s.staff.lastSeen = s.now()

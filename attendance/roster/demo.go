@@ -70,6 +70,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			{ID: "p-linda", Name: "Linda M.", Relation: "moeder"},
 			{ID: "p-eva", Name: "Eva S.", Relation: "moeder"},
 			{ID: "p-ruben", Name: "Ruben P.", Relation: "vader"},
+			{ID: "p-henk", Name: "Henk K.", Relation: "opa"},
 		},
 		Staff: []Staff{
 			{ID: "s-lotte", Name: "Lotte", Groups: []string{"g-rupsen"}},
@@ -98,6 +99,9 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		Announced: []AnnouncedPickup{
 			// The neighbour is announced to pick up Mila today.
 			{ID: "a-1", ChildID: "c-mila", PersonID: "p-buurvrouw", Date: today, CreatedBy: "p-fatima"},
+			// Grandpa Henk was announced for Mila yesterday, not today: his tap
+			// calls staff (and Mila has photo consent, so staff see her photo).
+			{ID: "a-2", ChildID: "c-mila", PersonID: "p-henk", Date: attendance.DateOf(today.In(time.UTC).AddDate(0, 0, -1)), CreatedBy: "p-kees"},
 		},
 		ContactBans: []ContactBan{
 			{ChildID: "c-julia", PersonID: "p-tom", Note: "Contactverbod (beschikking rechtbank); bel moeder en teamleider"},
@@ -129,6 +133,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		{UID: "5D6E7F80", Holder: "Eva S.", Role: attendance.RoleGuardian, Children: []string{"Tess", "Milan"}},
 		{UID: "04C33E4C8D7092", Holder: "Riet J. (oma)", Role: attendance.RolePickup, Children: []string{"Julia", "Lucas"}, Note: "vaste ophaler"},
 		{UID: "6D804CF5", Holder: "Els K. (buurvrouw)", Role: attendance.RolePickup, Children: []string{"Mila"}, Note: "vandaag aangemeld voor Mila; voor Daan niet"},
+		{UID: "8E9FA0B1", Holder: "Henk K. (opa)", Role: attendance.RolePickup, Children: []string{"Mila"}, Note: "gisteren aangemeld, vandaag niet: medewerker komt"},
 		{UID: "7E915D06", Holder: "Tom J.", Role: attendance.RolePickup, Note: "contactverbod voor Julia en Lucas"},
 		{UID: "E1A20B3C", Holder: "Lotte", Role: attendance.RoleStaff},
 		{UID: "E2B31C4D", Holder: "Ahmed", Role: attendance.RoleStaff},
@@ -139,7 +144,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 	}
 	holders := map[string]string{ // card holder -> roster id
 		"Sanne de V.": "p-sanne", "Mark de V.": "p-mark", "Ingrid J.": "p-ingrid", "Fatima B.": "p-fatima",
-		"Kees B.": "p-kees", "Youssef A.": "p-youssef", "Ruben P.": "p-ruben", "Linda M.": "p-linda", "Eva S.": "p-eva", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Tom J.": "p-tom",
+		"Kees B.": "p-kees", "Youssef A.": "p-youssef", "Ruben P.": "p-ruben", "Linda M.": "p-linda", "Eva S.": "p-eva", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Henk K. (opa)": "p-henk", "Tom J.": "p-tom",
 		"Lotte": "s-lotte", "Ahmed": "s-ahmed", "Priya": "s-priya", "Finn": "c-finn", "Anna": "c-anna",
 	}
 	for _, c := range cards {
