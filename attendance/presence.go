@@ -20,12 +20,15 @@ type Stay struct {
 type Presence struct {
 	children map[string]Stay
 	staff    map[string]Stay
-	LastSeq  int64
+	// last is the wall time of each subject's latest in/out event, present
+	// or not ("c:" + child id, "s:" + staff id).
+	last    map[string]time.Time
+	LastSeq int64
 }
 
 // NewPresence returns an empty presence.
 func NewPresence() *Presence {
-	return &Presence{children: map[string]Stay{}, staff: map[string]Stay{}}
+	return &Presence{children: map[string]Stay{}, staff: map[string]Stay{}, last: map[string]time.Time{}}
 }
 
 // Apply folds one event in.
@@ -33,12 +36,16 @@ func (p *Presence) Apply(e Event) {
 	switch e.Type {
 	case ChildCheckIn:
 		p.children[e.ChildID] = Stay{ID: e.ChildID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq}
+		p.last["c:"+e.ChildID] = e.Wall
 	case ChildCheckOut:
 		delete(p.children, e.ChildID)
+		p.last["c:"+e.ChildID] = e.Wall
 	case StaffIn:
 		p.staff[e.StaffID] = Stay{ID: e.StaffID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq}
+		p.last["s:"+e.StaffID] = e.Wall
 	case StaffOut:
 		delete(p.staff, e.StaffID)
+		p.last["s:"+e.StaffID] = e.Wall
 	}
 	if e.Seq > p.LastSeq {
 		p.LastSeq = e.Seq
@@ -50,6 +57,18 @@ func (p *Presence) Child(id string) (Stay, bool) { s, ok := p.children[id]; retu
 
 // Staff reports whether a staff member is present and since when.
 func (p *Presence) Staff(id string) (Stay, bool) { s, ok := p.staff[id]; return s, ok }
+
+// LastChildEvent is the time of a child's latest check-in or check-out.
+func (p *Presence) LastChildEvent(id string) (time.Time, bool) {
+	t, ok := p.last["c:"+id]
+	return t, ok
+}
+
+// LastStaffEvent is the time of a staff member's latest clock-in or -out.
+func (p *Presence) LastStaffEvent(id string) (time.Time, bool) {
+	t, ok := p.last["s:"+id]
+	return t, ok
+}
 
 // Children returns the children present, earliest first.
 func (p *Presence) Children() []Stay { return sorted(p.children) }
@@ -63,7 +82,11 @@ func (p *Presence) CountChildren() int { return len(p.children) }
 // Clone returns an independent copy (the rules decide on a copy, so a
 // decision that is not committed changes nothing).
 func (p *Presence) Clone() *Presence {
-	c := &Presence{children: make(map[string]Stay, len(p.children)), staff: make(map[string]Stay, len(p.staff)), LastSeq: p.LastSeq}
+	c := &Presence{children: make(map[string]Stay, len(p.children)), staff: make(map[string]Stay, len(p.staff)),
+		last: make(map[string]time.Time, len(p.last)), LastSeq: p.LastSeq}
+	for k, v := range p.last {
+		c.last[k] = v
+	}
 	for k, v := range p.children {
 		c.children[k] = v
 	}

@@ -78,10 +78,15 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	mu       sync.Mutex
-	key      attendance.BadgeKey
-	ix       *roster.Index
+	mu  sync.Mutex
+	key attendance.BadgeKey
+	ix  *roster.Index
+	// presence is what the door decides on: local, folded from this
+	// kiosk's own events, merged with remote, the other doors' presence
+	// from central (see remote.go).
 	presence *attendance.Presence
+	local    *attendance.Presence
+	remote   *Remote
 	sessions map[string]*session
 	last     *rules.Tap
 	staff    *staffSession
@@ -135,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, presence: attendance.NewPresence(), key: cfg.Key,
+	s := &Service{cfg: cfg, log: cfg.Logger, presence: attendance.NewPresence(), local: attendance.NewPresence(), key: cfg.Key,
 		sessions: map[string]*session{}, subs: map[chan Update]struct{}{}, awaits: map[string][]chan View{}}
 	r, err := cfg.Store.Roster(ctx)
 	if err != nil && !errors.Is(err, attendance.ErrNotFound) {
@@ -329,8 +334,9 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	}
 	s.storeErr = nil
 	for _, e := range committed {
-		s.presence.Apply(e)
+		s.local.Apply(e)
 	}
+	s.merge()
 	s.afterCommitLocked(committed)
 	s.committed()
 	s.addWarnings(d.Warnings)

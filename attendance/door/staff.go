@@ -183,8 +183,9 @@ func (s *Service) appendLocked(ctx context.Context, evs ...attendance.Event) err
 	}
 	s.storeErr = nil
 	for _, e := range committed {
-		s.presence.Apply(e)
+		s.local.Apply(e)
 	}
+	s.merge()
 	s.afterCommitLocked(committed)
 	s.committed()
 	return nil
@@ -287,6 +288,10 @@ func (s *Service) expire() {
 		if _, ok := s.sessions[s.current.Session]; !ok {
 			s.current = nil
 		}
+	}
+	if s.remote != nil && s.cfg.Clock.Now().Sub(s.remote.AsOf) > RemoteMaxAge {
+		s.remote = nil // offline: decide on our own events alone
+		s.merge()
 	}
 	locked := false
 	if s.staff != nil && now.Sub(s.staff.lastSeen) > s.cfg.StaffLockAfter {

@@ -186,7 +186,8 @@ func (s *Service) rebuild(ctx context.Context, st *store.Store) error {
 		s.replayAt = midnight
 		s.feedTrackers(p, nil)
 	}
-	s.presence = p
+	s.local = p
+	s.merge()
 	return nil
 }
 

@@ -40,10 +40,18 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // and returns a stop function that sends the equivalent of SIGTERM.
 func startDemo(t *testing.T, addr, data string) (stop func() error, logs *syncBuffer) {
 	t.Helper()
+	return startDemoArgs(t, addr, "-data", data)
+}
+
+// startDemoArgs is startDemo with more flags (a fresh data dir unless -data
+// is among them).
+func startDemoArgs(t *testing.T, addr string, extra ...string) (stop func() error, logs *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, []string{"-demo", "-listen", addr, "-data", data}, io.Discard, logs) }()
+	args := append([]string{"-demo", "-listen", addr, "-data", t.TempDir()}, extra...)
+	go func() { errc <- run(ctx, args, io.Discard, logs) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
