@@ -98,15 +98,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf(`config: key "log_level": %q: want debug, info, warn or error`, c.LogLevel))
 	}
-	names := map[string]bool{}
-	for i, r := range c.Readers {
-		key := fmt.Sprintf("readers[%d]", i)
-		if names[r.Name] {
-			errs = append(errs, fmt.Errorf("config: key %q: %q used twice", key+".name", r.Name))
-		}
-		names[r.Name] = true
-		r.Defaults()
-		if err := r.Validate(key); err != nil {
+	if len(c.Readers) > 0 {
+		if err := readers.ValidateSet(c.Readers); err != nil {
 			errs = append(errs, fmt.Errorf("config: %w", err))
 		}
 	}

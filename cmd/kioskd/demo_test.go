@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -187,7 +188,8 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		{"wrong type", `{"retention_weeks":"six"}`, `key "retention_weeks"`},
 		{"too short retention", `{"retention_weeks":2}`, "below the 6-week"},
 		{"bad reader kind", `{"readers":[{"name":"a","kind":"nfc","role":"in"}]}`, `readers[0].kind`},
-		{"duplicate reader", `{"readers":[{"name":"a","kind":"sim"},{"name":"a","kind":"sim"}]}`, `"a" used twice`},
+		{"duplicate reader", `{"readers":[{"name":"a","kind":"sim"},{"name":"a","kind":"sim"}]}`, `readers[1].name: "a" is used twice`},
+		{"spi used twice", `{"readers":[{"name":"a","kind":"rc522","spi":"SPI0.0"},{"name":"b","kind":"rc522","spi":"SPI0.0"}]}`, `SPI0.0 is already used`},
 		{"rc522 without spi", `{"readers":[{"name":"a","kind":"rc522"}]}`, `readers[0].spi`},
 		{"bad role", `{"readers":[{"name":"a","kind":"sim","role":"sideways"}]}`, `readers[0].role`},
 		{"bad duration", `{"staff_lock_after":"soon"}`, `duration "soon"`},
@@ -215,4 +217,21 @@ func FuzzParseConfig(f *testing.F) {
 			t.Errorf("accepted an invalid config: %+v", c)
 		}
 	})
+}
+
+// TestExampleConfigParses keeps deploy/kioskd.example.json true: every key
+// in it is one kioskd knows, with a valid value.
+func TestExampleConfigParses(t *testing.T) {
+	f, err := os.Open("../../deploy/kioskd.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := ParseConfig(f)
+	if err != nil {
+		t.Fatalf("deploy/kioskd.example.json: %v", err)
+	}
+	if len(c.Readers) == 0 || c.Central.URL == "" {
+		t.Errorf("the example should show readers and central: %+v", c)
+	}
 }

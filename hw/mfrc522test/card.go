@@ -130,9 +130,9 @@ func newCard(uid []byte, kind Kind, sak byte) *Card {
 // UID returns a copy of the card's UID.
 func (c *Card) UID() []byte { return append([]byte(nil), c.uid...) }
 
-// SetBlock sets the 16 bytes of a Classic block or four NTAG pages starting
-// at page index*4... for NTAG the index is a page number and data may be any
-// multiple of 4 bytes.
+// SetBlock writes card memory: for MIFARE Classic index is a block number
+// (16 bytes each), for NTAG a page number (4 bytes each); data may span
+// several blocks or pages.
 func (c *Card) SetBlock(index int, data []byte) {
 	unit := 16
 	if c.kind == NTAG215 {

@@ -2,16 +2,21 @@ package rc522
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/mfrc522test"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -330,12 +335,21 @@ func TestSecurityTiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A genuine NTAG21x's UID and READ_SIG answer (public test vector):
+	// accepted with the default configuration, i.e. NXP's key.
+	realUID, _ := hex.DecodeString("04E10CDA993C80")
+	realSig, _ := hex.DecodeString("8B76052EE42F5567BEB53238B3E3F9950707C0DCC956B5C5EFCFDB709B2D82B3")
+	genuine, err := mfrc522test.NewNTAG(realUID, realSig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		security Security
 		card     *mfrc522test.Card
 		wantErr  error
 	}{
+		{"original accepts genuine NXP tag (NXP key)", SecurityNTAGOriginal, genuine, nil},
 		{"any accepts random", SecurityAny, card(t, random...), nil},
 		{"no-random rejects random", SecurityNoRandom, card(t, random...), ErrRandomUID},
 		{"no-random accepts fixed", SecurityNoRandom, card(t, uid4...), nil},
@@ -350,7 +364,7 @@ func TestSecurityTiers(t *testing.T) {
 			chip := mfrc522test.New()
 			r := newReader(t, chip, false, func(c *Config) {
 				c.Security = tt.security
-				if tt.name != "original rejects NTAG signed by another key (NXP key)" {
+				if !strings.HasSuffix(tt.name, "(NXP key)") {
 					c.OriginalityKey = key
 				}
 			})
@@ -459,11 +473,50 @@ func TestCRCA(t *testing.T) {
 	}
 }
 
+// overlap wraps a port and records how many transactions were in flight
+// at once across every port sharing the counters.
+type overlap struct {
+	spi.Port
+	active, max *atomic.Int32
+}
+
+func (o overlap) Connect(f physic.Frequency, m spi.Mode, bits int) (spi.Conn, error) {
+	c, err := o.Port.Connect(f, m, bits)
+	return overlapConn{c, o}, err
+}
+
+type overlapConn struct {
+	spi.Conn
+	o overlap
+}
+
+func (c overlapConn) enter() func() {
+	n := c.o.active.Add(1)
+	for {
+		m := c.o.max.Load()
+		if n <= m || c.o.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Microsecond) // widen the window a concurrent poll would hit
+	return func() { c.o.active.Add(-1) }
+}
+
+func (c overlapConn) Tx(w, r []byte) error           { defer c.enter()(); return c.Conn.Tx(w, r) }
+func (c overlapConn) TxPackets(p []spi.Packet) error { defer c.enter()(); return c.Conn.TxPackets(p) }
+
 func TestTurnSharesBus(t *testing.T) {
 	turn := NewTurn()
+	var active, most atomic.Int32
 	chipA, chipB := mfrc522test.New(), mfrc522test.New()
-	ra := newReader(t, chipA, false, func(c *Config) { c.Name = "in"; c.Turn = turn; c.FieldOff = true; c.FieldSettle = time.Microsecond })
-	rb := newReader(t, chipB, true, func(c *Config) { c.Name = "out"; c.Turn = turn; c.FieldOff = true; c.FieldSettle = time.Microsecond })
+	ra := newReader(t, chipA, false, func(c *Config) {
+		c.Name, c.Turn, c.FieldOff, c.FieldSettle = "in", turn, true, time.Microsecond
+		c.Port = overlap{chipA, &active, &most}
+	})
+	rb := newReader(t, chipB, true, func(c *Config) {
+		c.Name, c.Turn, c.FieldOff, c.FieldSettle = "out", turn, true, time.Microsecond
+		c.Port = overlap{chipB, &active, &most}
+	})
 	ta, tb := runReader(t, ra), runReader(t, rb)
 	chipA.Present(card(t, uid4...))
 	chipB.Present(card(t, uid10...))
@@ -473,13 +526,26 @@ func TestTurnSharesBus(t *testing.T) {
 	if got := waitTap(t, tb); got.Reader != "out" || !cmp.Equal(got.UID, uid10) {
 		t.Errorf("reader out: %s %x", got.Reader, got.UID)
 	}
-	// With FieldOff the antenna is off between polls.
-	time.Sleep(10 * time.Millisecond)
-	if v := chipA.Reg(mfrc522test.TxControlReg); v&0x03 != 0 {
-		// the poll may be in progress; only a persistent field is a failure
-		time.Sleep(5 * time.Millisecond)
-		if v := chipA.Reg(mfrc522test.TxControlReg); v&0x03 != 0 {
-			t.Errorf("antenna on between polls: TxControlReg %#02x", v)
-		}
+	if m := most.Load(); m != 1 {
+		t.Errorf("%d SPI transactions in flight at once on a shared turn", m)
+	}
+}
+
+func TestFieldOffBetweenPolls(t *testing.T) {
+	chip := mfrc522test.New()
+	r := newReader(t, chip, false, func(c *Config) { c.FieldOff, c.FieldSettle = true, time.Microsecond })
+	if err := r.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if v := chip.Reg(mfrc522test.TxControlReg); v&0x03 != 0 {
+		t.Fatalf("antenna on after Init: %#02x", v)
+	}
+	chip.Present(card(t, uid7...))
+	det, err := r.Poll()
+	if err != nil || !cmp.Equal(det.UID, uid7) {
+		t.Fatalf("Poll = %x, %v", det.UID, err)
+	}
+	if v := chip.Reg(mfrc522test.TxControlReg); v&0x03 != 0 {
+		t.Errorf("antenna on after Poll: %#02x", v)
 	}
 }

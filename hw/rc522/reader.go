@@ -334,7 +334,8 @@ type Detection struct {
 
 // Poll runs one poll cycle on an initialised chip: WUPA, then a re-select
 // of the resting card or a full anticollision, the security checks for a
-// new card, and HLTA. ErrNoCard is returned as an empty Detection.
+// new card, and HLTA. ErrNoCard is returned as an empty Detection. Run
+// calls it; call it yourself only on a reader that is not running.
 func (r *Reader) Poll() (Detection, error) {
 	d := &r.d
 	if r.cfg.FieldOff {
@@ -426,8 +427,12 @@ func (r *Reader) Run(ctx context.Context, taps chan<- hw.Tap) error {
 			return nil
 		case <-tick.C:
 		}
+		if err := r.cfg.Turn.take(ctx); err != nil {
+			return nil
+		}
 		if !r.isReady() {
 			if err := r.Init(); err != nil {
+				r.cfg.Turn.give()
 				r.setHealth(false, "", fmt.Errorf("init: %w", err))
 				tick.Reset(backoff)
 				backoff = min(2*backoff, r.cfg.MaxBackoff)
@@ -436,9 +441,6 @@ func (r *Reader) Run(ctx context.Context, taps chan<- hw.Tap) error {
 			backoff = r.cfg.MinBackoff
 			r.setReady(true)
 			r.setHealth(true, Versions[r.d.version], nil)
-		}
-		if err := r.cfg.Turn.take(ctx); err != nil {
-			return nil
 		}
 		det, err := r.Poll()
 		r.cfg.Turn.give()
@@ -489,7 +491,12 @@ func (r *Reader) shutdown() {
 		_ = r.d.writes([]byte{addrW(regTxControl), 0x80}, []byte{addrW(regCommand), cmdIdle})
 	}
 	r.setReady(false)
-	r.setHealth(false, "", errors.New("stopped"))
+	r.mu.Lock() // stopping on purpose: no warning in the log
+	if r.health.OK {
+		r.health.Since = r.cfg.Now()
+	}
+	r.health.OK, r.health.Error = false, "stopped"
+	r.mu.Unlock()
 }
 
 func (r *Reader) isReady() bool {

@@ -204,9 +204,9 @@ func ParseConfig(r io.Reader) ([]Config, error) {
 	var raw struct {
 		Readers []json.RawMessage `json:"readers"`
 	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	// Other top-level keys are allowed: this reads kioskd's own config file
+	// (which checks its keys itself) as well as a bare {"readers": [...]}.
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
 		return nil, fmt.Errorf("readers: %w", err)
 	}
 	if len(raw.Readers) == 0 {
@@ -220,6 +220,15 @@ func ParseConfig(r io.Reader) ([]Config, error) {
 		}
 		f.Readers = append(f.Readers, c)
 	}
+	if err := ValidateSet(f.Readers); err != nil {
+		return nil, err
+	}
+	return f.Readers, nil
+}
+
+// ValidateSet applies defaults to every reader and validates it and the set:
+// unique names, no SPI device, GPIO line or input device used twice.
+func ValidateSet(cfgs []Config) error {
 	names := map[string]bool{}
 	used := map[string]string{}
 	claim := func(res, key string) error {
@@ -232,15 +241,15 @@ func ParseConfig(r io.Reader) ([]Config, error) {
 		used[res] = key
 		return nil
 	}
-	for i := range f.Readers {
-		c := &f.Readers[i]
+	for i := range cfgs {
+		c := &cfgs[i]
 		c.Defaults()
 		p := fmt.Sprintf("readers[%d]", i)
 		if err := c.Validate(p); err != nil {
-			return nil, err
+			return err
 		}
 		if names[c.Name] {
-			return nil, &FieldError{Key: p + ".name", Msg: fmt.Sprintf("%q is used twice", c.Name)}
+			return &FieldError{Key: p + ".name", Msg: fmt.Sprintf("%q is used twice", c.Name)}
 		}
 		names[c.Name] = true
 		for _, x := range []struct{ res, key string }{
@@ -248,11 +257,11 @@ func ParseConfig(r io.Reader) ([]Config, error) {
 			{c.Buzzer, p + ".buzzer"}, {c.LED, p + ".led"}, {c.Device, p + ".device"},
 		} {
 			if err := claim(x.res, x.key); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return f.Readers, nil
+	return nil
 }
 
 // decodeReader decodes one reader object, naming the key that fails.
