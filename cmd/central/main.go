@@ -5,6 +5,10 @@
 //
 //	go run ./cmd/central                          # http://127.0.0.1:8090, SQLite in ./data/central
 //	go run ./cmd/central -demo -admin-token TOKEN # demo organisation, demo kiosks enrol themselves
+//
+// The admin pages are served on the same address (sign in at /login). With
+// -demo, users admin@demo, manager@demo, billing@demo and inspector@demo
+// exist with the password central.DemoPassword ("kinderdeur-demo").
 package main
 
 import (
@@ -23,7 +27,10 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/retention"
 	"github.com/kinderdeur/kiosk/sync/central"
+	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/web"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
@@ -59,6 +66,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	retentionEvery := fs.Duration("retention-every", 0, "run the retention engine (delete/anonymise what is due) at this interval, e.g. 24h (0: only from the admin pages)")
+	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -92,17 +101,66 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := db.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
 			return err
 		}
-		log.Info("demo organisation seeded", "location", "loc-regenboog", "enrolment_token", protocol.DemoEnrolToken)
+		if err := db.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {
+			return err
+		}
+		for i := 7; i >= 1; i-- { // the past week's weekdays, so the charts and lists have days to show
+			d := time.Now().AddDate(0, 0, -i)
+			if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+				continue
+			}
+			if _, err := db.SeedDemoAttendance(ctx, "loc-regenboog", attendance.DateOf(d)); err != nil {
+				return err
+			}
+		}
+		log.Info("demo organisation seeded", "location", "loc-regenboog", "enrolment_token", protocol.DemoEnrolToken,
+			"sign_in", "admin@demo, manager@demo, billing@demo, inspector@demo", "password", central.DemoPassword)
 	}
-	var admin central.AdminAuth
-	if *adminToken != "" {
-		admin = central.NewStaticTokens(*adminToken)
-	} else {
-		log.Warn("no -admin-token: admin APIs refuse every request")
+	if *adminToken == "" {
+		log.Warn("no -admin-token: only API tokens created in the database are accepted (none at first)")
 	}
-	srv := central.NewServer(central.Config{DB: db, Admin: admin, Logger: log})
+	auditLog, err := db.OpenAudit(ctx)
+	if err != nil {
+		return err
+	}
+	retCfg := retention.DefaultConfig()
+	if *retentionConfig != "" {
+		f, err := os.Open(*retentionConfig)
+		if err != nil {
+			return fmt.Errorf("retention config: %w", err)
+		}
+		retCfg, err = retention.ParseConfig(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("retention config %s: %w", *retentionConfig, err)
+		}
+	}
+	authn := central.NewAuthenticator(db, central.AuthOptions{StaticAdminTokens: []string{*adminToken},
+		Secure: *tlsCert != "", Audit: auditLog.Hook})
+	authn.Log = log
+	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log})
+	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg})
+	if err != nil {
+		return err
+	}
+	if *retentionEvery > 0 {
+		eng, err := db.NewRetentionEngine(retCfg, auditLog.Hook)
+		if err != nil {
+			return err
+		}
+		eng.Log = log
+		rctx, rcancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := eng.RunEvery(rctx, *retentionEvery, time.Now); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("retention runs stopped", "err", err)
+			}
+		}()
+		defer func() { rcancel(); <-done }()
+	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           pages.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

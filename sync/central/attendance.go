@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -26,18 +27,37 @@ func CalendarFor(l roster.Location) (*calendar.Calendar, error) {
 		cfg.Country, cfg.Region = "be", "vlaanderen"
 	}
 	cfg.TimeZone = l.TimeZone
+	key := cfg.Country + "|" + cfg.Region + "|" + cfg.TimeZone
+	if c, ok := calendars.Load(key); ok {
+		return c.(*calendar.Calendar), nil
+	}
 	c, err := calendar.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("central: calendar of %s: %w", l.ID, err)
 	}
+	calendars.Store(key, c)
 	return c, nil
 }
 
-// Attendance returns the stays (contract 6) of the days from..to inclusive
-// for one location, or every location when locationID is "". Event times
+// calendars memoises CalendarFor (a calendar precomputes two centuries of
+// holidays and is read-only afterwards): country|region|time zone -> *Calendar.
+var calendars sync.Map
+
+// AttendanceQuery selects an attendance export.
+type AttendanceQuery struct {
+	From, To   attendance.Date // inclusive
+	LocationID string          // "": every location
+	Group      string          // "": every group; else a group id or name
+	ChildID    string          // "": every child
+}
+
+// Attendance returns the stays (contract 6) of the days From..To inclusive
+// for one location, or every location when LocationID is "". The group
+// column holds the group's name from the current roster. Event times
 // are central's best times; each stay carries the worse time quality of its
 // two events, so an unverifiable time is never billed silently.
-func (d *DB) Attendance(ctx context.Context, locationID string, from, to attendance.Date) ([]stays.Stay, error) {
+func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error) {
+	locationID, from, to := q.LocationID, q.From, q.To
 	if to.Before(from) {
 		return nil, fmt.Errorf("central: attendance: to %s before from %s", to, from)
 	}
@@ -82,9 +102,19 @@ func (d *DB) Attendance(ctx context.Context, locationID string, from, to attenda
 			quality[e.ID] = stays.Quality(se.TimeQuality)
 			plain = append(plain, e)
 		}
+		groupName := map[string]string{}
+		for _, g := range r.Groups {
+			groupName[g.ID] = g.Name
+		}
 		children := map[string]stays.Child{}
+		childGroup := map[string]string{}
 		for _, c := range r.Children {
-			children[c.ID] = stays.Child{Name: c.FirstName, Group: c.GroupID}
+			name := groupName[c.GroupID]
+			if name == "" {
+				name = c.GroupID
+			}
+			children[c.ID] = stays.Child{Name: c.FirstName, Group: name}
+			childGroup[c.ID] = c.GroupID
 		}
 		for _, g := range r.Guardianships {
 			if c, ok := children[g.ChildID]; ok && c.GuardianID == "" {
@@ -103,9 +133,16 @@ func (d *DB) Attendance(ctx context.Context, locationID string, from, to attenda
 			return nil, fmt.Errorf("central: attendance of %s: %w", id, err)
 		}
 		for _, s := range built {
-			if !s.Date.Before(from) && !to.Before(s.Date) {
-				out = append(out, s)
+			if s.Date.Before(from) || to.Before(s.Date) {
+				continue
 			}
+			if q.ChildID != "" && s.ChildID != q.ChildID {
+				continue
+			}
+			if q.Group != "" && q.Group != s.Group && q.Group != childGroup[s.ChildID] {
+				continue
+			}
+			out = append(out, s)
 		}
 	}
 	stays.Sort(out)
@@ -113,12 +150,14 @@ func (d *DB) Attendance(ctx context.Context, locationID string, from, to attenda
 }
 
 // Presence folds the events of all the location's devices of the last
-// maxAge into who is present now: a child or staff member whose latest
+// maxAge (and not in the future) into who is present now: a child or staff member whose latest
 // in/out event (by central's best time, then arrival) is an "in".
 func (d *DB) Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error) {
 	now := d.now()
 	p := protocol.Presence{LocationID: locationID, AsOf: now.UTC(), Children: []protocol.PresentPerson{}, Staff: []protocol.PresentPerson{}}
-	evs, err := d.Events(ctx, EventFilter{LocationID: locationID, From: now.Add(-maxAge)})
+	// Events timed in the future (a wrong clock, generated demo history) are
+	// not facts about now: they must not check anyone in or out.
+	evs, err := d.Events(ctx, EventFilter{LocationID: locationID, From: now.Add(-maxAge), To: now.Add(futureSlack)})
 	if err != nil {
 		return p, err
 	}

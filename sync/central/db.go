@@ -173,7 +173,11 @@ func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any)
 	return q.QueryRowContext(ctx, d.rebind(query), args...)
 }
 
-// migrate applies the embedded migrations the database lacks, forward only.
+// migrate applies the embedded migrations the database lacks, forward
+// only, in file-name order. Applied migrations are recorded by file name
+// (version = the order they were applied in), so several authors can add
+// files with gaps in their numbers; a database holding a migration this
+// build does not know is refused (it is newer than the binary).
 func (d *DB) migrate(ctx context.Context) error {
 	dir := "migrations/" + string(d.dialect)
 	names, err := fs.Glob(migrationFS, dir+"/*.sql")
@@ -185,34 +189,57 @@ func (d *DB) migrate(ctx context.Context) error {
 		"CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ns BIGINT NOT NULL)"); err != nil {
 		return fmt.Errorf("central: migrations table: %w", err)
 	}
-	var have int
-	if err := d.sql.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+	applied := map[string]bool{}
+	var last int64
+	rows, err := d.sql.QueryContext(ctx, "SELECT version, name FROM schema_migrations")
+	if err != nil {
 		return fmt.Errorf("central: schema version: %w", err)
 	}
-	if have > len(names) {
-		return fmt.Errorf("central: database schema v%d is newer than this build (v%d): refusing to run", have, len(names))
+	for rows.Next() {
+		var v int64
+		var n string
+		if err := rows.Scan(&v, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("central: schema version: %w", err)
+		}
+		applied[n] = true
+		last = max(last, v)
 	}
-	for i, n := range names[have:] {
-		v := have + i + 1
+	rows.Close()
+	known := map[string]bool{}
+	for _, n := range names {
+		known[filepath.Base(n)] = true
+	}
+	for n := range applied {
+		if !known[n] {
+			return fmt.Errorf("central: the database has migration %s, which this build does not know: it is newer than this binary; refusing to run", n)
+		}
+	}
+	for _, n := range names {
+		base := filepath.Base(n)
+		if applied[base] {
+			continue
+		}
 		body, err := migrationFS.ReadFile(n)
 		if err != nil {
-			return fmt.Errorf("central: migration %s: %w", n, err)
+			return fmt.Errorf("central: migration %s: %w", base, err)
 		}
 		tx, err := d.sql.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("central: migration %s: %w", n, err)
+			return fmt.Errorf("central: migration %s: %w", base, err)
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("central: migration %s: %w", n, err)
+			return fmt.Errorf("central: migration %s: %w", base, err)
 		}
+		last++
 		if _, err := d.exec(ctx, tx, "INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)",
-			v, filepath.Base(n), d.now().UnixNano()); err != nil {
+			last, base, d.now().UnixNano()); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("central: migration %s: %w", n, err)
+			return fmt.Errorf("central: migration %s: %w", base, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("central: migration %s: %w", n, err)
+			return fmt.Errorf("central: migration %s: %w", base, err)
 		}
 	}
 	return nil

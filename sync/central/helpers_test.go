@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/centraltest"
 	"github.com/kinderdeur/kiosk/sync/protocol"
@@ -37,10 +38,11 @@ type env struct {
 	srv   *httptest.Server
 	clock *clock
 	token string // demo enrolment token for loc-regenboog
+	audit *audit.Log
 }
 
 // newEnv starts a central with the demo organisation on the given backend.
-func newEnv(t *testing.T, b centraltest.Backend) *env {
+func newEnv(t testing.TB, b centraltest.Backend) *env {
 	t.Helper()
 	dsn := b.DSN(t)
 	clk := &clock{t: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)} // a Monday
@@ -52,9 +54,13 @@ func newEnv(t *testing.T, b centraltest.Backend) *env {
 	if err := db.SeedDemo(context.Background(), attendance.DateOf(clk.Now())); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(central.NewServer(central.Config{DB: db, Admin: central.NewStaticTokens(adminToken), Now: clk.Now}).Handler())
+	al, err := db.OpenAudit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{adminToken}, Audit: al, Now: clk.Now}).Handler())
 	t.Cleanup(srv.Close)
-	return &env{db: db, srv: srv, clock: clk, token: protocol.DemoEnrolToken}
+	return &env{db: db, srv: srv, clock: clk, token: protocol.DemoEnrolToken, audit: al}
 }
 
 // device is a test kiosk speaking the protocol by hand.
@@ -65,7 +71,7 @@ type device struct {
 	boot string
 }
 
-func (e *env) enrol(t *testing.T) *device {
+func (e *env) enrol(t testing.TB) *device {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
 	d := &device{e: e, id: "kiosk-" + uuid.NewString(), key: key, boot: uuid.NewString()}
@@ -85,7 +91,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func (e *env) do(t *testing.T, method, path string, body []byte, hdr func(*http.Request)) (int, []byte) {
+func (e *env) do(t testing.TB, method, path string, body []byte, hdr func(*http.Request)) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
@@ -103,12 +109,12 @@ func (e *env) do(t *testing.T, method, path string, body []byte, hdr func(*http.
 	return resp.StatusCode, out
 }
 
-func (e *env) admin(t *testing.T, method, path string, body []byte) (int, []byte) {
+func (e *env) admin(t testing.TB, method, path string, body []byte) (int, []byte) {
 	return e.do(t, method, path, body, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+adminToken) })
 }
 
 // signed sends a request signed by d (as signer, claiming id).
-func (d *device) signed(t *testing.T, method, path string, body []byte) (int, []byte) {
+func (d *device) signed(t testing.TB, method, path string, body []byte) (int, []byte) {
 	t.Helper()
 	return d.e.do(t, method, path, body, func(r *http.Request) {
 		if err := protocol.Sign(r, d.id, d.key, body, d.e.clock.Now()); err != nil {
@@ -136,7 +142,7 @@ func (d *device) unsyncedProbe() protocol.ClockProbe {
 	return protocol.ClockProbe{BootID: d.boot, MonoNS: int64(time.Hour), Wall: time.Unix(3600, 0).UTC()}
 }
 
-func (d *device) post(t *testing.T, body []byte) (int, protocol.BatchResponse, *protocol.Error) {
+func (d *device) post(t testing.TB, body []byte) (int, protocol.BatchResponse, *protocol.Error) {
 	t.Helper()
 	code, out := d.signed(t, http.MethodPost, protocol.PathEvents, body)
 	if code != http.StatusOK {
@@ -149,7 +155,7 @@ func (d *device) post(t *testing.T, body []byte) (int, protocol.BatchResponse, *
 	return code, r, nil
 }
 
-func (e *env) count(t *testing.T, table string) int {
+func (e *env) count(t testing.TB, table string) int {
 	t.Helper()
 	var n int
 	if err := e.db.SQL().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {

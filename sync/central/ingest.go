@@ -57,7 +57,12 @@ func (d *DB) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs 
 		return resp, ErrRevoked
 	}
 	if len(evs) > 0 && evs[0].Seq > acked+1 {
-		return resp, fmt.Errorf("%w: first seq %d, expected at most %d", ErrSeqGap, evs[0].Seq, acked+1)
+		tx.Rollback()
+		gap := fmt.Errorf("%w: first seq %d, expected at most %d", ErrSeqGap, evs[0].Seq, acked+1)
+		if err := d.alertOnce(ctx, deviceID, "seq_gap", evs[0], gap.Error()); err != nil {
+			return resp, errors.Join(gap, err)
+		}
+		return resp, gap
 	}
 	now := d.now()
 
@@ -77,18 +82,21 @@ func (d *DB) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs 
 	var insert []int
 	for i, e := range evs {
 		r := row{i: i}
-		switch {
+		resp.Results[i] = protocol.EventResult{Seq: e.Seq, EventID: e.ID}
+		switch detail := protocol.Invalid(e, b.Events[i]); {
+		case detail != "":
+			r.rejectReason = protocol.ReasonInvalid
+			resp.Results[i].Detail = detail
 		case !protocol.KnownTypes[e.Type]:
 			r.rejectReason = protocol.ReasonUnknownType
 		case e.LocationID != "" && e.LocationID != loc:
 			r.rejectReason = protocol.ReasonWrongLocation
 		}
-		r.time, r.quality = eventTime(e, anchors, now)
-		rows[i] = r
-		resp.Results[i] = protocol.EventResult{Seq: e.Seq, EventID: e.ID}
 		if r.rejectReason == "" {
+			r.time, r.quality = eventTime(e, anchors, now)
 			insert = append(insert, i)
 		}
+		rows[i] = r
 	}
 	inserted := map[int64]bool{}
 	if len(insert) > 0 {
@@ -246,7 +254,10 @@ func (d *DB) anchors(ctx context.Context, tx *sql.Tx, deviceID string, b protoco
 		}
 		out[e.BootID] = a
 	}
-	for _, e := range evs {
+	for i, e := range evs {
+		if protocol.Invalid(e, b.Events[i]) != "" {
+			continue
+		}
 		if e.ClockSynced && e.BootID != "" && e.MonoNS >= out[e.BootID].mono {
 			out[e.BootID] = anchor{wall: e.Wall.UnixNano(), mono: e.MonoNS, fresh: true}
 		}
@@ -282,6 +293,23 @@ func eventTime(e attendance.Event, anchors map[string]anchor, now time.Time) (in
 func (d *DB) alert(ctx context.Context, tx *sql.Tx, deviceID, kind string, e attendance.Event, detail string, now time.Time) error {
 	if _, err := d.exec(ctx, tx, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
 		deviceID, kind, e.Seq, e.ID, detail, now.UnixNano()); err != nil {
+		return fmt.Errorf("central: alert: %w", err)
+	}
+	return nil
+}
+
+// alertOnce raises an alert outside a batch transaction, once per device,
+// kind and seq (a kiosk retrying the same refused batch raises one alert).
+func (d *DB) alertOnce(ctx context.Context, deviceID, kind string, e attendance.Event, detail string) error {
+	var n int
+	if err := d.queryRow(ctx, d.sql, "SELECT count(*) FROM alerts WHERE device_id = ? AND kind = ? AND seq = ?", deviceID, kind, e.Seq).Scan(&n); err != nil {
+		return fmt.Errorf("central: alert: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := d.exec(ctx, d.sql, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
+		deviceID, kind, e.Seq, e.ID, detail, d.now().UnixNano()); err != nil {
 		return fmt.Errorf("central: alert: %w", err)
 	}
 	return nil

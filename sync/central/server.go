@@ -8,8 +8,6 @@ package central
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,83 +20,52 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/stays"
+	"github.com/kinderdeur/kiosk/sync/central/auth"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
-// AdminAuth authenticates an admin request and returns who it is. The
-// consumer owns this interface: a static token list (StaticTokens) or the
-// full account system of sync/central/auth fits it.
-type AdminAuth interface {
-	AuthenticateAdmin(r *http.Request) (string, error)
-}
-
-// ErrUnauthorized is returned by an AdminAuth that refuses a request.
-var ErrUnauthorized = errors.New("central: unauthorized")
-
-// StaticTokens accepts a fixed set of bearer tokens (the -admin-token flag).
-// Only SHA-256 hashes are kept; comparison is constant-time.
-type StaticTokens struct{ hashes [][32]byte }
-
-// NewStaticTokens returns an AdminAuth for the given tokens (empty ones are ignored).
-func NewStaticTokens(tokens ...string) *StaticTokens {
-	st := &StaticTokens{}
-	for _, t := range tokens {
-		if t != "" {
-			st.hashes = append(st.hashes, sha256.Sum256([]byte(t)))
-		}
-	}
-	return st
-}
-
-// AuthenticateAdmin implements AdminAuth.
-func (st *StaticTokens) AuthenticateAdmin(r *http.Request) (string, error) {
-	tok, ok := bearer(r)
-	if !ok {
-		return "", ErrUnauthorized
-	}
-	h := sha256.Sum256([]byte(tok))
-	match := 0
-	for _, want := range st.hashes {
-		match |= subtle.ConstantTimeCompare(h[:], want[:])
-	}
-	if match == 0 {
-		return "", ErrUnauthorized
-	}
-	return "admin-token", nil
-}
-
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	return strings.TrimSpace(tok), ok && strings.TrimSpace(tok) != ""
-}
-
 // Config configures a Server.
 type Config struct {
-	DB     *DB
-	Admin  AdminAuth // nil: every admin request is refused
+	DB *DB
+	// AdminTokens are static bearer tokens with the admin role (the
+	// -admin-token flag), accepted besides the api_tokens table.
+	AdminTokens []string
+	// Auth authenticates admin requests; default: bearer tokens from
+	// NewTokenStore(DB, AdminTokens...). Set it to add sessions.
+	Auth *auth.Authenticator
+	// Audit, when set, records enrolments, revocations, roster versions
+	// and API tokens in the hash-chained audit log (see DB.OpenAudit).
+	Audit  *audit.Log
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now; must match the DB's clock in tests
 	// PresenceWindow bounds how far back presence looks (default 24h).
 	PresenceWindow time.Duration
+	// EnrolLimiter limits enrolment attempts per client address (default
+	// bursts of 20, then one per 5 s), so tokens cannot be guessed.
+	EnrolLimiter *auth.Limiter
+	// AdminLimiter limits admin requests per client address (default
+	// bursts of 200, then 20/s).
+	AdminLimiter *auth.Limiter
 }
 
 // Server is central's HTTP API.
 type Server struct {
 	db             *DB
-	admin          AdminAuth
+	auth           *auth.Authenticator
+	audit          *audit.Log
 	log            *slog.Logger
 	now            func() time.Time
 	presenceWindow time.Duration
 	lastPrune      atomic.Int64
-	mux            *http.ServeMux
+	handler        http.Handler
 }
 
 // NewServer builds the API on cfg.
 func NewServer(cfg Config) *Server {
-	s := &Server{db: cfg.DB, admin: cfg.Admin, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
+	s := &Server{db: cfg.DB, auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -108,30 +75,66 @@ func NewServer(cfg Config) *Server {
 	if s.presenceWindow == 0 {
 		s.presenceWindow = 24 * time.Hour
 	}
+	if s.auth == nil {
+		s.auth = &auth.Authenticator{Tokens: NewTokenStore(cfg.DB, cfg.AdminTokens...), Log: s.log}
+	}
+	if cfg.EnrolLimiter == nil {
+		cfg.EnrolLimiter = auth.NewLimiter(0.2, 20, s.now)
+	}
+	if cfg.AdminLimiter == nil {
+		cfg.AdminLimiter = auth.NewLimiter(20, 200, s.now)
+	}
+	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, auth.ClientIP)
+	adminLimit := auth.RateLimit(cfg.AdminLimiter, auth.ClientIP)
+	admin := func(p auth.Permission, h http.HandlerFunc) http.Handler { return adminLimit(s.auth.Require(p)(h)) }
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
-	m.HandleFunc("POST "+protocol.PathEnrol, s.enrol)
+	m.Handle("POST "+protocol.PathEnrol, enrolLimit(http.HandlerFunc(s.enrol)))
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
 	m.Handle("GET "+protocol.PathDevicePresence, s.device(0, s.devicePresence))
-	m.Handle("GET "+protocol.PathAttendance, s.adminOnly(s.attendance))
-	m.Handle("GET /api/v1/admin/locations", s.adminOnly(s.listLocations))
-	m.Handle("POST /api/v1/admin/locations", s.adminOnly(s.putLocation))
-	m.Handle("GET /api/v1/admin/locations/{id}/roster", s.adminOnly(s.getRoster))
-	m.Handle("PUT /api/v1/admin/locations/{id}/roster", s.adminOnly(s.putRoster))
-	m.Handle("GET /api/v1/admin/locations/{id}/presence", s.adminOnly(s.adminPresence))
-	m.Handle("POST /api/v1/admin/enrolment-tokens", s.adminOnly(s.createToken))
-	m.Handle("GET /api/v1/admin/devices", s.adminOnly(s.listDevices))
-	m.Handle("POST /api/v1/admin/devices/{id}/revoke", s.adminOnly(s.revoke))
-	m.Handle("GET /api/v1/admin/events", s.adminOnly(s.listEvents))
-	m.Handle("GET /api/v1/admin/alerts", s.adminOnly(s.listAlerts))
-	m.Handle("GET /api/v1/admin/rejected", s.adminOnly(s.listRejected))
-	s.mux = m
+	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
+	m.Handle("GET /api/v1/admin/locations", admin(auth.ReadInspection, s.listLocations))
+	m.Handle("POST /api/v1/admin/locations", admin(auth.ManageDevices, s.putLocation))
+	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadInspection, s.getRoster))
+	m.Handle("PUT /api/v1/admin/locations/{id}/roster", admin(auth.EditRoster, s.putRoster))
+	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
+	m.Handle("POST /api/v1/admin/enrolment-tokens", admin(auth.ManageDevices, s.createToken))
+	m.Handle("GET /api/v1/admin/devices", admin(auth.ManageDevices, s.listDevices))
+	m.Handle("POST /api/v1/admin/devices/{id}/revoke", admin(auth.ManageDevices, s.revoke))
+	m.Handle("GET /api/v1/admin/events", admin(auth.ReadAttendance, s.listEvents))
+	m.Handle("GET /api/v1/admin/alerts", admin(auth.ReadAttendance, s.listAlerts))
+	m.Handle("GET /api/v1/admin/rejected", admin(auth.ReadAttendance, s.listRejected))
+	m.Handle("POST /api/v1/admin/tokens", admin(auth.ManageUsers, s.createAPIToken))
+	m.Handle("POST /api/v1/admin/tokens/{id}/revoke", admin(auth.ManageUsers, s.revokeAPIToken))
+	s.handler = auth.SecurityHeaders(m)
 	return s
 }
 
-// Handler returns the API handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// record appends to the audit log when there is one. The action already
+// happened: a failure to record it is logged loudly, not undone.
+func (s *Server) record(r *http.Request, action audit.Action, subject string, details map[string]any) {
+	if s.audit == nil {
+		return
+	}
+	actor := "system"
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		actor = "user:" + p.ID
+	}
+	if dev, ok := details["device"].(string); ok && action == audit.DeviceEnrolled {
+		actor = "device:" + dev
+	}
+	var det any // a nil map would marshal as null, which is not an object
+	if details != nil {
+		det = details
+	}
+	if _, err := s.audit.Append(r.Context(), audit.Record{Actor: actor, Action: action, Subject: subject, Details: det}); err != nil {
+		s.log.Error("central: audit append failed", "action", action, "subject", subject, "err", err)
+	}
+}
+
+// Handler returns the API handler (with security headers).
+func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -348,26 +351,9 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 	default:
 		s.log.Info("central: device enrolled", "device", resp.DeviceID, "location", resp.LocationID)
+		s.record(r, audit.DeviceEnrolled, "device:"+resp.DeviceID, map[string]any{"device": resp.DeviceID, "location": resp.LocationID, "name": req.Name})
 		s.writeJSON(w, http.StatusOK, resp)
 	}
-}
-
-// adminOnly runs h for an authenticated admin.
-func (s *Server) adminOnly(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.admin == nil {
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "no admin authentication configured")
-			return
-		}
-		who, err := s.admin.AuthenticateAdmin(r)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="central"`)
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "admin bearer token required")
-			return
-		}
-		s.log.Debug("central: admin request", "who", who, "method", r.Method, "path", r.URL.Path)
-		h(w, r)
-	})
 }
 
 func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
@@ -397,7 +383,7 @@ func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := s.db.Attendance(r.Context(), loc, from, to)
+	out, err := s.db.Attendance(r.Context(), AttendanceQuery{From: from, To: to, LocationID: loc, Group: q.Get("group"), ChildID: q.Get("child")})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -499,6 +485,7 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 	default:
 		s.log.Info("central: roster stored", "location", ro.Location.ID, "version", v)
+		s.record(r, audit.RosterChange, "location:"+ro.Location.ID, map[string]any{"version": v})
 		w.Header().Set("ETag", rosterETag(v))
 		s.writeJSON(w, http.StatusOK, map[string]any{"location_id": ro.Location.ID, "version": v})
 	}
@@ -567,6 +554,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("central: device revoked", "device", id)
+	s.record(r, audit.DeviceRevoked, "device:"+id, nil)
 	s.writeJSON(w, http.StatusOK, map[string]string{"revoked": id})
 }
 
@@ -622,4 +610,46 @@ func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) {
 		rs = []RejectedEvent{}
 	}
 	s.writeJSON(w, http.StatusOK, rs)
+}
+
+func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxSmallBody)
+	if !ok {
+		return
+	}
+	var req struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Name == "" {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, `want {"name":...,"role":"admin|manager|billing|inspector"}`)
+		return
+	}
+	plain, p, err := s.db.CreateAPIToken(r.Context(), req.Name, auth.Role(req.Role))
+	if errors.Is(err, ErrMalformed) {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	who, _ := auth.PrincipalFrom(r.Context())
+	s.log.Info("central: api token created", "id", p.ID, "role", p.Role, "by", who.ID)
+	s.record(r, audit.TokenIssued, "token:"+p.ID, map[string]any{"role": string(p.Role), "name": p.Name})
+	s.writeJSON(w, http.StatusOK, map[string]any{"token": plain, "id": p.ID, "name": p.Name, "role": p.Role})
+}
+
+func (s *Server) revokeAPIToken(w http.ResponseWriter, r *http.Request) {
+	err := s.db.RevokeAPIToken(r.Context(), r.PathValue("id"))
+	if errors.Is(err, ErrNotFound) {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown or already revoked token")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.record(r, audit.TokenRevoked, "token:"+r.PathValue("id"), nil)
+	s.writeJSON(w, http.StatusOK, map[string]string{"revoked": r.PathValue("id")})
 }

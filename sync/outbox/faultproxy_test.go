@@ -48,6 +48,13 @@ func newFaultProxy(t *testing.T, upstream string, seed uint64) *faultProxy {
 	return p
 }
 
+// setFaults sets the per-connection fault probabilities and the delay.
+func (p *faultProxy) setFaults(pReset, pCutReq, pCutResp float64, maxDelay time.Duration) {
+	p.mu.Lock()
+	p.pReset, p.pCutReq, p.pCutResp, p.maxDelay = pReset, pCutReq, pCutResp, maxDelay
+	p.mu.Unlock()
+}
+
 func (p *faultProxy) URL() string { return "http://" + p.ln.Addr().String() }
 
 func (p *faultProxy) float() float64 {

@@ -368,6 +368,16 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("outbox: read: %w", err)
 	}
+	// Keep the body under central's limit: large events make smaller batches.
+	trimmed := false
+	size := 1024 // the batch's head
+	for k, it := range items {
+		size += len(it.Body) + 1
+		if k > 0 && size > protocol.MaxBatchBytes {
+			items, trimmed = items[:k], true
+			break
+		}
+	}
 	probe, err := c.cfg.Probe()
 	if err != nil {
 		// An unreadable clock still lets events flow; they are flagged.
@@ -387,8 +397,12 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 			return false, fmt.Errorf("outbox: push: result %d is for seq %d, sent %d", i, r.Seq, items[i].Seq)
 		}
 		if r.Status == protocol.StatusRejected {
-			c.log.Warn("outbox: central rejected an event: quarantined", "seq", r.Seq, "reason", r.Reason)
-			if err := c.cfg.Store.Quarantine(ctx, r.Seq, r.Reason); err != nil {
+			reason := r.Reason
+			if r.Detail != "" {
+				reason += ": " + r.Detail
+			}
+			c.log.Warn("outbox: central rejected an event: quarantined", "seq", r.Seq, "reason", reason)
+			if err := c.cfg.Store.Quarantine(ctx, r.Seq, reason); err != nil {
 				return false, fmt.Errorf("outbox: quarantine: %w", err)
 			}
 		}
@@ -412,7 +426,7 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 		}
 	}
 	c.ok()
-	return len(items) == c.cfg.BatchSize, nil
+	return trimmed || len(items) == c.cfg.BatchSize, nil
 }
 
 // encodeBatch writes the batch with each event's stored bytes verbatim, so

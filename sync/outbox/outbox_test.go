@@ -89,7 +89,7 @@ func (c *centralServer) start() {
 		c.t.Fatalf("central listen: %v", err)
 	}
 	c.addr = ln.Addr().String()
-	h := central.NewServer(central.Config{DB: c.db, Admin: central.NewStaticTokens("t")}).Handler()
+	h := central.NewServer(central.Config{DB: c.db, AdminTokens: []string{"t"}}).Handler()
 	c.hs = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		obs := c.obs
@@ -169,7 +169,7 @@ func fastConfig(st outbox.Store, url string) outbox.Config {
 		BackoffMax:     40 * time.Millisecond,
 		PollInterval:   20 * time.Millisecond,
 		RosterInterval: time.Hour,
-		RequestTimeout: 2 * time.Second,
+		RequestTimeout: 10 * time.Second,
 		Logger:         slog.New(slog.DiscardHandler),
 	}
 }
@@ -227,6 +227,44 @@ func TestBackoffIsCappedFullJitter(t *testing.T) {
 				t.Errorf("Backoff = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRunBacksOffWhileCentralIsUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+	cfg := fastConfig(st, dead)
+	cfg.BackoffBase, cfg.BackoffMax = time.Second, 8*time.Second
+	cfg.Rand = func() float64 { return 1 } // the top of each jitter range
+	ctx, cancel := context.WithCancel(context.Background())
+	var waits []time.Duration
+	cfg.After = func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		if len(waits) == 7 {
+			cancel()
+		}
+		ch := make(chan time.Time, 1)
+		ch <- time.Time{} // no real waiting in the test
+		return ch
+	}
+	c, err := outbox.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+	if diff := cmp.Diff(want, waits); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+	if s := c.Status(); s.Online || s.Enrolled || !strings.Contains(s.LastError, "enrol") {
+		t.Errorf("status %+v", s)
 	}
 }
 
@@ -289,105 +327,117 @@ func TestEnrolSyncAndRoster(t *testing.T) {
 }
 
 func TestCentralDownThenBack(t *testing.T) {
-	srv := startCentral(t, centraltest.SQLiteDSN(t))
-	st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
-	c, err := outbox.New(fastConfig(st, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, c)
-	ids := appendN(t, st, 10, "b1")
-	c.Notify()
-	waitFor(t, "first events", 10*time.Second, func() bool { return c.Status().Pending == 0 })
-	srv.stop()
-	ids = append(ids, appendN(t, st, 700, "b1")...)
-	c.Notify()
-	waitFor(t, "offline status", 10*time.Second, func() bool { s := c.Status(); return !s.Online && s.LastError != "" })
-	if p := c.Status().Pending; p != 700 {
-		t.Errorf("pending while down = %d, want 700", p)
-	}
-	srv.start()
-	waitFor(t, "catch-up", 20*time.Second, func() bool { return c.Status().Pending == 0 })
-	if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
-		t.Errorf("central events (-want +got):\n%s", diff)
-	}
-	if s := c.Status(); !s.Online || s.LastError != "" {
-		t.Errorf("status after catch-up %+v", s)
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			srv := startCentral(t, b.DSN(t))
+			st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+			c, err := outbox.New(fastConfig(st, srv.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, c)
+			ids := appendN(t, st, 10, "b1")
+			c.Notify()
+			waitFor(t, "first events", 10*time.Second, func() bool { return c.Status().Pending == 0 })
+			srv.stop()
+			ids = append(ids, appendN(t, st, 700, "b1")...)
+			c.Notify()
+			waitFor(t, "offline status", 10*time.Second, func() bool { s := c.Status(); return !s.Online && s.LastError != "" })
+			if p := c.Status().Pending; p != 700 {
+				t.Errorf("pending while down = %d, want 700", p)
+			}
+			srv.start()
+			waitFor(t, "catch-up", 20*time.Second, func() bool { return c.Status().Pending == 0 })
+			if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
+				t.Errorf("central events (-want +got):\n%s", diff)
+			}
+			if s := c.Status(); !s.Online || s.LastError != "" {
+				t.Errorf("status after catch-up %+v", s)
+			}
+		})
 	}
 }
 
 func TestLostAcknowledgement(t *testing.T) {
-	srv := startCentral(t, centraltest.SQLiteDSN(t))
-	proxy := newFaultProxy(t, srv.addr, 1)
-	st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
-	c, err := outbox.New(fastConfig(st, proxy.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := c.PushOnce(ctx); err != nil { // enrol, empty batch
-		t.Fatal(err)
-	}
-	ids := appendN(t, st, 30, "b1")
-	proxy.cutAnswers.Store(1)
-	if _, err := c.PushOnce(ctx); err == nil {
-		t.Fatal("push through a cut connection succeeded")
-	}
-	if got := srv.ids(t, st.DeviceID()); len(got) != 30 {
-		t.Fatalf("central holds %d events after the cut, want 30 (it committed)", len(got))
-	}
-	if p := c.Status().Pending; p != 30 {
-		t.Fatalf("pending %d, want 30: the kiosk never saw the ack", p)
-	}
-	// The retry: same bytes, answered duplicate, no new rows.
-	var answers []protocol.BatchResponse
-	srv.observe(func(r protocol.BatchResponse) { answers = append(answers, r) })
-	if _, err := c.PushOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
-		t.Errorf("central events (-want +got):\n%s", diff)
-	}
-	if p := c.Status().Pending; p != 0 {
-		t.Errorf("pending %d after the retry", p)
-	}
-	if len(answers) != 1 || len(answers[0].Results) != 30 {
-		t.Fatalf("answers %+v", answers)
-	}
-	for _, r := range answers[0].Results {
-		if r.Status != protocol.StatusDuplicate {
-			t.Errorf("retry of seq %d answered %s, want duplicate", r.Seq, r.Status)
-		}
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			srv := startCentral(t, b.DSN(t))
+			proxy := newFaultProxy(t, srv.addr, 1)
+			st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+			c, err := outbox.New(fastConfig(st, proxy.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := c.PushOnce(ctx); err != nil { // enrol, empty batch
+				t.Fatal(err)
+			}
+			ids := appendN(t, st, 30, "b1")
+			proxy.cutAnswers.Store(1)
+			if _, err := c.PushOnce(ctx); err == nil {
+				t.Fatal("push through a cut connection succeeded")
+			}
+			if got := srv.ids(t, st.DeviceID()); len(got) != 30 {
+				t.Fatalf("central holds %d events after the cut, want 30 (it committed)", len(got))
+			}
+			if p := c.Status().Pending; p != 30 {
+				t.Fatalf("pending %d, want 30: the kiosk never saw the ack", p)
+			}
+			// The retry: same bytes, answered duplicate, no new rows.
+			var answers []protocol.BatchResponse
+			srv.observe(func(r protocol.BatchResponse) { answers = append(answers, r) })
+			if _, err := c.PushOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
+				t.Errorf("central events (-want +got):\n%s", diff)
+			}
+			if p := c.Status().Pending; p != 0 {
+				t.Errorf("pending %d after the retry", p)
+			}
+			if len(answers) != 1 || len(answers[0].Results) != 30 {
+				t.Fatalf("answers %+v", answers)
+			}
+			for _, r := range answers[0].Results {
+				if r.Status != protocol.StatusDuplicate {
+					t.Errorf("retry of seq %d answered %s, want duplicate", r.Seq, r.Status)
+				}
+			}
+		})
 	}
 }
 
 func TestFaultyNetwork(t *testing.T) {
-	srv := startCentral(t, centraltest.SQLiteDSN(t))
-	proxy := newFaultProxy(t, srv.addr, 7)
-	proxy.pReset, proxy.pCutReq, proxy.pCutResp, proxy.maxDelay = 0.15, 0.15, 0.15, 3*time.Millisecond
-	st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
-	cfg := fastConfig(st, proxy.URL())
-	cfg.BatchSize = 50
-	cfg.HTTPClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	c, err := outbox.New(cfg)
-	if err != nil {
-		t.Fatal(err)
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			srv := startCentral(t, b.DSN(t))
+			proxy := newFaultProxy(t, srv.addr, 7)
+			proxy.setFaults(0.15, 0.15, 0.15, 3*time.Millisecond)
+			st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+			cfg := fastConfig(st, proxy.URL())
+			cfg.BatchSize = 50
+			cfg.HTTPClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			c, err := outbox.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, c)
+			var ids []string
+			for i := 0; i < 20; i++ {
+				ids = append(ids, appendN(t, st, 40, "b1")...)
+				c.Notify()
+				time.Sleep(2 * time.Millisecond)
+			}
+			waitFor(t, "sync through a bad network", 60*time.Second, func() bool { return c.Status().Pending == 0 })
+			if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
+				t.Errorf("central events (-want +got):\n%s", diff)
+			}
+			if proxy.faults.Load() < 5 {
+				t.Errorf("only %d faults injected: the test proves nothing", proxy.faults.Load())
+			}
+			t.Logf("%d faults injected", proxy.faults.Load())
+		})
 	}
-	run(t, c)
-	var ids []string
-	for i := 0; i < 20; i++ {
-		ids = append(ids, appendN(t, st, 40, "b1")...)
-		c.Notify()
-		time.Sleep(2 * time.Millisecond)
-	}
-	waitFor(t, "sync through a bad network", 60*time.Second, func() bool { return c.Status().Pending == 0 })
-	if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
-		t.Errorf("central events (-want +got):\n%s", diff)
-	}
-	if proxy.faults.Load() < 5 {
-		t.Errorf("only %d faults injected: the test proves nothing", proxy.faults.Load())
-	}
-	t.Logf("%d faults injected", proxy.faults.Load())
 }
 
 func TestRejectedEventsAreQuarantined(t *testing.T) {
@@ -419,6 +469,39 @@ func TestRejectedEventsAreQuarantined(t *testing.T) {
 	}
 	if rej, _ := srv.db.Rejected(ctx); len(rej) != 1 {
 		t.Errorf("central kept %d rejected events, want 1", len(rej))
+	}
+}
+
+func TestLargeEventsMakeSmallerBatches(t *testing.T) {
+	srv := startCentral(t, centraltest.SQLiteDSN(t))
+	st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+	c, _ := outbox.New(fastConfig(st, srv.URL()))
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 300; i++ { // 300 × ~9 KiB: over one batch body's limit
+		evs, err := st.Append(ctx, attendance.Event{Type: attendance.RatioOverride, StaffID: "s-lotte", Note: strings.Repeat("n", 9000),
+			Wall: time.Now(), BootID: "b1", ClockSynced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, evs[0].ID)
+	}
+	var answers []protocol.BatchResponse
+	srv.observe(func(r protocol.BatchResponse) { answers = append(answers, r) })
+	for {
+		full, err := c.PushOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !full {
+			break
+		}
+	}
+	if diff := cmp.Diff(ids, srv.ids(t, st.DeviceID())); diff != "" {
+		t.Errorf("central events (-want +got):\n%s", diff)
+	}
+	if len(answers) < 2 {
+		t.Errorf("%d batches, want the 300 events split", len(answers))
 	}
 }
 
@@ -545,6 +628,10 @@ func TestMain(m *testing.M) {
 		crashChild(v)
 		return
 	}
+	if dsn := os.Getenv(centralEnv); dsn != "" {
+		centralChild(dsn)
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -562,8 +649,24 @@ func crashChild(v string) {
 	}
 	go c.Run(context.Background())
 	w := bufio.NewWriter(os.Stdout)
-	fmt.Fprintln(w, "ready")
-	w.Flush()
+	var mu sync.Mutex
+	say := func(a ...any) {
+		mu.Lock()
+		fmt.Fprintln(w, a...)
+		w.Flush()
+		mu.Unlock()
+	}
+	say("ready")
+	go func() { // report acknowledgements, so the parent can kill mid-sync
+		var last int64
+		for {
+			if s := c.Status(); s.AckedThrough > last {
+				last = s.AckedThrough
+				say("acked", last)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
 	for i := 0; ; i++ {
 		evs, err := st.Append(context.Background(), attendance.Event{Type: attendance.ChildCheckIn, ChildID: fmt.Sprint("c-", i),
 			Wall: time.Now(), BootID: "crash", ClockSynced: true})
@@ -571,8 +674,7 @@ func crashChild(v string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
 		}
-		fmt.Fprintln(w, "committed", evs[0].ID)
-		w.Flush()
+		say("committed", evs[0].ID)
 		c.Notify()
 		if i%20 == 0 {
 			time.Sleep(time.Millisecond) // a burst, not a flood: let the pusher in
@@ -581,89 +683,112 @@ func crashChild(v string) {
 }
 
 func TestKill9DuringSync(t *testing.T) {
-	rounds := 50
-	if testing.Short() {
-		rounds = 5
-	}
-	srv := startCentral(t, centraltest.SQLiteDSN(t))
-	path := filepath.Join(t.TempDir(), "kiosk.db")
-	committed := map[string]bool{}
-	for round := 0; round < rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path+"|"+srv.URL())
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
-		if !sc.Scan() || sc.Text() != "ready" {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("round %d: child did not start: %s", round, stderr.String())
-		}
-		kill := time.AfterFunc(time.Duration(10+rand.IntN(60))*time.Millisecond, func() {
-			cmd.Process.Signal(syscall.SIGKILL)
-		})
-		for sc.Scan() {
-			if id, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
-				committed[id] = true
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			rounds := 50
+			if testing.Short() {
+				rounds = 5
 			}
-		}
-		kill.Stop()
-		err = cmd.Wait()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("round %d: child ended with %v, not SIGKILL: %s", round, err, stderr.String())
-		}
+			srv := startCentral(t, b.DSN(t))
+			path := filepath.Join(t.TempDir(), "kiosk.db")
+			committed := map[string]bool{}
+			for round := 0; round < rounds; round++ {
+				cmd := exec.Command(os.Args[0], "-test.run=^$")
+				cmd.Env = append(os.Environ(), crashEnv+"="+path+"|"+srv.URL())
+				out, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				sc := bufio.NewScanner(out)
+				if !sc.Scan() || sc.Text() != "ready" {
+					cmd.Process.Kill()
+					cmd.Wait()
+					t.Fatalf("round %d: child did not start: %s", round, stderr.String())
+				}
+				// Even rounds die at a random moment after start (maybe while
+				// enrolling or before the first push), odd ones at a random
+				// moment after the first acknowledgement (mid-sync); a round
+				// that never syncs is killed after 20 s anyway.
+				killNow := func() { cmd.Process.Signal(syscall.SIGKILL) }
+				delay := time.Duration(10+rand.IntN(60)) * time.Millisecond
+				var kill *time.Timer
+				if round%2 == 0 {
+					kill = time.AfterFunc(delay, killNow)
+				} else {
+					kill = time.AfterFunc(20*time.Second, killNow)
+				}
+				armed := round%2 == 0
+				for sc.Scan() {
+					line := sc.Text()
+					if id, ok := strings.CutPrefix(line, "committed "); ok {
+						committed[id] = true
+					} else if strings.HasPrefix(line, "acked ") && !armed {
+						armed = true
+						kill.Stop()
+						kill = time.AfterFunc(delay, killNow)
+					}
+				}
+				kill.Stop()
+				err = cmd.Wait()
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+					t.Fatalf("round %d: child ended with %v, not SIGKILL: %s", round, err, stderr.String())
+				}
+			}
+			// A last start drains what is left.
+			st := openStore(t, path)
+			c, err := outbox.New(fastConfig(st, srv.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			synced := len(srv.ids(t, st.DeviceID()))
+			if synced == 0 {
+				t.Fatal("nothing reached central while the kiosks ran: the kills did not hit a syncing kiosk")
+			}
+			for {
+				full, err := c.PushOnce(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !full {
+					break
+				}
+			}
+			s := c.Status()
+			if s.Pending != 0 || s.Quarantined != 0 || s.AckedThrough != s.LastSeq {
+				t.Errorf("kiosk status after drain %+v", s)
+			}
+			got := srv.ids(t, st.DeviceID()) // checks seqs 1..n without holes
+			seen := map[string]bool{}
+			for _, id := range got {
+				if seen[id] {
+					t.Fatalf("event %s arrived twice", id)
+				}
+				seen[id] = true
+			}
+			var local []string
+			st.Events(context.Background(), 0, func(e attendance.Event) error { local = append(local, e.ID); return nil })
+			if diff := cmp.Diff(local, got); diff != "" {
+				t.Errorf("central differs from the kiosk's event log (-kiosk +central):\n%s", diff)
+			}
+			missing := 0
+			for id := range committed {
+				if !seen[id] {
+					missing++
+				}
+			}
+			if missing > 0 {
+				t.Errorf("%d of %d committed taps never reached central", missing, len(committed))
+			}
+			if n, _ := srv.db.Alerts(context.Background()); len(n) != 0 {
+				t.Errorf("alerts at central: %+v", n)
+			}
+			t.Logf("%d rounds, %d taps committed, %d at central before the final drain, %d after", rounds, len(committed), synced, len(got))
+		})
 	}
-	// A last start drains what is left.
-	st := openStore(t, path)
-	c, err := outbox.New(fastConfig(st, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		full, err := c.PushOnce(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !full {
-			break
-		}
-	}
-	s := c.Status()
-	if s.Pending != 0 || s.Quarantined != 0 || s.AckedThrough != s.LastSeq {
-		t.Errorf("kiosk status after drain %+v", s)
-	}
-	got := srv.ids(t, st.DeviceID()) // checks seqs 1..n without holes
-	seen := map[string]bool{}
-	for _, id := range got {
-		if seen[id] {
-			t.Fatalf("event %s arrived twice", id)
-		}
-		seen[id] = true
-	}
-	var local []string
-	st.Events(context.Background(), 0, func(e attendance.Event) error { local = append(local, e.ID); return nil })
-	if diff := cmp.Diff(local, got); diff != "" {
-		t.Errorf("central differs from the kiosk's event log (-kiosk +central):\n%s", diff)
-	}
-	missing := 0
-	for id := range committed {
-		if !seen[id] {
-			missing++
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%d of %d committed taps never reached central", missing, len(committed))
-	}
-	if n, _ := srv.db.Alerts(context.Background()); len(n) != 0 {
-		t.Errorf("alerts at central: %+v", n)
-	}
-	t.Logf("%d rounds, %d taps committed, %d events at central", rounds, len(committed), len(got))
 }

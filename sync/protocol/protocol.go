@@ -79,6 +79,7 @@ const (
 	ReasonEventIDConflict = "event_id_conflict" // central holds this event id under another seq
 	ReasonUnknownType     = "unknown_type"
 	ReasonWrongLocation   = "wrong_location" // the event names a location the device does not belong to
+	ReasonInvalid         = "invalid"        // see Invalid; EventResult.Detail says what
 )
 
 // EventResult is the per-event answer.
@@ -87,6 +88,7 @@ type EventResult struct {
 	EventID string `json:"event_id"`
 	Status  Status `json:"status"`
 	Reason  string `json:"reason,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // BatchResponse answers a batch. AckedThroughSeq is the highest seq such
@@ -192,9 +194,10 @@ var KnownTypes = map[attendance.EventType]bool{
 // DecodeBatch reads and validates a batch of at most MaxBatchBytes from r.
 // It returns the batch and its events decoded, or a *BatchError (or an
 // error wrapping ErrTooLarge). It checks structure only: that each event is
-// an object with a UUID event id, the batch's device id and a type, that
-// seqs are positive, increasing by exactly one, and that there are at most
-// MaxBatchEvents. Whether central already holds them is not its business.
+// an object with a UUID event id and the batch's device id, that seqs are
+// positive, increasing by exactly one, and that there are at most
+// MaxBatchEvents. The content of each event is Invalid's business; whether
+// central already holds them is central's.
 func DecodeBatch(r io.Reader) (Batch, []attendance.Event, error) {
 	body, err := io.ReadAll(io.LimitReader(r, MaxBatchBytes+1))
 	if err != nil {
@@ -237,9 +240,6 @@ func (b *Batch) Validate() ([]attendance.Event, error) {
 	}
 	evs := make([]attendance.Event, len(b.Events))
 	for i, raw := range b.Events {
-		if len(raw) > MaxEventBytes {
-			return nil, bad(CodeTooLarge, i, "event over %d bytes", MaxEventBytes)
-		}
 		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 			return nil, bad(CodeMalformed, i, "not a JSON object")
 		}
@@ -253,23 +253,35 @@ func (b *Batch) Validate() ([]attendance.Event, error) {
 		if e.DeviceID != b.DeviceID {
 			return nil, bad(CodeOtherDevice, i, "device_id %q differs from the batch's", truncate(e.DeviceID, 100))
 		}
-		if e.Type == "" || len(e.Type) > 64 {
-			return nil, bad(CodeMalformed, i, "type missing or too long")
-		}
 		if e.Seq < 1 {
 			return nil, bad(CodeMalformed, i, "seq %d: must be at least 1", e.Seq)
 		}
 		if i > 0 && e.Seq != evs[i-1].Seq+1 {
 			return nil, bad(CodeOutOfOrder, i, "seq %d after %d: seqs must be consecutive and increasing", e.Seq, evs[i-1].Seq)
 		}
-		if e.MonoNS < 0 || len(e.BootID) > 100 {
-			return nil, bad(CodeMalformed, i, "mono_ns negative or boot_id too long")
-		}
-		if !plausibleWall(e.Wall) {
-			return nil, bad(CodeMalformed, i, "wall %s outside 1900..2200", e.Wall.Format(time.RFC3339))
-		}
 	}
 	return evs, nil
+}
+
+// Invalid returns why central rejects an event whose identity (event id,
+// device, seq) is sound but whose content is not ("" when it is fine).
+// Such an event is rejected on its own (status rejected, reason invalid)
+// instead of refusing the batch, so one bad event can never block a
+// kiosk's outbox: its seq is settled and the kiosk quarantines it.
+func Invalid(e attendance.Event, raw []byte) string {
+	switch {
+	case len(raw) > MaxEventBytes:
+		return fmt.Sprintf("event over %d bytes", MaxEventBytes)
+	case e.Type == "" || len(e.Type) > 64:
+		return "type missing or longer than 64"
+	case e.MonoNS < 0:
+		return "mono_ns negative"
+	case len(e.BootID) > 100:
+		return "boot_id longer than 100"
+	case !plausibleWall(e.Wall):
+		return fmt.Sprintf("wall %s outside 1900..2200", e.Wall.Format(time.RFC3339))
+	}
+	return ""
 }
 
 // plausibleWall bounds wall times to what fits unix nanoseconds: a kiosk

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown flag", []string{"-nope"}},
+		{"extra argument", []string{"serve"}},
+		{"cert without key", []string{"-tls-cert", "c.pem"}},
+		{"demo without admin token", []string{"-demo", "-admin-token", ""}},
+		{"bad log level", []string{"-log-level", "loud"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr syncBuffer
+			err := run(context.Background(), tt.args, &stderr)
+			if !errors.As(err, new(usageError)) {
+				t.Errorf("run(%q) = %v, want a usage error", tt.args, err)
+			}
+		})
+	}
+}
+
+func TestDemoServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	data := t.TempDir()
+	go func() {
+		done <- run(ctx, []string{"-demo", "-admin-token", "tok", "-listen", "127.0.0.1:0", "-data", data}, &stderr)
+	}()
+	re := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("central did not start: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	get := func(path, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := get("/healthz", ""); c != 200 {
+		t.Errorf("healthz %d", c)
+	}
+	if c := get("/api/v1/admin/locations/loc-regenboog/roster", "tok"); c != 200 {
+		t.Errorf("demo roster with the admin token: %d", c)
+	}
+	if c := get("/api/v1/admin/devices", "wrong"); c != 401 {
+		t.Errorf("wrong token: %d", c)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after cancel: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	if _, err := os.Stat(filepath.Join(data, "central.db")); err != nil {
+		t.Errorf("the default database is not in -data: %v", err)
+	}
+}

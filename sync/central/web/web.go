@@ -1,0 +1,375 @@
+// Package web serves central's admin pages: sign-in with server-side
+// sessions and CSRF tokens, locations, groups, children, guardians, pickup
+// persons, badges, staff, announced pickups, independence permissions,
+// contact bans, devices, users, attendance tables, a ratio chart per group
+// and day (SVG rendered on the server), the inspection list (HTML for print
+// and CSV), billing previews, benefit statement downloads and data-subject
+// requests (access export, erasure) with retention runs.
+//
+// Pages are html/template (contextual auto-escaping) with templates and CSS
+// embedded; there is no build step, no CDN and no JavaScript. Every route
+// names one auth.Permission and is checked with auth.Can; the route table
+// is exported (Routes) so tests cover every route for every role. UI text
+// is Dutch by default with English (i18n.go).
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance/audit"
+	"github.com/kinderdeur/kiosk/attendance/retention"
+	"github.com/kinderdeur/kiosk/sync/central"
+	"github.com/kinderdeur/kiosk/sync/central/auth"
+)
+
+//go:embed templates/*.html static/*.css
+var assets embed.FS
+
+// Config configures the pages.
+type Config struct {
+	DB    *central.DB
+	Auth  *auth.Authenticator // central.NewAuthenticator (users + sessions)
+	Audit *audit.Log          // central's audit trail (DB.OpenAudit)
+	// API serves everything that is not a page (/api/..., /healthz):
+	// central.NewServer(...).Handler().
+	API    http.Handler
+	Logger *slog.Logger
+	Now    func() time.Time
+	// SignInLimiter limits sign-in attempts per client address and per
+	// e-mail (default: bursts of 5, then one per 12 s).
+	SignInLimiter *auth.Limiter
+	// Retention is the retention policy for /retention and erasure
+	// (nil: retention.DefaultConfig(), the NL profile).
+	Retention *retention.Config
+}
+
+// Server is the admin web UI (and the API behind it).
+type Server struct {
+	cfg     Config
+	db      *central.DB
+	a       *auth.Authenticator
+	audit   *audit.Log
+	log     *slog.Logger
+	now     func() time.Time
+	limit   *auth.Limiter
+	pages   map[string]*template.Template
+	handler http.Handler
+}
+
+// Route is one page or form endpoint and the permission it requires.
+// Public routes (sign-in) have an empty Perm.
+type Route struct {
+	Method, Pattern string
+	Perm            auth.Permission
+	h               http.HandlerFunc
+}
+
+// New builds the admin UI.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Auth == nil || cfg.Audit == nil {
+		return nil, errors.New("web: DB, Auth and Audit are required")
+	}
+	s := &Server{cfg: cfg, db: cfg.DB, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.limit == nil {
+		s.limit = auth.NewLimiter(1.0/12, 5, s.now)
+	}
+	if err := s.parse(); err != nil {
+		return nil, err
+	}
+	m := http.NewServeMux()
+	if cfg.API != nil {
+		m.Handle("/api/", cfg.API)
+		m.Handle("/healthz", cfg.API)
+	}
+	static, _ := fs.Sub(assets, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("GET /lang/{l}", s.setLang)
+	for _, rt := range s.routes() {
+		m.Handle(rt.Method+" "+rt.Pattern, s.guard(rt.Perm, rt.h))
+	}
+	s.handler = auth.SecurityHeaders(m)
+	return s, nil
+}
+
+// Handler returns the pages plus the API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes lists every guarded route (for tests and documentation).
+func (s *Server) Routes() []Route {
+	rs := s.routes()
+	for i := range rs {
+		rs[i].h = nil
+	}
+	return rs
+}
+
+func (s *Server) parse() error {
+	fm := template.FuncMap{
+		"pct": func(a, b int) int {
+			if b == 0 {
+				return 0
+			}
+			return a * 100 / b
+		},
+		"join": strings.Join,
+	}
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("web: templates: %w", err)
+	}
+	s.pages = map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" || base == "partials.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(fm).ParseFS(assets, "templates/layout.html", "templates/partials.html", n)
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", base, err)
+		}
+		s.pages[strings.TrimSuffix(base, ".html")] = t
+	}
+	return nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang    Lang
+	User    auth.Principal
+	Signed  bool
+	CSRF    string
+	Title   string
+	Flash   string
+	Error   string
+	Path    string
+	Data    any
+	Printed time.Time
+}
+
+// T translates key into the page's language.
+func (v view) T(key string) string { return T(v.Lang, key) }
+
+// Can reports whether the signed-in user has permission p (for menus).
+func (v view) Can(p string) bool { return v.Signed && auth.Can(v.User.Role, auth.Permission(p)) }
+
+func (s *Server) newView(r *http.Request, titleKey string, data any) view {
+	v := view{Lang: langOf(r), Data: data, Path: r.URL.Path, Printed: s.now()}
+	v.Title = T(v.Lang, titleKey)
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		v.User, v.Signed = p, true
+	}
+	if ss, ok := auth.SessionFrom(r.Context()); ok {
+		v.CSRF = ss.CSRFToken
+	}
+	v.Flash = r.URL.Query().Get("ok")
+	return v
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, page string, v view) {
+	t, ok := s.pages[page]
+	if !ok {
+		http.Error(w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		s.log.Error("web: render", "page", page, "err", err)
+		http.Error(w, "render failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+// guard authenticates (401 with the sign-in page when there is no
+// credential), checks CSRF on unsafe methods (auth middleware) and the
+// route's permission (403).
+func (s *Server) guard(p auth.Permission, h http.HandlerFunc) http.Handler {
+	inner := s.a.Require(p)(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		c, cerr := r.Cookie(s.a.CookieName())
+		expired := false
+		if cerr == nil && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
+			// A browser with an ended session gets the sign-in page, not JSON.
+			if _, err := s.a.Sessions.Lookup(r.Context(), c.Value); errors.Is(err, auth.ErrNoSession) {
+				s.a.ClearSessionCookie(w)
+				expired = true
+			}
+		}
+		if (cerr != nil || expired) && r.Header.Get("Authorization") == "" {
+			v := s.newView(r, "signin", loginData{Next: r.URL.RequestURI()})
+			v.Error = T(v.Lang, "need_signin")
+			s.render(w, http.StatusUnauthorized, "login", v)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// actor is the audit actor of a request.
+func actor(r *http.Request) string {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		return "user:" + p.ID
+	}
+	return "anonymous"
+}
+
+func (s *Server) appendAudit(ctx context.Context, r *http.Request, action audit.Action, subject string, details map[string]any) error {
+	var d any // a nil map would marshal as null, which is not an object
+	if details != nil {
+		d = details
+	}
+	_, err := s.audit.Append(ctx, audit.Record{Actor: actor(r), Action: action, Subject: subject, Details: d})
+	if err != nil {
+		return fmt.Errorf("web: audit %s: %w", action, err)
+	}
+	return nil
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	switch {
+	case errors.Is(err, central.ErrNotFound), errors.Is(err, central.ErrNoGroup), errors.Is(err, central.ErrUnknownDevice):
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	case errors.Is(err, central.ErrMalformed), errors.Is(err, errBadInput):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+var errBadInput = errors.New("web: bad input")
+
+func badInput(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errBadInput, fmt.Sprintf(format, a...))
+}
+
+// ---- sign-in ----
+
+type loginData struct {
+	Next  string
+	Email string
+}
+
+const loginCSRFCookie = "kd_login_csrf"
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// loginPage shows the form with a double-submit CSRF token (there is no
+// session yet to bind a token to).
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	v := s.newView(r, "signin", loginData{Next: safeNext(r.URL.Query().Get("next"))})
+	s.renderLogin(w, http.StatusOK, v)
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, status int, v view) {
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true,
+		Secure: s.a.Secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	v.CSRF = tok
+	s.render(w, status, "login", v)
+}
+
+// safeNext keeps redirects on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.HasPrefix(n, "/login") {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	c, err := r.Cookie(loginCSRFCookie)
+	sub := r.PostFormValue(auth.CSRFField)
+	if err != nil || sub == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sub)) != 1 {
+		auth.WriteError(w, http.StatusForbidden, "csrf", "missing or wrong CSRF token")
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
+	v := s.newView(r, "signin", loginData{Next: safeNext(r.PostFormValue("next")), Email: email})
+	okIP, _ := s.limit.Allow(auth.ClientIP(r))
+	okUser, _ := s.limit.Allow("user:" + email)
+	if !okIP || !okUser {
+		if err := s.audit.Hook(r.Context(), string(audit.SignInFailed), "anonymous", "user:"+email, map[string]any{"reason": "rate_limited"}); err != nil {
+			s.log.Error("web: audit", "err", err)
+		}
+		w.Header().Set("Retry-After", "60")
+		v.Error = T(v.Lang, "too_many")
+		s.renderLogin(w, http.StatusTooManyRequests, v)
+		return
+	}
+	id, _, err := s.a.SignIn(r.Context(), email, r.PostFormValue("password"))
+	if errors.Is(err, auth.ErrBadCredentials) {
+		v.Error = T(v.Lang, "bad_credentials")
+		s.renderLogin(w, http.StatusUnauthorized, v)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.a.SetSessionCookie(w, id)
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, Secure: s.a.Secure, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, v.Data.(loginData).Next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(s.a.CookieName()); err == nil {
+		if err := s.a.Sessions.End(r.Context(), c.Value); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		if err := s.appendAudit(r.Context(), r, audit.SignOut, "user:"+p.ID, nil); err != nil {
+			s.log.Error("web: audit", "err", err)
+		}
+	}
+	s.a.ClearSessionCookie(w)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	l := NL
+	if r.PathValue("l") == string(EN) {
+		l = EN
+	}
+	http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.a.Secure})
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
