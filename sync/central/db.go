@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/kinderdeur/kiosk/attendance/audit"
 	"io/fs"
 	"net/url"
 	"os"
@@ -37,6 +38,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	// doorAudit, when set, audits accountable door actions at ingest.
+	doorAudit *audit.Log
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.

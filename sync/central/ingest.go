@@ -225,6 +225,15 @@ func (d *DB) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs 
 	if _, err := d.exec(ctx, tx, "UPDATE devices SET acked_through = ?, last_seen_ns = ? WHERE id = ?", acked, now.UnixNano(), deviceID); err != nil {
 		return resp, fmt.Errorf("central: ingest: ack: %w", err)
 	}
+	var stored []attendance.Event
+	for i, res := range resp.Results {
+		if res.Status == protocol.StatusStored {
+			stored = append(stored, evs[i])
+		}
+	}
+	if err := d.auditDoorEvents(ctx, tx, deviceID, stored); err != nil {
+		return resp, err
+	}
 	if err := tx.Commit(); err != nil {
 		return resp, fmt.Errorf("central: ingest: commit: %w", err)
 	}

@@ -65,6 +65,9 @@ type Server struct {
 
 // NewServer builds the API on cfg.
 func NewServer(cfg Config) *Server {
+	if cfg.Audit != nil && cfg.DB != nil {
+		cfg.DB.SetDoorAudit(cfg.Audit)
+	}
 	s := &Server{db: cfg.DB, auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
