@@ -11,6 +11,15 @@
 // capped hours and the hours over the cap, and the contracted hours beside
 // the billed ones, so the check-in times stay evidence, not a replacement
 // for the contract.
+//
+// Absence lines (billing.IsAbsence: agreed care that did not take place but
+// is billed by the contract, e.g. the first sick days or a late
+// cancellation) are paid contracted hours: the Dutch statement counts their
+// billed hours and amounts like care hours (the benefit follows the
+// contracted, paid hours; lines billing nothing add nothing). The Flemish
+// certificate counts their amount, since the parent paid it for childcare,
+// but not their day: model 281.86 certifies days on which the child was in
+// care.
 package benefit
 
 import (
@@ -207,8 +216,9 @@ func BE(lines []billing.Line, contracts map[string]billing.Contract, year int) (
 			rows[k] = r
 			days[k] = map[attendance.Date]bool{}
 		}
+		_, absence := billing.IsAbsence(&l)
 		if c.BirthDate.AgeOn(l.Date) >= BEMaxAge {
-			if l.DayType != "" {
+			if l.DayType != "" && !absence {
 				r.ExcludedDays++
 			}
 			continue
@@ -216,6 +226,9 @@ func BE(lines []billing.Line, contracts map[string]billing.Contract, year int) (
 		r.AmountCents += l.AmountCents
 		if l.DayType == "" {
 			continue // a month top-up: money, not a day
+		}
+		if absence {
+			continue // billed absence: money, not a day of care
 		}
 		days[k][l.Date] = true
 		if r.From.IsZero() || l.Date.Before(r.From) {

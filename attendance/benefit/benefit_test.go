@@ -125,3 +125,42 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s (-want +got):\n%s", name, diff)
 	}
 }
+
+// absenceLine is a billed absence line as billing.BillWithAbsences makes it.
+func absenceLine(child, date string, billed int, cents int64, dt calendar.DayType) billing.Line {
+	l := line(child, date, billed, cents, dt)
+	l.Minutes, l.Stays, l.Flags = 0, 0, []string{billing.FlagAbsencePrefix + string(billing.AbsenceSick)}
+	return l
+}
+
+// Billed absences (paid contracted hours) are hours of the Dutch statement;
+// on the Flemish certificate they are money, not days of care.
+func TestAbsenceLines(t *testing.T) {
+	lines := []billing.Line{
+		line("c1", "2026-02-02", 120, 1100, calendar.Weekday),
+		absenceLine("c1", "2026-02-03", 240, 2200, calendar.Weekday),
+		absenceLine("c1", "2026-02-04", 0, 0, calendar.Wednesday), // past the limit: nothing
+	}
+	contracts := map[string]billing.Contract{"c1": {ChildID: "c1", BirthDate: attendance.MustDate("2019-09-01"), MinutesPerMonth: 600}}
+	nl := NL(lines, contracts, NLOptions{Year: 2026, LRK: "1"})
+	if len(nl) != 2 {
+		t.Fatalf("NL rows: %+v", nl)
+	}
+	type sum struct {
+		Minutes int
+		Cents   int64
+	}
+	if diff := cmp.Diff(sum{360, 3300}, sum{nl[0].BilledMinutes, nl[0].AmountCents}); diff != "" {
+		t.Errorf("NL month (-want +got):\n%s", diff)
+	}
+	be, err := BE(lines, contracts, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := attendance.MustDate
+	want := []BERow{{Year: 2026, Quarter: 1, ChildID: "c1", BirthDate: d("2019-09-01"), From: d("2026-02-02"), To: d("2026-02-02"),
+		Days: 1, AmountCents: 3300, DayPriceCents: 3300}}
+	if diff := cmp.Diff(want, be); diff != "" {
+		t.Errorf("BE (-want +got):\n%s", diff)
+	}
+}

@@ -2,7 +2,9 @@ package billing_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kinderdeur/kiosk/attendance/billing"
 	"github.com/kinderdeur/kiosk/attendance/calendar"
@@ -62,3 +64,53 @@ func BenchmarkBillYear(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkBillYearAbsences reads a year's absences CSV for 500 children
+// (about 22 absent days each, every kind) and prices it with the year's
+// stays.
+func BenchmarkBillYearAbsences(b *testing.B) {
+	cal := calendar.MustNew(calendar.DefaultConfig())
+	in, err := stays.Build(staystest.Year(cal, 500, 2026, 1), stays.Options{Calendar: cal, Child: staystest.Children})
+	if err != nil {
+		b.Fatal(err)
+	}
+	kinds := []billing.AbsenceKind{billing.AbsenceSick, billing.AbsenceSick, billing.AbsenceSick, billing.AbsenceLateCancel,
+		billing.AbsenceCancel, billing.AbsenceProviderAway}
+	var csvb strings.Builder
+	csvb.WriteString("child_id,date,kind,agreed_minutes,note\n")
+	rows := 0
+	for c := 0; c < 500; c++ {
+		for d := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == 2026; d = d.AddDate(0, 0, 1) {
+			if (d.YearDay()+c)%16 != 0 && (d.YearDay()+c)%16 != 1 {
+				continue
+			}
+			fmt.Fprintf(&csvb, "c%04d,%s,%s,%d,\n", c, d.Format(time.DateOnly), kinds[(d.YearDay()/16+c)%len(kinds)], 120+c%4*15)
+			rows++
+		}
+	}
+	data := csvb.String()
+	for _, name := range []string{"deburcht", "bernefertier"} {
+		b.Run(name, func(b *testing.B) {
+			p, err := billing.Lookup(name, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := billing.New(p, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var lines []billing.Line
+			for b.Loop() {
+				abs, err := billing.ReadAbsences(strings.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				lines = e.BillWithAbsences(in, abs, cal.DayType)
+			}
+			b.ReportMetric(float64(rows), "absences")
+			b.ReportMetric(float64(len(lines)), "lines")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(in)+rows), "ns/row")
+		})
+	}
+}

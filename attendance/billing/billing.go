@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -108,12 +109,36 @@ type dayGroup struct {
 
 // Bill prices stays and returns the lines sorted by child, date, day type
 // (a month's top-up line right after the child's last line of that month).
-// The input is not modified.
+// The input is not modified. It is BillWithAbsences without absences.
+func (e *Engine) Bill(in []stays.Stay) []Line { return e.BillWithAbsences(in, nil, nil) }
+
+// BillWithAbsences prices stays and absences (agreed care that did not take
+// place, see ReadAbsences and AbsenceRules) and returns the lines sorted by
+// child, date and day type, a stay line before an absence line of the same
+// key, and a month's top-up line right after the child's last line of that
+// month. Billed absence minutes count toward the monthly minimum; a month
+// with no line but unbilled absences gets no top-up. dayType
+// gives an absence's day type (the location's calendar.Calendar.DayType);
+// nil means weekend on Saturday and Sunday, weekday otherwise. The inputs
+// are not modified; abs need not be sorted.
+func (e *Engine) BillWithAbsences(in []stays.Stay, abs []Absence, dayType func(attendance.Date) calendar.DayType) []Line {
+	lines, counts := e.billStays(in)
+	if len(abs) > 0 {
+		sorted := append([]Absence(nil), abs...)
+		SortAbsences(sorted)
+		al, ac := e.billAbsences(sorted, in, dayType)
+		lines, counts = mergeLines(lines, counts, al, ac)
+	}
+	return e.addMonthMinimums(lines, counts)
+}
+
+// billStays prices stays into lines sorted by child, date and day type;
+// counts says which lines count toward a monthly minimum.
 //
 // It sorts an index of the stays by child, date and day type and walks the
 // runs, so lines come out in order and memory stays proportional to the
 // input.
-func (e *Engine) Bill(in []stays.Stay) []Line {
+func (e *Engine) billStays(in []stays.Stay) ([]Line, []bool) {
 	idx := make([]int32, len(in))
 	for i := range idx {
 		idx[i] = int32(i)
@@ -132,24 +157,15 @@ func (e *Engine) Bill(in []stays.Stay) []Line {
 		return !x.Complete() && y.Complete() // unpriced first
 	})
 	out := make([]Line, 0, len(in)/2+16)
-	month := monthAcc{}
+	counts := make([]bool, 0, len(in)/2+16)
 	settlingChild, settlingUsed := "", 0
 	for a := 0; a < len(idx); {
 		s := &in[idx[a]]
-		if month.child != s.ChildID || month.year != s.Date.Year || month.month != s.Date.Month {
-			out = e.closeMonth(out, &month)
-			month = monthAcc{child: s.ChildID, year: s.Date.Year, month: s.Date.Month}
-		}
-		if month.name == "" {
-			month.name = s.ChildName
-		}
-		if month.guardian == "" {
-			month.guardian = e.guardian(s.ChildID, s.GuardianID)
-		}
 		if !s.Complete() {
 			out = append(out, Line{ChildID: s.ChildID, Date: s.Date, DayType: s.DayType, Rule: e.p.Name + "/unpriced-missing-time",
 				ChildName: s.ChildName, GuardianID: e.guardian(s.ChildID, s.GuardianID), Stays: 1,
 				Flags: append([]string{FlagMissingTime}, s.Flags...)})
+			counts = append(counts, false)
 			a++
 			continue
 		}
@@ -182,13 +198,12 @@ func (e *Engine) Bill(in []stays.Stay) []Line {
 		l, usedSettling := e.priceDay(in, &g, settlingUsed)
 		if usedSettling {
 			settlingUsed++
-		} else if l.RateCentsPerHour > 0 {
-			month.billed += l.BilledMinutes
 		}
 		out = append(out, l)
+		counts = append(counts, !usedSettling && l.RateCentsPerHour > 0)
 		a = b
 	}
-	return e.closeMonth(out, &month)
+	return out, counts
 }
 
 // monthAcc sums a child's month for the monthly minimum.
@@ -198,6 +213,66 @@ type monthAcc struct {
 	month          time.Month
 	billed         int // time-priced minutes, settling-in days excluded
 	name, guardian string
+	// active: the month has a line other than an unbilled absence (a month
+	// in which the childminder was only away gets no top-up).
+	active bool
+}
+
+// addMonthMinimums inserts the month top-up lines into sorted lines. It
+// finds the top-ups first, then moves lines back in place (no second copy
+// of a year's lines).
+func (e *Engine) addMonthMinimums(lines []Line, counts []bool) []Line {
+	if e.p.MonthlyMinimum == nil {
+		return lines
+	}
+	type insert struct {
+		after int // index of the month's last line
+		line  Line
+	}
+	var ins []insert
+	month := monthAcc{}
+	flush := func(last int) {
+		if top := e.closeMonth(nil, &month); len(top) > 0 {
+			ins = append(ins, insert{last, top[0]})
+		}
+	}
+	for i := range lines {
+		l := &lines[i]
+		if month.child != l.ChildID || month.year != l.Date.Year || month.month != l.Date.Month {
+			flush(i - 1)
+			month = monthAcc{child: l.ChildID, year: l.Date.Year, month: l.Date.Month}
+		}
+		if month.name == "" {
+			month.name = l.ChildName
+		}
+		if month.guardian == "" {
+			month.guardian = l.GuardianID
+		}
+		if counts[i] {
+			month.billed += l.BilledMinutes
+		}
+		if _, abs := IsAbsence(l); !abs || l.BilledMinutes > 0 {
+			month.active = true
+		}
+	}
+	flush(len(lines) - 1)
+	if len(ins) == 0 {
+		return lines
+	}
+	n := len(lines)
+	lines = slices.Grow(lines, len(ins))[:n+len(ins)]
+	// Walk back: dst is where the next line from the back goes.
+	dst := len(lines) - 1
+	src := n - 1
+	for k := len(ins) - 1; k >= 0; k-- {
+		for src > ins[k].after {
+			lines[dst] = lines[src]
+			dst, src = dst-1, src-1
+		}
+		lines[dst] = ins[k].line
+		dst--
+	}
+	return lines
 }
 
 // closeMonth appends a top-up line when the month's billed minutes stay
@@ -205,7 +280,7 @@ type monthAcc struct {
 // in which the child has lines are considered.
 func (e *Engine) closeMonth(out []Line, a *monthAcc) []Line {
 	mm := e.p.MonthlyMinimum
-	if mm == nil || a.child == "" {
+	if mm == nil || a.child == "" || !a.active {
 		return out
 	}
 	kind := mm.DefaultCareKind

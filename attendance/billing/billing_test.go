@@ -374,6 +374,7 @@ func TestReadContracts(t *testing.T) {
 
 func FuzzParseProfiles(f *testing.F) {
 	f.Add(string(presetsJSON))
+	f.Add(`{"name":"x","methods":{"m":{"kind":"time","per":"day","rounding":{"mode":"up","unit_minutes":30},"rate_cents_per_hour":100}},"default":["m"],"absences":{"method":"m","kinds":{"sick":{"bill":"agreed","rule":"s","limit_calendar_days":3,"over_limit_rule":"t","break_days":2},"cancel":{"bill":"none","rule":"c"}}}}`)
 	f.Add(`{"name":"x","methods":{"m":{"kind":"forfait","bands":[{"name":"a","up_to_minutes":60,"amount_cents":1},{"name":"b","amount_cents":2}]}},"default":["m"]}`)
 	f.Add(`{"name":"x","methods":{"m":{"kind":"time","per":"stay","rounding":{"mode":"nearest","unit_minutes":15},"rate_cents_per_hour":100,"min_day_minutes":60}},"default":["m"],"multipliers_bp":{"weekend":15000}}`)
 	f.Fuzz(func(t *testing.T, in string) {
@@ -391,7 +392,11 @@ func FuzzParseProfiles(f *testing.F) {
 			for _, dt := range calendar.DayTypes {
 				in = append(in, st("c1", "2026-11-16", "07:00-08:01", dt), st("c1", "2026-11-16", "12:00-18:59", dt))
 			}
-			for _, l := range e.Bill(in) {
+			var abs []Absence
+			for i, k := range AbsenceKinds {
+				abs = append(abs, ab("c1", attendance.Date{Year: 2026, Month: 11, Day: 17 + i}.String(), k, 95), ab("c1", attendance.Date{Year: 2026, Month: 11, Day: 21 + i}.String(), k, 1440))
+			}
+			for _, l := range e.BillWithAbsences(in, abs, nlCal.DayType) {
 				if l.AmountCents < 0 || l.BilledMinutes < 0 {
 					t.Fatalf("negative line %+v", l)
 				}

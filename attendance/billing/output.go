@@ -87,9 +87,15 @@ type MonthSummary struct {
 	AmountCents     int64
 	Unpriced        int // stays not priced for a missing time
 	FlaggedLines    int // lines with unverified or corrected times
+	// AbsenceMinutes are the billed minutes of absence lines (agreed care
+	// that did not take place); they are part of BilledMinutes and
+	// AmountCents, not of Minutes or Days.
+	AbsenceMinutes int
 }
 
-// Preview sums lines per child and month and per family and month. A family
+// Preview sums lines per child and month and per family and month.
+// Billed absence lines add to billed minutes and amounts (and
+// absence_billed_minutes), never to presence minutes or days. A family
 // is the children sharing a guardian id (from the attendance or the
 // contracts); a child without one is its own family.
 func Preview(lines []Line, contracts map[string]Contract) []MonthSummary {
@@ -132,6 +138,9 @@ func Preview(lines []Line, contracts map[string]Contract) []MonthSummary {
 		if hasFlag(l.Flags, FlagUnverifiedTime) || hasFlag(l.Flags, FlagCorrectedTime) {
 			r.FlaggedLines++
 		}
+		if _, ok := IsAbsence(&l); ok {
+			r.AbsenceMinutes += l.BilledMinutes
+		}
 	}
 	type fk struct{ month, fam string }
 	fams := map[fk]*MonthSummary{}
@@ -155,6 +164,7 @@ func Preview(lines []Line, contracts map[string]Contract) []MonthSummary {
 		f.AmountCents += r.AmountCents
 		f.Unpriced += r.Unpriced
 		f.FlaggedLines += r.FlaggedLines
+		f.AbsenceMinutes += r.AbsenceMinutes
 	}
 	for _, f := range fams {
 		out = append(out, *f)
@@ -186,7 +196,7 @@ func hasFlag(f []string, x string) bool {
 
 // SummaryColumns is the preview CSV header.
 var SummaryColumns = []string{"month", "level", "family_id", "child_id", "child_name", "days", "minutes", "billed_minutes",
-	"contract_minutes", "extra_minutes", "amount_cents", "unpriced_stays", "flagged_lines"}
+	"contract_minutes", "extra_minutes", "amount_cents", "unpriced_stays", "flagged_lines", "absence_billed_minutes"}
 
 // WriteSummaryCSV writes the monthly preview.
 func WriteSummaryCSV(w io.Writer, rows []MonthSummary) error {
@@ -197,7 +207,8 @@ func WriteSummaryCSV(w io.Writer, rows []MonthSummary) error {
 	for _, r := range rows {
 		rec := []string{r.Month, r.Level, r.FamilyID, r.ChildID, r.ChildName, strconv.Itoa(r.Days), strconv.Itoa(r.Minutes),
 			strconv.Itoa(r.BilledMinutes), strconv.Itoa(r.ContractMinutes), strconv.Itoa(r.ExtraMinutes),
-			strconv.FormatInt(r.AmountCents, 10), strconv.Itoa(r.Unpriced), strconv.Itoa(r.FlaggedLines)}
+			strconv.FormatInt(r.AmountCents, 10), strconv.Itoa(r.Unpriced), strconv.Itoa(r.FlaggedLines),
+			strconv.Itoa(r.AbsenceMinutes)}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("billing: write summary: %w", err)
 		}
@@ -225,6 +236,7 @@ func WriteSummaryJSON(w io.Writer, rows []MonthSummary) error {
 		AmountCents     int64  `json:"amount_cents"`
 		Unpriced        int    `json:"unpriced_stays"`
 		FlaggedLines    int    `json:"flagged_lines"`
+		AbsenceMinutes  int    `json:"absence_billed_minutes"`
 	}
 	out := make([]js, len(rows))
 	for i, r := range rows {

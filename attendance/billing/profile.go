@@ -18,6 +18,12 @@
 // with rule "<profile>/unpriced-missing-time", amount 0, for an admin to
 // resolve. Stays whose time is unverified or corrected are priced and the
 // line carries the flag unverified_time or corrected_time.
+//
+// Absences (agreed care that did not take place: sick, late_cancel, cancel,
+// provider_away) come from a separate CSV (ReadAbsences) and are priced by
+// the profile's "absences" rules (AbsenceRules) in BillWithAbsences: each
+// becomes a line with minutes 0, the flag absence_<kind> and its rule's name,
+// billing the agreed minutes or nothing (see absences.go for spells).
 package billing
 
 import (
@@ -118,6 +124,9 @@ type Profile struct {
 	MultipliersBP  map[calendar.DayType]int64 `json:"multipliers_bp,omitempty"`
 	MonthlyMinimum *MonthlyMinimum            `json:"monthly_minimum,omitempty"`
 	SettlingIn     *SettlingIn                `json:"settling_in,omitempty"`
+	// Absences prices agreed care that did not take place (absences CSV);
+	// nil: every absence line bills nothing ("<profile>/absence-not-billed").
+	Absences *AbsenceRules `json:"absences,omitempty"`
 }
 
 // MethodsFor returns the method names pricing day type t.
@@ -278,6 +287,11 @@ func (p *Profile) Validate(prefix string) error {
 			return bad("settling_in.within_days", "%d: want 1-366", s.WithinDays)
 		}
 	}
+	if a := p.Absences; a != nil {
+		if err := a.validate(p, bad); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -339,7 +353,8 @@ func decodeProfile(data []byte, prefix string) (Profile, error) {
 	type alias Profile
 	var aux struct {
 		*alias
-		Methods map[string]json.RawMessage `json:"methods"`
+		Methods  map[string]json.RawMessage `json:"methods"`
+		Absences json.RawMessage            `json:"absences"`
 	}
 	var p Profile
 	aux.alias = (*alias)(&p)
@@ -355,6 +370,24 @@ func decodeProfile(data []byte, prefix string) (Profile, error) {
 			return Profile{}, profileJSONError(prefix+"methods."+name+".", err)
 		}
 		p.Methods[name] = m
+	}
+	if len(aux.Absences) > 0 && string(aux.Absences) != "null" {
+		// Kinds one by one, so an error names the kind.
+		var a struct {
+			Method string                     `json:"method"`
+			Kinds  map[string]json.RawMessage `json:"kinds"`
+		}
+		if err := strictDecode(aux.Absences, &a); err != nil {
+			return Profile{}, profileJSONError(prefix+"absences.", err)
+		}
+		p.Absences = &AbsenceRules{Method: a.Method, Kinds: map[AbsenceKind]AbsenceRule{}}
+		for kind, raw := range a.Kinds {
+			var r AbsenceRule
+			if err := strictDecode(raw, &r); err != nil {
+				return Profile{}, profileJSONError(prefix+"absences.kinds."+kind+".", err)
+			}
+			p.Absences.Kinds[AbsenceKind(kind)] = r
+		}
 	}
 	return p, nil
 }

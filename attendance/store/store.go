@@ -53,6 +53,10 @@ type Store struct {
 	// only writer, so the tap path need not read it back every time.
 	seqMu   sync.Mutex
 	lastSeq int64
+
+	// The tap path's statements, prepared once (a prepare costs about as
+	// much as the insert itself).
+	insEvent, insOutbox, setSeq *sql.Stmt
 }
 
 // Options tune Open; the zero value is right for production.
@@ -121,6 +125,10 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: read seq: %w", err)
+	}
+	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -240,6 +248,23 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.insEvent, "INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+		{&s.insOutbox, "INSERT INTO outbox (seq) VALUES (?)"},
+		{&s.setSeq, "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+	} {
+		if *p.stmt, err = s.db.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) ensureDeviceID(ctx context.Context) error {
 	id, err := s.Meta(ctx, "device_id")
 	if errors.Is(err, attendance.ErrNotFound) {
@@ -330,19 +355,16 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 		if err != nil {
 			return nil, fmt.Errorf("store: append: encode: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx,
-			"INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		if _, err := tx.StmtContext(ctx, s.insEvent).ExecContext(ctx,
 			e.Seq, e.ID, string(e.Type), nullable(e.ChildID), nullable(e.StaffID), e.Wall.UnixNano(), string(body)); err != nil {
 			return nil, fmt.Errorf("store: append %s: %w", e.Type, mapErr(err))
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (seq) VALUES (?)", e.Seq); err != nil {
+		if _, err := tx.StmtContext(ctx, s.insOutbox).ExecContext(ctx, e.Seq); err != nil {
 			return nil, fmt.Errorf("store: append: outbox: %w", mapErr(err))
 		}
 		out[i] = e
 	}
-	if _, err := tx.ExecContext(ctx,
-		"INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		strconv.FormatInt(last, 10)); err != nil {
+	if _, err := tx.StmtContext(ctx, s.setSeq).ExecContext(ctx, strconv.FormatInt(last, 10)); err != nil {
 		return nil, fmt.Errorf("store: append: write seq: %w", mapErr(err))
 	}
 	if err := tx.Commit(); err != nil {

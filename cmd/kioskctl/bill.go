@@ -9,8 +9,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/benefit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 )
 
@@ -22,6 +24,7 @@ func init() {
 // billInputs are the flags bill and statement share.
 type billInputs struct {
 	profile, in, profiles, contracts string
+	absences, calendar               string
 	rate                             int64
 }
 
@@ -34,7 +37,40 @@ func (b *billInputs) register(fs interface {
 	fs.StringVar(&b.profiles, "profiles", "", "JSON file with more profiles (one profile or {\"profiles\":[...]})")
 	fs.StringVar(&b.contracts, "contracts", "", "contracts CSV ("+strings.Join(billing.ContractColumns, ",")+")")
 	fs.Int64Var(&b.rate, "rate", 0, "hourly rate in cents for the profile's contract-rate methods (children without a contract rate)")
+	fs.StringVar(&b.absences, "absences", "", "absences CSV ("+strings.Join(billing.AbsenceColumns, ",")+"; note optional): agreed care that did not take place")
+	fs.StringVar(&b.calendar, "calendar", "", "calendar config JSON giving the absences' day types (default: nl, region midden, free Wednesday afternoons)")
 }
+
+// billHelp is printed above the flags of kioskctl bill -h.
+const billHelp = `usage: kioskctl bill -profile NAME -in ATTENDANCE.csv [flags]
+
+Prices attendance (contract-6 CSV: the actual stays) with a tariff profile and
+writes invoice lines (contract 8) or, with -summary, the monthly preview.
+
+Absences (-absences FILE) add the agreed care that did not take place:
+  child_id,date,kind,agreed_minutes[,note]
+one row per child per day; date YYYY-MM-DD; agreed_minutes 0-1440; kind:
+  sick           the child was ill
+  late_cancel    cancelled less than 48 h before the agreed start
+  cancel         cancelled in time
+  provider_away  the childminder or location was closed, ill or away
+Every row becomes a line (minutes 0) named after its rule, also when it bills 0:
+  deburcht      late_cancel: agreed minutes rounded up to the quarter hour
+                (deburcht/late-cancel); sick: the first two absent agreed days of
+                a spell billed (deburcht/sick-first-two-days), later days 0
+                (deburcht/sick-after-two-days); cancel, provider_away: 0
+  bernefertier  sick: agreed minutes for one week, the first sick day and the 6
+                calendar days after it (bernefertier/sick-week), later 0
+                (bernefertier/sick-after-week); late_cancel: agreed minutes
+                (bernefertier/late-notice); cancel, provider_away: 0
+  anzegem-bko   no absence is billed (anzegem-bko/absence-not-billed)
+A spell is a child's rows of one kind in date order; it ends at a stay or an
+absence of another kind between two rows, or a gap of more than 7 days.
+Weekends and days without a row neither count nor break it. Day types come
+from -calendar. A bad CSV exits 1 naming every error's line and column.
+
+flags:
+`
 
 // load reads everything and prices it.
 func (b *billInputs) load(stdin io.Reader) ([]billing.Line, map[string]billing.Contract, error) {
@@ -46,6 +82,9 @@ func (b *billInputs) load(stdin io.Reader) ([]billing.Line, map[string]billing.C
 	}
 	if b.rate < 0 {
 		return nil, nil, usageError{"-rate must be a positive number of cents"}
+	}
+	if b.calendar != "" && b.absences == "" {
+		return nil, nil, usageError{"-calendar only gives the day types of -absences; add -absences"}
 	}
 	var extra []billing.Profile
 	if b.profiles != "" {
@@ -96,11 +135,41 @@ func (b *billInputs) load(stdin io.Reader) ([]billing.Line, map[string]billing.C
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", b.in, err)
 	}
+	var abs []billing.Absence
+	var dayType func(attendance.Date) calendar.DayType
+	if b.absences != "" {
+		f, err := os.Open(b.absences)
+		if err != nil {
+			return nil, nil, err
+		}
+		abs, err = billing.ReadAbsences(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", b.absences, err)
+		}
+		cfg := calendar.DefaultConfig()
+		if b.calendar != "" {
+			f, err := os.Open(b.calendar)
+			if err != nil {
+				return nil, nil, err
+			}
+			cfg, err = calendar.ParseConfig(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", b.calendar, err)
+			}
+		}
+		cal, err := calendar.New(cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("calendar: %w", err)
+		}
+		dayType = cal.DayType
+	}
 	e, err := billing.New(p, contracts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return e.Bill(in), contracts, nil
+	return e.BillWithAbsences(in, abs, dayType), contracts, nil
 }
 
 // writeOutput writes to -out (all or nothing: a temporary file renamed into
@@ -131,6 +200,10 @@ func runBill(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "", "write to this file instead of stdout")
 	format := fs.String("format", "csv", "csv or json")
 	summary := fs.Bool("summary", false, "write the monthly preview per child and family instead of the lines")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), billHelp)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

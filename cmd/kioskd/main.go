@@ -85,6 +85,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.demo {
+		fmt.Fprintf(stdout, "Kinderdeur demo: open http://%s (data in %s; demo cards in the README or GET /api/v1/sim/cards). Ctrl-C stops.\n",
+			d.ln.Addr(), cfg.DataDir)
+	}
 	return d.run(ctx)
 }
 
