@@ -198,9 +198,19 @@ func (s *Service) afterCommitLocked(evs []attendance.Event) {
 		return
 	}
 	s.feedTrackers(s.presence, evs)
+}
+
+// checkThreeHourLocked warns staff of a three-hour alert that started. It
+// runs on the door's tick, not on the tap path: a whole-day evaluation per
+// group is too much work to put between a card and its answer; s.mu held.
+func (s *Service) checkThreeHourLocked() bool {
+	if len(s.three) == 0 || s.ix == nil {
+		return false
+	}
 	if s.threeAlerts == nil {
 		s.threeAlerts = map[string]string{}
 	}
+	changed := false
 	for _, g := range s.ix.Roster.Groups {
 		th := s.threeHourLocked(g.ID)
 		if th == nil || th.Alert == s.threeAlerts[g.ID] {
@@ -208,10 +218,12 @@ func (s *Service) afterCommitLocked(evs []attendance.Event) {
 		}
 		s.threeAlerts[g.ID] = th.Alert
 		if th.Alert != "" {
+			changed = true
 			s.addWarnings([]rules.Warning{{Code: "three_hour", GroupID: g.ID,
 				Text: fmt.Sprintf("%s: 3-uursregeling: %s (%d van %d minuten gebruikt)", g.Name, th.Alert, th.MinutesBelow, th.Budget)}})
 		}
 	}
+	return changed
 }
 
 // forgotten reports whether a child present since since has a forgotten
@@ -299,6 +311,9 @@ func (s *Service) expire() {
 		locked = true
 	}
 	changed := len(done) > 0 || locked || s.warnForgottenLocked(now)
+	if s.checkThreeHourLocked() {
+		changed = true
+	}
 	var staffView *StaffView
 	if changed {
 		staffView = s.staffViewLocked()

@@ -56,7 +56,7 @@ type Store struct {
 
 	// The tap path's statements, prepared once (a prepare costs about as
 	// much as the insert itself).
-	insEvent, insOutbox, setSeq *sql.Stmt
+	insEvent, insOutbox *sql.Stmt
 }
 
 // Options tune Open; the zero value is right for production.
@@ -121,7 +121,13 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	err = db.QueryRowContext(ctx, "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)").Scan(&s.lastSeq)
+	// The newest event's seq is exact after any crash (it commits with the
+	// event); a floor raised by BumpSeq (restore from backup) or kept by
+	// older versions of the store never lets it go back.
+	err = db.QueryRowContext(ctx, `SELECT max(
+		coalesce((SELECT max(seq) FROM events), 0),
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0),
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0))`).Scan(&s.lastSeq)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: read seq: %w", err)
@@ -256,7 +262,6 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{&s.insEvent, "INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body) VALUES (?, ?, ?, ?, ?, ?, ?)"},
 		{&s.insOutbox, "INSERT INTO outbox (seq) VALUES (?)"},
-		{&s.setSeq, "INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
 	} {
 		if *p.stmt, err = s.db.PrepareContext(ctx, p.sql); err != nil {
 			return fmt.Errorf("store: prepare: %w", err)
@@ -363,9 +368,6 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 			return nil, fmt.Errorf("store: append: outbox: %w", mapErr(err))
 		}
 		out[i] = e
-	}
-	if _, err := tx.StmtContext(ctx, s.setSeq).ExecContext(ctx, strconv.FormatInt(last, 10)); err != nil {
-		return nil, fmt.Errorf("store: append: write seq: %w", mapErr(err))
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: append: commit: %w", mapErr(err))
@@ -537,7 +539,7 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	var ackedNS sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `
 		SELECT
-			coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0),
+			0,
 			coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0),
 			(SELECT count(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)),
 			(SELECT count(*) FROM quarantine),
@@ -546,6 +548,9 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("store: sync status: %w", err)
 	}
+	s.seqMu.Lock()
+	st.LastSeq = s.lastSeq
+	s.seqMu.Unlock()
 	if ackedNS.Valid {
 		st.LastAckAt = time.Unix(0, ackedNS.Int64)
 	}
@@ -563,7 +568,7 @@ func (s *Store) BumpSeq(ctx context.Context, atLeast int64) error {
 		return nil
 	}
 	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO meta (key, value) VALUES ('last_seq', ?)
+		INSERT INTO meta (key, value) VALUES ('seq_floor', ?)
 		ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)`,
 		strconv.FormatInt(atLeast, 10))
 	if err != nil {
@@ -670,6 +675,7 @@ func (s *Store) Purge(ctx context.Context, keep time.Duration) (int64, error) {
 		  AND seq <= coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0)
 		  AND seq NOT IN (SELECT seq FROM quarantine)
 		  AND seq NOT IN (SELECT seq FROM outbox)
+		  AND seq < (SELECT max(seq) FROM events) -- the newest event carries the sequence
 		  AND seq NOT IN (SELECT max(seq) FROM events WHERE child_id IS NOT NULL
 		                  AND type IN ('child_check_in', 'child_check_out') GROUP BY child_id)
 		  AND seq NOT IN (SELECT max(seq) FROM events WHERE staff_id IS NOT NULL
