@@ -112,34 +112,7 @@ func IsAbsence(l *Line) (AbsenceKind, bool) {
 func ReadAbsences(r io.Reader) ([]Absence, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		if err == io.EOF {
-			err = errors.New("empty file")
-		}
-		return nil, LinesError{{1, "", fmt.Errorf("%w: %v", ErrAbsenceColumn, err)}}
-	}
-	col := map[string]int{}
-	var errs LinesError
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		known := false
-		for _, c := range AbsenceColumns {
-			known = known || c == h
-		}
-		if !known {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: unknown column (want %s)", ErrAbsenceColumn, strings.Join(AbsenceColumns, ","))})
-		}
-		if _, dup := col[h]; dup {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: duplicate column", ErrAbsenceColumn)})
-		}
-		col[h] = i
-	}
-	for _, c := range AbsenceColumns[:4] {
-		if _, ok := col[c]; !ok {
-			errs = append(errs, &LineError{1, c, fmt.Errorf("%w: missing column", ErrAbsenceColumn)})
-		}
-	}
+	col, errs := readHeader(cr, AbsenceColumns, AbsenceColumns[:4], ErrAbsenceColumn)
 	if len(errs) > 0 {
 		return nil, errs
 	}

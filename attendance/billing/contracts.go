@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,32 +106,7 @@ func ParseHours(s string) (int, error) {
 func ReadContracts(r io.Reader) (map[string]Contract, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		if err == io.EOF {
-			err = errors.New("empty file")
-		}
-		return nil, LinesError{{1, "", fmt.Errorf("%w: %v", ErrContractColumn, err)}}
-	}
-	col := map[string]int{}
-	var errs LinesError
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		known := false
-		for _, c := range ContractColumns {
-			known = known || c == h
-		}
-		if !known {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: unknown column (want %s)", ErrContractColumn, strings.Join(ContractColumns, ","))})
-		}
-		if _, dup := col[h]; dup {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: duplicate column", ErrContractColumn)})
-		}
-		col[h] = i
-	}
-	if _, ok := col["child_id"]; !ok {
-		errs = append(errs, &LineError{1, "child_id", fmt.Errorf("%w: missing column", ErrContractColumn)})
-	}
+	col, errs := readHeader(cr, ContractColumns, []string{"child_id"}, ErrContractColumn)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -214,4 +190,35 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 		return nil, errs
 	}
 	return out, nil
+}
+
+// readHeader reads a CSV's header line and maps each column name to its
+// index. Unknown, duplicate and missing (of required) columns are errors of
+// kind sentinel, reported on line 1; the reader is left at the first row.
+func readHeader(cr *csv.Reader, known, required []string, sentinel error) (map[string]int, LinesError) {
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			err = errors.New("empty file")
+		}
+		return nil, LinesError{{1, "", fmt.Errorf("%w: %v", sentinel, err)}}
+	}
+	col := map[string]int{}
+	var errs LinesError
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !slices.Contains(known, h) {
+			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: unknown column (want %s)", sentinel, strings.Join(known, ","))})
+		}
+		if _, dup := col[h]; dup {
+			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: duplicate column", sentinel)})
+		}
+		col[h] = i
+	}
+	for _, c := range required {
+		if _, ok := col[c]; !ok {
+			errs = append(errs, &LineError{1, c, fmt.Errorf("%w: missing column", sentinel)})
+		}
+	}
+	return col, errs
 }
