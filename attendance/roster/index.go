@@ -64,8 +64,12 @@ func NewIndex(r *Roster) (*Index, error) {
 		ix.groups[r.Groups[i].ID] = &r.Groups[i]
 	}
 	for _, g := range r.Guardianships {
+		k := [2]string{g.ChildID, g.PersonID}
+		if ix.isGuardian[k] {
+			continue // a repeated row: the child is offered once
+		}
 		ix.guardianOf[g.PersonID] = append(ix.guardianOf[g.PersonID], g.ChildID)
-		ix.isGuardian[[2]string{g.ChildID, g.PersonID}] = true
+		ix.isGuardian[k] = true
 	}
 	seen := map[[2]string]bool{}
 	addAuth := func(child, person string) {

@@ -45,3 +45,17 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// A guardianship listed twice (central sent it twice) offers the child once:
+// found by rules.FuzzDecide, where a doubled child doubled the ratio count.
+func TestIndexRepeatedGuardianship(t *testing.T) {
+	r, _ := Demo(attendance.MustDate("2026-03-02"))
+	r.Guardianships = append(r.Guardianships, Guardianship{ChildID: "c-zoe", PersonID: "p-youssef"})
+	ix, err := NewIndex(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.ChildrenOf("p-youssef"); len(got) != 1 {
+		t.Errorf("ChildrenOf = %v, want [c-zoe]", got)
+	}
+}
