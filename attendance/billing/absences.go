@@ -122,34 +122,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 	}
 	firstLine := map[key]int{}
 	var out []Absence
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine // the record's first line
-			}
-			errs = append(errs, &LineError{line, "", fmt.Errorf("%w: %v", ErrAbsenceValue, err)})
-			if pe == nil || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		get := func(name string) string {
-			i, ok := col[name]
-			if !ok || i >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(rec[i])
-		}
+	eachRow(cr, col, ErrAbsenceValue, &errs, func(line int, get func(string) string) {
 		bad := func(c string, sentinel error, f string, a ...any) {
 			errs = append(errs, &LineError{line, c, fmt.Errorf("%w: "+f, append([]any{sentinel}, a...)...)})
 		}
@@ -189,7 +162,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 			}
 		}
 		out = append(out, a)
-	}
+	})
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -112,34 +112,7 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 	}
 	out := map[string]Contract{}
 	firstLine := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			errs = append(errs, &LineError{line, "", fmt.Errorf("%w: %v", ErrContractValue, err)})
-			if pe == nil || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		get := func(name string) string {
-			i, ok := col[name]
-			if !ok || i >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(rec[i])
-		}
+	eachRow(cr, col, ErrContractValue, &errs, func(line int, get func(string) string) {
 		bad := func(c string, f string, a ...any) {
 			errs = append(errs, &LineError{line, c, fmt.Errorf("%w: "+f, append([]any{ErrContractValue}, a...)...)})
 		}
@@ -185,7 +158,7 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 			}
 		}
 		out[c.ChildID] = c
-	}
+	})
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -221,4 +194,42 @@ func readHeader(cr *csv.Reader, known, required []string, sentinel error) (map[s
 		}
 	}
 	return col, errs
+}
+
+// eachRow calls fn for each data row after the header, with the row's first
+// line and a getter by column name (trimmed; "" for an absent column).
+// Blank lines are skipped. A CSV syntax error is reported, of kind sentinel,
+// on the record's first line; reading stops at a quote error (the rest of
+// the file cannot be trusted) and goes on after any other. Errors go to
+// errs in file order, with those fn adds.
+func eachRow(cr *csv.Reader, col map[string]int, sentinel error, errs *LinesError, fn func(line int, get func(string) string)) {
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			*errs = append(*errs, &LineError{line, "", fmt.Errorf("%w: %v", sentinel, err)})
+			if pe == nil || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+				return
+			}
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		fn(line, func(name string) string {
+			i, ok := col[name]
+			if !ok || i >= len(rec) {
+				return ""
+			}
+			return strings.TrimSpace(rec[i])
+		})
+	}
 }
