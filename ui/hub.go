@@ -143,9 +143,10 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &conn{ws: ws, send: make(chan []byte, sendBuffer)}
 	snap := h.srv.cfg.Door.Snapshot()
+	status := h.srv.statusNow()
 	c.send <- mustJSON(map[string]any{
 		"v": protocolVersion, "type": "snapshot", "location": snap.Location, "tz": snap.TimeZone, "demo": h.srv.cfg.Sim != nil,
-		"time": time.Now(), "clock_synced": h.srv.statusNow().ClockSynced, "status": h.srv.statusNow(),
+		"time": time.Now(), "clock_synced": status.ClockSynced, "status": status,
 		"decision": snap.Decision, "staff": snap.Staff,
 	})
 	h.mu.Lock()
