@@ -230,7 +230,7 @@ func (d *daemon) newSync() (*outbox.Client, error) {
 	}
 	return outbox.New(outbox.Config{
 		Store: d.store, CentralURL: d.cfg.Central.URL, EnrolToken: token, DeviceName: d.cfg.DeviceName,
-		Logger: d.log, HTTPClient: httpClient,
+		Logger: d.log, HTTPClient: httpClient, Probe: d.clockProbe,
 		OnRoster: func(r roster.Roster) {
 			if err := d.door.SetRoster(r); err != nil {
 				d.log.Error("roster from central not used", "version", r.Version, "err", err)
@@ -248,6 +248,16 @@ func (d *daemon) newSync() (*outbox.Client, error) {
 			d.log.Info("enrolled with central", "device", d.store.DeviceID())
 		},
 	})
+}
+
+// clockProbe reads the clock events are stamped with, for the outbox's
+// batches.
+func (d *daemon) clockProbe() (protocol.ClockProbe, error) {
+	st, err := d.clock.sys.Stamp()
+	if err != nil {
+		return protocol.ClockProbe{}, err
+	}
+	return protocol.ClockProbe{BootID: st.BootID, MonoNS: st.MonoNS, Wall: st.Wall, Synced: st.Synced}, nil
 }
 
 // simulator adapts the simulated readers for the UI's sim endpoints.

@@ -28,7 +28,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/store"
-	"github.com/kinderdeur/kiosk/hw/sysclock"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
@@ -56,7 +55,7 @@ const (
 	MetaBadgeKey   = "badge_key"        // the site's badge key (hex) from enrolment
 )
 
-// Config configures a Client. Store and CentralURL are required.
+// Config configures a Client. Store, CentralURL and Probe are required.
 type Config struct {
 	Store      Store
 	CentralURL string // e.g. http://127.0.0.1:8090
@@ -69,8 +68,8 @@ type Config struct {
 	// OnEnrolled is called after a successful enrolment; the badge key is
 	// also stored under MetaBadgeKey.
 	OnEnrolled func(protocol.EnrolResponse)
-	// Probe reads the clock for each batch; default: the system clock
-	// (hw/sysclock), the same source the daemon stamps events with.
+	// Probe reads the clock for each batch. The caller passes the clock it
+	// stamps events with (the daemon: its hw/sysclock), so there is one.
 	Probe func() (protocol.ClockProbe, error)
 
 	HTTPClient     *http.Client  // default: a client with RequestTimeout
@@ -125,6 +124,9 @@ func New(cfg Config) (*Client, error) {
 	if !strings.HasPrefix(cfg.CentralURL, "http://") && !strings.HasPrefix(cfg.CentralURL, "https://") {
 		return nil, fmt.Errorf("outbox: central URL %q: want http:// or https://", cfg.CentralURL)
 	}
+	if cfg.Probe == nil {
+		return nil, errors.New("outbox: no clock probe")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -157,16 +159,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.After == nil {
 		cfg.After = time.After
-	}
-	if cfg.Probe == nil {
-		clk := sysclock.New(sysclock.Options{})
-		cfg.Probe = func() (protocol.ClockProbe, error) {
-			st, err := clk.Stamp()
-			if err != nil {
-				return protocol.ClockProbe{}, err
-			}
-			return protocol.ClockProbe{BootID: st.BootID, MonoNS: st.MonoNS, Wall: st.Wall, Synced: st.Synced}, nil
-		}
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, base: strings.TrimRight(cfg.CentralURL, "/"), notify: make(chan struct{}, 1)}
 	c.status.DeviceID = cfg.Store.DeviceID()
