@@ -45,7 +45,7 @@ type daemon struct {
 	store    *store.Store
 	door     *door.Service
 	ui       *ui.Server
-	clock    *clock
+	clock    *sysclock.Tracker
 	readers  []hw.Reader
 	sims     map[string]*simreader.Reader
 	hwSet    *readers.Set
@@ -65,7 +65,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	// Libraries that log through slog's default (the reader layer) write
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
-	d.clock = newClock(sysclock.New(sysclock.Options{}))
+	d.clock = sysclock.NewTracker(sysclock.New(sysclock.Options{}))
 	d.store, err = store.Open(filepath.Join(cfg.DataDir, "kiosk.db"))
 	if err != nil {
 		return nil, err
@@ -253,7 +253,7 @@ func (d *daemon) newSync() (*outbox.Client, error) {
 // clockProbe reads the clock events are stamped with, for the outbox's
 // batches.
 func (d *daemon) clockProbe() (protocol.ClockProbe, error) {
-	st, err := d.clock.sys.Stamp()
+	st, err := d.clock.Stamp()
 	if err != nil {
 		return protocol.ClockProbe{}, err
 	}
@@ -407,7 +407,11 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	goFn("door", d.door.Run)
 	goFn("ui", d.ui.Run)
-	goFn("clock", func(ctx context.Context) error { return d.clock.watch(ctx, d.log) })
+	goFn("clock", func(ctx context.Context) error {
+		return d.clock.Run(ctx, 10*time.Second, func(st sysclock.Status) {
+			d.log.Info("clock", "synced", st.Synced, "status", st.String())
+		})
+	})
 	srv := &http.Server{Handler: d.ui.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 	wg.Add(1)
 	go func() {
@@ -437,40 +441,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.log.Info("kioskd stopped")
 	return err
-}
-
-// clock adapts sysclock to the door: wall time, time since boot, boot id,
-// and a synchronisation flag kept current by a watcher (no file reads on
-// the tap path).
-type clock struct {
-	sys    *sysclock.Clock
-	synced atomic.Bool
-	boot   string
-}
-
-func newClock(sys *sysclock.Clock) *clock {
-	c := &clock{sys: sys}
-	c.synced.Store(sys.Synced())
-	c.boot, _ = sys.BootID()
-	return c
-}
-
-func (c *clock) Now() time.Time { return time.Now() }
-func (c *clock) Synced() bool   { return c.synced.Load() }
-func (c *clock) BootID() string { return c.boot }
-func (c *clock) MonoNS() int64 {
-	d, err := c.sys.SinceBoot()
-	if err != nil {
-		return 0
-	}
-	return int64(d)
-}
-
-func (c *clock) watch(ctx context.Context, log *slog.Logger) error {
-	return c.sys.Watch(ctx, 10*time.Second, func(st sysclock.Status) {
-		c.synced.Store(st.Synced)
-		log.Info("clock", "synced", st.Synced, "status", st.String())
-	})
 }
 
 // maintain checkpoints the WAL hourly and purges synced events past the
