@@ -47,7 +47,7 @@ type daemon struct {
 	ui       *ui.Server
 	clock    *sysclock.Tracker
 	readers  []hw.Reader
-	sims     map[string]*simreader.Reader
+	sims     simreader.Set
 	hwSet    *readers.Set
 	feedback map[string]*feedback.Feedback
 	sync     *outbox.Client // nil without central
@@ -61,7 +61,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 }
 
 func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
-	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: map[string]*simreader.Reader{}}
+	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}}
 	// Libraries that log through slog's default (the reader layer) write
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
@@ -142,7 +142,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	}
 	uiCfg := ui.Config{Door: d.door, Health: d.health, Status: d.status, Logger: d.log}
 	if len(d.sims) > 0 {
-		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = simulator(d.sims), cards, names
+		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = d.sims, cards, names
 	}
 	d.ui = ui.New(uiCfg)
 	d.ln, err = net.Listen("tcp", cfg.Listen)
@@ -258,23 +258,6 @@ func (d *daemon) clockProbe() (protocol.ClockProbe, error) {
 		return protocol.ClockProbe{}, err
 	}
 	return protocol.ClockProbe{BootID: st.BootID, MonoNS: st.MonoNS, Wall: st.Wall, Synced: st.Synced}, nil
-}
-
-// simulator adapts the simulated readers for the UI's sim endpoints.
-type simulator map[string]*simreader.Reader
-
-func (s simulator) Present(reader string, uid []byte) error {
-	r, ok := s[reader]
-	if !ok {
-		return fmt.Errorf("no simulated reader %q", reader)
-	}
-	return r.Present(uid)
-}
-
-func (s simulator) Remove(reader string) {
-	if r, ok := s[reader]; ok {
-		r.Remove()
-	}
 }
 
 func (d *daemon) health(ctx context.Context) (bool, map[string]any) {

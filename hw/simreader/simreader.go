@@ -7,7 +7,6 @@ package simreader
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -24,10 +23,7 @@ type options struct {
 	debounce time.Duration
 	irq      bool
 	security rc522.Security
-	version  byte
 	onEvent  func(rc522.Event)
-	logger   *slog.Logger
-	now      func() time.Time
 }
 
 // WithPollInterval sets the poll interval (default 25ms: a tap is seen
@@ -44,17 +40,8 @@ func WithIRQ(on bool) Option { return func(o *options) { o.irq = on } }
 // WithSecurity sets the badge security tier (default any).
 func WithSecurity(s rc522.Security) Option { return func(o *options) { o.security = s } }
 
-// WithVersion sets the simulated VersionReg (default 0x92).
-func WithVersion(v byte) Option { return func(o *options) { o.version = v } }
-
 // WithOnEvent receives collisions and rejected cards.
 func WithOnEvent(f func(rc522.Event)) Option { return func(o *options) { o.onEvent = f } }
-
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithNow sets the clock used for tap times.
-func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // Reader is a simulated reader. It implements hw.Reader.
 type Reader struct {
@@ -71,16 +58,16 @@ var _ hw.Reader = (*Reader)(nil)
 
 // New returns a simulated reader named name with an empty field.
 func New(name string, opts ...Option) *Reader {
-	o := options{poll: 25 * time.Millisecond, debounce: -1, version: 0x92, security: rc522.SecurityAny}
+	o := options{poll: 25 * time.Millisecond, debounce: -1, security: rc522.SecurityAny}
 	for _, f := range opts {
 		f(&o)
 	}
-	chip := mfrc522test.New(mfrc522test.WithVersion(o.version), mfrc522test.WithName("sim-"+name))
+	chip := mfrc522test.New(mfrc522test.WithVersion(0x92), mfrc522test.WithName("sim-"+name))
 	cfg := rc522.Config{
 		Name: name, Kind: "sim", Port: chip,
 		PollInterval: o.poll, Debounce: o.debounce, Security: o.security,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second,
-		OnEvent: o.onEvent, Logger: o.logger, Now: o.now,
+		OnEvent: o.onEvent,
 	}
 	if o.irq {
 		cfg.IRQ = chip.IRQ()
@@ -155,5 +142,24 @@ func (r *Reader) Remove() {
 	deadline := time.Now().Add(10*r.poll + 100*time.Millisecond)
 	for r.rd.Resting() && time.Now().Before(deadline) {
 		time.Sleep(r.poll / 4)
+	}
+}
+
+// Set is simulated readers by name, for the daemon's sim endpoints.
+type Set map[string]*Reader
+
+// Present puts a card into the field of the named reader.
+func (s Set) Present(reader string, uid []byte) error {
+	r, ok := s[reader]
+	if !ok {
+		return fmt.Errorf("no simulated reader %q", reader)
+	}
+	return r.Present(uid)
+}
+
+// Remove empties the field of the named reader, if there is one.
+func (s Set) Remove(reader string) {
+	if r, ok := s[reader]; ok {
+		r.Remove()
 	}
 }
