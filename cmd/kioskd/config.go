@@ -24,10 +24,10 @@ type Config struct {
 	// CalendarFile is the location's school calendar (attendance/calendar
 	// JSON: country, region, free afternoons, school-free days, vacations).
 	// Without it: the built-in calendar of the roster's country (NL midden).
-	CalendarFile   string   `json:"calendar_file,omitempty"`
-	StaffLockAfter Duration `json:"staff_lock_after"`
-	RetentionWeeks int      `json:"retention_weeks"`
-	LogLevel       string   `json:"log_level"`
+	CalendarFile   string           `json:"calendar_file,omitempty"`
+	StaffLockAfter readers.Duration `json:"staff_lock_after"`
+	RetentionWeeks int              `json:"retention_weeks"`
+	LogLevel       string           `json:"log_level"`
 }
 
 // CentralConfig says where to sync.
@@ -37,26 +37,12 @@ type CentralConfig struct {
 	CAFile         string `json:"ca_file"`
 }
 
-// Duration is a time.Duration written as "60s" in JSON.
-type Duration time.Duration
-
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("duration %q: want e.g. 60s or 30ms", b)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // DefaultConfig is the configuration without a file.
 func DefaultConfig() Config {
 	return Config{
 		Listen:         "127.0.0.1:8080",
 		DataDir:        "/var/lib/kinderdeur",
-		StaffLockAfter: Duration(60 * time.Second),
+		StaffLockAfter: readers.Duration(60 * time.Second),
 		RetentionWeeks: 6,
 		LogLevel:       "info",
 	}

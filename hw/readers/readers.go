@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -28,21 +29,42 @@ import (
 	"periph.io/x/host/v3"
 )
 
-// Duration is a time.Duration written as "25ms" in JSON.
+// Duration is a time.Duration written as "25ms" in JSON: the one duration
+// type of the kiosk's configuration (kioskd's own keys use it too).
 type Duration time.Duration
 
-// UnmarshalJSON accepts a Go duration string.
+// UnmarshalJSON accepts a Go duration string; null leaves d as it is. A
+// value that is not a string is a *json.UnmarshalTypeError, so decoders
+// name the key.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string like \"25ms\"")
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[Duration]()}
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("duration %q: want e.g. 60s or 30ms", s)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// jsonKind names the kind of a JSON value for a type error.
+func jsonKind(b []byte) string {
+	switch bytes.TrimSpace(b)[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "number"
 }
 
 // MarshalJSON writes the duration as a string.
