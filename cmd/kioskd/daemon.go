@@ -366,7 +366,10 @@ func (d *daemon) run(ctx context.Context) error {
 		goFn("sync", d.sync.Run)
 		goFn("presence", d.followOtherDoors)
 	}
-	goFn("maintenance", d.maintain)
+	goFn("maintenance", func(ctx context.Context) error {
+		// The retention term, never below the 6-week inspection window.
+		return d.store.Maintain(ctx, time.Duration(d.cfg.RetentionWeeks)*7*24*time.Hour, d.log)
+	})
 	goFn("taps", func(ctx context.Context) error {
 		for {
 			select {
@@ -424,40 +427,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.log.Info("kioskd stopped")
 	return err
-}
-
-// maintain checkpoints the WAL hourly and purges synced events past the
-// retention term daily (never below the 6-week inspection window).
-func (d *daemon) maintain(ctx context.Context) error {
-	keep := time.Duration(d.cfg.RetentionWeeks) * 7 * 24 * time.Hour
-	checkpoint := time.NewTicker(time.Hour)
-	defer checkpoint.Stop()
-	purge := time.NewTicker(24 * time.Hour)
-	defer purge.Stop()
-	d.purge(ctx, keep)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-checkpoint.C:
-			if err := d.store.Checkpoint(ctx); err != nil {
-				d.log.Warn("wal checkpoint", "err", err)
-			}
-		case <-purge.C:
-			d.purge(ctx, keep)
-		}
-	}
-}
-
-func (d *daemon) purge(ctx context.Context, keep time.Duration) {
-	n, err := d.store.Purge(ctx, keep)
-	if err != nil {
-		d.log.Error("retention purge", "err", err)
-		return
-	}
-	if n > 0 {
-		d.log.Info("retention purge", "events", n, "kept", keep.String())
-	}
 }
 
 // pattern is the buzzer/LED signal for a decision.
