@@ -34,6 +34,7 @@ import (
 	"github.com/kinderdeur/kiosk/hw/watchdog"
 	"github.com/kinderdeur/kiosk/sync/outbox"
 	"github.com/kinderdeur/kiosk/sync/protocol"
+	"github.com/kinderdeur/kiosk/sync/remote"
 	"github.com/kinderdeur/kiosk/ui"
 )
 
@@ -364,7 +365,7 @@ func (d *daemon) run(ctx context.Context) error {
 	goFn("watchdog", wd.Run)
 	if d.sync != nil {
 		goFn("sync", d.sync.Run)
-		goFn("presence", d.followOtherDoors)
+		goFn("presence", (&remote.Follower{Central: d.sync, Door: d.door}).Run)
 	}
 	goFn("maintenance", func(ctx context.Context) error {
 		// The retention term, never below the 6-week inspection window.
@@ -441,31 +442,4 @@ func pattern(v door.View) feedback.Pattern {
 		return feedback.Deny
 	}
 	return feedback.Attention
-}
-
-// followOtherDoors fetches the location's presence from central every few
-// seconds while online, so taps at another door count here too.
-func (d *daemon) followOtherDoors(ctx context.Context) error {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		acked := d.sync.Status().AckedThrough // before the fetch: central's answer includes these
-		p, err := d.sync.Presence(ctx)
-		if err != nil {
-			continue // offline: the door decides on its own events
-		}
-		r := door.Remote{AsOf: time.Now(), AckedThrough: acked}
-		for _, c := range p.Children {
-			r.Children = append(r.Children, door.RemoteStay{ID: c.ID, GroupID: c.GroupID, Since: c.Since, DeviceID: c.DeviceID})
-		}
-		for _, s := range p.Staff {
-			r.Staff = append(r.Staff, door.RemoteStay{ID: s.ID, GroupID: s.GroupID, Since: s.Since, DeviceID: s.DeviceID})
-		}
-		d.door.SetRemote(r)
-	}
 }
