@@ -25,6 +25,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/feedback"
 	"github.com/kinderdeur/kiosk/hw/rc522"
@@ -333,13 +334,13 @@ func (d *daemon) run(ctx context.Context) error {
 			}
 		}()
 	}
-	taps := make(chan hw.Tap, 16)
+	tapc := make(chan hw.Tap, 16)
 	var readersRunning atomic.Int32
 	for _, r := range d.readers {
 		readersRunning.Add(1)
 		goFn("reader "+r.Name(), func(ctx context.Context) error {
 			defer readersRunning.Add(-1)
-			return r.Run(ctx, taps)
+			return r.Run(ctx, tapc)
 		})
 	}
 	wd, err := watchdog.New(watchdog.Options{Logger: d.log})
@@ -371,24 +372,8 @@ func (d *daemon) run(ctx context.Context) error {
 		// The retention term, never below the 6-week inspection window.
 		return d.store.Maintain(ctx, time.Duration(d.cfg.RetentionWeeks)*7*24*time.Hour, d.log)
 	})
-	goFn("taps", func(ctx context.Context) error {
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case t := <-taps:
-				v, err := d.door.Tap(ctx, t.Reader, t.UID)
-				if err != nil {
-					d.log.Warn("tap refused", "reader", t.Reader, "err", err)
-					continue
-				}
-				d.log.Info("tap", "reader", t.Reader, "outcome", v.Outcome, "reason", v.Reason, "committed", v.Committed)
-				if fb := d.feedback[t.Reader]; fb != nil {
-					fb.Signal(pattern(v))
-				}
-			}
-		}
-	})
+	pump := &taps.Pump{Door: d.door, Feedback: d.feedback, Logger: d.log}
+	goFn("taps", func(ctx context.Context) error { return pump.Run(ctx, tapc) })
 	for name, fb := range d.feedback {
 		goFn("feedback "+name, fb.Run)
 	}
@@ -428,18 +413,4 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.log.Info("kioskd stopped")
 	return err
-}
-
-// pattern is the buzzer/LED signal for a decision.
-func pattern(v door.View) feedback.Pattern {
-	switch v.Outcome {
-	case rules.CheckIn, rules.CheckOut, rules.StaffIn, rules.StaffOut, rules.StaffMenu:
-		if v.Committed {
-			return feedback.Success
-		}
-		return feedback.Deny
-	case rules.Denied, "error":
-		return feedback.Deny
-	}
-	return feedback.Attention
 }
