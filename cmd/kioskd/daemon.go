@@ -25,6 +25,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/health"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/feedback"
@@ -142,7 +143,11 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, err
 		}
 	}
-	uiCfg := ui.Config{Door: d.door, Health: d.health, Status: d.status, Logger: d.log}
+	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock}
+	if d.sync != nil {
+		rep.Sync = d.sync
+	}
+	uiCfg := ui.Config{Door: d.door, Health: rep.Health, Status: rep.Status, Logger: d.log}
 	if len(d.sims) > 0 {
 		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = d.sims, cards, names
 	}
@@ -260,61 +265,6 @@ func (d *daemon) clockProbe() (protocol.ClockProbe, error) {
 		return protocol.ClockProbe{}, err
 	}
 	return protocol.ClockProbe{BootID: st.BootID, MonoNS: st.MonoNS, Wall: st.Wall, Synced: st.Synced}, nil
-}
-
-func (d *daemon) health(ctx context.Context) (bool, map[string]any) {
-	ok := true
-	details := map[string]any{}
-	if err := d.store.Ping(ctx); err != nil {
-		ok = false
-		details["database"] = err.Error()
-	}
-	if err := d.door.StorageError(); err != nil {
-		ok = false
-		details["storage"] = err.Error()
-	}
-	var rs []hw.Health
-	for _, r := range d.readers {
-		h := r.Health()
-		rs = append(rs, h)
-		if !h.OK {
-			ok = false
-		}
-	}
-	details["readers"] = rs
-	details["clock_synced"] = d.clock.Synced()
-	if d.door.Roster() == nil {
-		ok = false
-		details["roster"] = "no roster yet"
-	}
-	return ok, details
-}
-
-func (d *daemon) status() ui.Status {
-	var rs []hw.Health
-	for _, r := range d.readers {
-		rs = append(rs, r.Health())
-	}
-	st := ui.Status{Readers: rs, ClockSynced: d.clock.Synced(), StorageOK: d.door.StorageError() == nil}
-	st.Sync = map[string]any{"state": "disabled"}
-	if d.sync != nil {
-		s := d.sync.Status()
-		state := "offline"
-		if s.Online {
-			state = "online"
-		}
-		last := ""
-		if !s.LastSync.IsZero() {
-			tz := time.Local
-			if ix := d.door.Roster(); ix != nil {
-				tz = ix.TZ
-			}
-			last = s.LastSync.In(tz).Format("15:04")
-		}
-		st.Sync = map[string]any{"state": state, "pending": s.Pending, "quarantined": s.Quarantined,
-			"last_sync": last, "enrolled": s.Enrolled, "revoked": s.Revoked}
-	}
-	return st
 }
 
 // run serves until ctx is done, then stops every part in order and closes

@@ -1,0 +1,109 @@
+// Package health reads the daemon's parts for GET /healthz and for the
+// discreet status line on the kiosk screen: the database, the door's
+// storage state, the readers, the clock and, with central, the sync state.
+package health
+
+import (
+	"context"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance/door"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/hw"
+	"github.com/kinderdeur/kiosk/sync/outbox"
+	"github.com/kinderdeur/kiosk/ui"
+)
+
+// Store is the database (*store.Store).
+type Store interface {
+	Ping(ctx context.Context) error
+}
+
+// Door is the door's state (*door.Service).
+type Door interface {
+	StorageError() error
+	Roster() *roster.Index
+}
+
+// Clock tells whether the wall clock is synchronised (*sysclock.Tracker).
+type Clock interface {
+	Synced() bool
+}
+
+// Sync is the sync state (*outbox.Client).
+type Sync interface {
+	Status() outbox.Status
+}
+
+var (
+	_ Store = (*store.Store)(nil)
+	_ Door  = (*door.Service)(nil)
+	_ Sync  = (*outbox.Client)(nil)
+)
+
+// Reporter reads the parts; it holds no state of its own.
+type Reporter struct {
+	Store   Store
+	Door    Door
+	Readers []hw.Reader
+	Clock   Clock
+	Sync    Sync // nil without central
+}
+
+// Health answers /healthz: ready, or why not.
+func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
+	ok := true
+	details := map[string]any{}
+	if err := r.Store.Ping(ctx); err != nil {
+		ok = false
+		details["database"] = err.Error()
+	}
+	if err := r.Door.StorageError(); err != nil {
+		ok = false
+		details["storage"] = err.Error()
+	}
+	var rs []hw.Health
+	for _, rd := range r.Readers {
+		h := rd.Health()
+		rs = append(rs, h)
+		if !h.OK {
+			ok = false
+		}
+	}
+	details["readers"] = rs
+	details["clock_synced"] = r.Clock.Synced()
+	if r.Door.Roster() == nil {
+		ok = false
+		details["roster"] = "no roster yet"
+	}
+	return ok, details
+}
+
+// Status is the status line: readers, sync, clock, storage.
+func (r *Reporter) Status() ui.Status {
+	var rs []hw.Health
+	for _, rd := range r.Readers {
+		rs = append(rs, rd.Health())
+	}
+	st := ui.Status{Readers: rs, ClockSynced: r.Clock.Synced(), StorageOK: r.Door.StorageError() == nil}
+	st.Sync = map[string]any{"state": "disabled"}
+	if r.Sync != nil {
+		s := r.Sync.Status()
+		state := "offline"
+		if s.Online {
+			state = "online"
+		}
+		last := ""
+		if !s.LastSync.IsZero() {
+			tz := time.Local
+			if ix := r.Door.Roster(); ix != nil {
+				tz = ix.TZ
+			}
+			last = s.LastSync.In(tz).Format("15:04")
+		}
+		st.Sync = map[string]any{"state": state, "pending": s.Pending, "quarantined": s.Quarantined,
+			"last_sync": last, "enrolled": s.Enrolled, "revoked": s.Revoked}
+	}
+	return st
+}
