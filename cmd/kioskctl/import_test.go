@@ -96,7 +96,7 @@ func TestParseRosterCSVErrors(t *testing.T) {
 				t.Error("a roster came back with the error")
 			}
 			var got []string
-			for _, e := range err.(ImportErrors) {
+			for _, e := range err.(*ImportErrors).Errs {
 				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
