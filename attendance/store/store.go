@@ -267,15 +267,6 @@ func (s *Store) Path() string { return s.path }
 // DeviceID is this kiosk's stable identity, "kiosk-<uuid>" by default.
 func (s *Store) DeviceID() string { return s.deviceID }
 
-// SetDeviceID replaces the device id (after enrolment with central).
-func (s *Store) SetDeviceID(ctx context.Context, id string) error {
-	if err := s.SetMeta(ctx, "device_id", id); err != nil {
-		return err
-	}
-	s.deviceID = id
-	return nil
-}
-
 // Meta returns a device fact, attendance.ErrNotFound when unset.
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string

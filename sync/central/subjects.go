@@ -247,9 +247,6 @@ type SubjectRequest struct {
 	Actor    string    `json:"actor"`
 }
 
-// Overdue reports whether the request is open past its deadline at now.
-func (r SubjectRequest) Overdue(now time.Time) bool { return r.Done.IsZero() && now.After(r.Deadline) }
-
 // RequestKinds are the kinds of subject request.
 var RequestKinds = []string{"access", "portability", "correction", "erasure"}
 
