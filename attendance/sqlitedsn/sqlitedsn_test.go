@@ -39,7 +39,9 @@ func TestCheckSafe(t *testing.T) {
 }
 
 func TestCheckUnsafe(t *testing.T) {
-	db := open(t, func(p string) string { return "file:" + p + "?_synchronous=NORMAL&_busy_timeout=1000&_foreign_keys=off" })
+	db := open(t, func(p string) string {
+		return "file:" + p + "?_synchronous=NORMAL&_busy_timeout=1000&_foreign_keys=off"
+	})
 	got, err := sqlitedsn.Check(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
