@@ -69,17 +69,23 @@ func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Bat
 		return in.resp, err
 	}
 	in.grade(anchors)
-	for _, step := range []func(context.Context) error{
-		in.insertEvents,
-		in.settleNotInserted,
-		in.keepRejected,
-		func(ctx context.Context) error { return in.saveAnchors(ctx, anchors) },
-		in.advanceAck,
-		func(ctx context.Context) error { return s.auditDoorEvents(ctx, tx, deviceID, in.stored()) },
-	} {
-		if err := step(ctx); err != nil {
-			return in.resp, err
-		}
+	if err := in.insertEvents(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.settleNotInserted(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.keepRejected(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.saveAnchors(ctx, anchors); err != nil {
+		return in.resp, err
+	}
+	if err := in.advanceAck(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := s.auditDoorEvents(ctx, tx, deviceID, in.stored()); err != nil {
+		return in.resp, err
 	}
 	if err := tx.Commit(); err != nil {
 		return in.resp, fmt.Errorf("central: ingest: commit: %w", err)

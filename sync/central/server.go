@@ -2,7 +2,8 @@
 // event batches from enrolled devices exactly once, hands out rosters,
 // shares presence between the doors of a location and serves attendance
 // exports to admins. Storage is SQLite or PostgreSQL through one
-// database/sql code path (see DB). The wire protocol is in sync/protocol.
+// database/sql code path (package sqldb), with one store per job (see DB).
+// The wire protocol is in sync/protocol.
 package central
 
 import (
