@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -137,15 +136,6 @@ func (d Dialect) String() string {
 		return "postgres"
 	}
 	return "sqlite"
-}
-
-// DialectOf guesses the dialect from the database's driver: pgx's stdlib
-// driver means PostgreSQL, anything else SQLite.
-func DialectOf(db *sql.DB) Dialect {
-	if strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib") {
-		return Postgres
-	}
-	return SQLite
 }
 
 // Log appends to and verifies the audit table in one database.

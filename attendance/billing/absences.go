@@ -114,7 +114,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 	cr.FieldsPerRecord = -1
 	col, errs := readHeader(cr, AbsenceColumns, AbsenceColumns[:4], ErrAbsenceColumn)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, linesError(errs)
 	}
 	type key struct {
 		child string
@@ -124,7 +124,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 	var out []Absence
 	eachRow(cr, col, ErrAbsenceValue, &errs, func(line int, get func(string) string) {
 		bad := func(c string, sentinel error, f string, a ...any) {
-			errs = append(errs, &LineError{line, c, fmt.Errorf("%w: "+f, append([]any{sentinel}, a...)...)})
+			errs = append(errs, &LineError{Line: line, Column: c, Err: fmt.Errorf("%w: "+f, append([]any{sentinel}, a...)...)})
 		}
 		a := Absence{ChildID: get("child_id"), Note: get("note")}
 		rowOK := true
@@ -142,7 +142,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 			a.Date = d
 		}
 		if k, err := ParseAbsenceKind(get("kind")); err != nil {
-			errs = append(errs, &LineError{line, "kind", err})
+			errs = append(errs, &LineError{Line: line, Column: "kind", Err: err})
 		} else {
 			a.Kind = k
 		}
@@ -164,7 +164,7 @@ func ReadAbsences(r io.Reader) ([]Absence, error) {
 		out = append(out, a)
 	})
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, linesError(errs)
 	}
 	SortAbsences(out)
 	return out, nil

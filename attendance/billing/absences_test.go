@@ -390,12 +390,12 @@ func TestReadAbsencesErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("rows returned with an error: %v", got)
 			}
-			var le LinesError
+			var le *LinesError
 			if !errors.As(err, &le) {
 				t.Fatalf("err = %v, want LinesError", err)
 			}
 			var msgs []string
-			for _, e := range le {
+			for _, e := range le.Errs {
 				msgs = append(msgs, e.Error())
 			}
 			if diff := cmp.Diff(tc.want, msgs); diff != "" {
@@ -421,8 +421,8 @@ func FuzzReadAbsences(f *testing.F) {
 			if rows != nil {
 				t.Fatal("rows and an error")
 			}
-			var le LinesError
-			if !errors.As(err, &le) || len(le) == 0 {
+			var le *LinesError
+			if !errors.As(err, &le) || len(le.Errs) == 0 {
 				t.Fatalf("error %v is no LinesError", err)
 			}
 			return

@@ -89,9 +89,6 @@ func (e *Engine) multiplier(t calendar.DayType) int64 {
 	return 10000
 }
 
-// Profile returns the engine's profile.
-func (e *Engine) Profile() Profile { return e.p }
-
 type dayKey struct {
 	child   string
 	date    attendance.Date

@@ -349,12 +349,12 @@ func TestReadContracts(t *testing.T) {
 	}
 	_, err = ReadContracts(strings.NewReader("child_id,rate_cents_per_hour,hours_per_month,start,end\n" +
 		"c1,7.50,40,2026-01-01,2025-12-31\nc1,700,x,2026-13-01,\n"))
-	var le LinesError
+	var le *LinesError
 	if !errors.As(err, &le) {
 		t.Fatalf("error %v, want LinesError", err)
 	}
 	var msgs []string
-	for _, e := range le {
+	for _, e := range le.Errs {
 		msgs = append(msgs, e.Error())
 	}
 	wantMsgs := []string{
@@ -413,7 +413,7 @@ func FuzzReadContracts(f *testing.F) {
 		if err != nil && m != nil {
 			t.Fatal("contracts returned with an error")
 		}
-		var le LinesError
+		var le *LinesError
 		if err != nil && !errors.As(err, &le) {
 			t.Fatalf("error %v is not a LinesError", err)
 		}

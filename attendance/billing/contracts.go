@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/csvline"
 )
 
 // Contract is what the administration knows of a child's care agreement.
@@ -40,42 +41,14 @@ var (
 )
 
 // LineError is one problem in a CSV input (line 1 is the header).
-type LineError struct {
-	Line   int
-	Column string
-	Err    error
-}
-
-func (e *LineError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
-	}
-	return fmt.Sprintf("line %d, column %s: %v", e.Line, e.Column, e.Err)
-}
-func (e *LineError) Unwrap() error { return e.Err }
+type LineError = csvline.Error
 
 // LinesError collects every problem of an input; nothing is returned with it.
-type LinesError []*LineError
+type LinesError = csvline.Errors
 
-func (e LinesError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "billing: %d error(s)", len(e))
-	for i, le := range e {
-		if i == 50 {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e)-50)
-			break
-		}
-		b.WriteString("\n  " + le.Error())
-	}
-	return b.String()
-}
-
-func (e LinesError) Unwrap() []error {
-	out := make([]error, len(e))
-	for i, le := range e {
-		out[i] = le
-	}
-	return out
+// linesError is the error of a reader for errs.
+func linesError(errs []*LineError) *LinesError {
+	return &LinesError{Summary: "billing: %d error(s)", Limit: 50, Errs: errs}
 }
 
 // ParseHours parses "40", "40.5" or "40,25" hours into minutes.
@@ -108,13 +81,13 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 	cr.FieldsPerRecord = -1
 	col, errs := readHeader(cr, ContractColumns, []string{"child_id"}, ErrContractColumn)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, linesError(errs)
 	}
 	out := map[string]Contract{}
 	firstLine := map[string]int{}
 	eachRow(cr, col, ErrContractValue, &errs, func(line int, get func(string) string) {
 		bad := func(c string, f string, a ...any) {
-			errs = append(errs, &LineError{line, c, fmt.Errorf("%w: "+f, append([]any{ErrContractValue}, a...)...)})
+			errs = append(errs, &LineError{Line: line, Column: c, Err: fmt.Errorf("%w: "+f, append([]any{ErrContractValue}, a...)...)})
 		}
 		c := Contract{ChildID: get("child_id"), ChildName: get("child_name"), GuardianID: get("guardian_id"),
 			CareKind: get("care_kind"), LRK: get("lrk")}
@@ -160,7 +133,7 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 		out[c.ChildID] = c
 	})
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, linesError(errs)
 	}
 	return out, nil
 }
@@ -168,29 +141,29 @@ func ReadContracts(r io.Reader) (map[string]Contract, error) {
 // readHeader reads a CSV's header line and maps each column name to its
 // index. Unknown, duplicate and missing (of required) columns are errors of
 // kind sentinel, reported on line 1; the reader is left at the first row.
-func readHeader(cr *csv.Reader, known, required []string, sentinel error) (map[string]int, LinesError) {
+func readHeader(cr *csv.Reader, known, required []string, sentinel error) (map[string]int, []*LineError) {
 	header, err := cr.Read()
 	if err != nil {
 		if err == io.EOF {
 			err = errors.New("empty file")
 		}
-		return nil, LinesError{{1, "", fmt.Errorf("%w: %v", sentinel, err)}}
+		return nil, []*LineError{{Line: 1, Err: fmt.Errorf("%w: %v", sentinel, err)}}
 	}
 	col := map[string]int{}
-	var errs LinesError
+	var errs []*LineError
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if !slices.Contains(known, h) {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: unknown column (want %s)", sentinel, strings.Join(known, ","))})
+			errs = append(errs, &LineError{Line: 1, Column: h, Err: fmt.Errorf("%w: unknown column (want %s)", sentinel, strings.Join(known, ","))})
 		}
 		if _, dup := col[h]; dup {
-			errs = append(errs, &LineError{1, h, fmt.Errorf("%w: duplicate column", sentinel)})
+			errs = append(errs, &LineError{Line: 1, Column: h, Err: fmt.Errorf("%w: duplicate column", sentinel)})
 		}
 		col[h] = i
 	}
 	for _, c := range required {
 		if _, ok := col[c]; !ok {
-			errs = append(errs, &LineError{1, c, fmt.Errorf("%w: missing column", sentinel)})
+			errs = append(errs, &LineError{Line: 1, Column: c, Err: fmt.Errorf("%w: missing column", sentinel)})
 		}
 	}
 	return col, errs
@@ -202,7 +175,7 @@ func readHeader(cr *csv.Reader, known, required []string, sentinel error) (map[s
 // on the record's first line; reading stops at a quote error (the rest of
 // the file cannot be trusted) and goes on after any other. Errors go to
 // errs in file order, with those fn adds.
-func eachRow(cr *csv.Reader, col map[string]int, sentinel error, errs *LinesError, fn func(line int, get func(string) string)) {
+func eachRow(cr *csv.Reader, col map[string]int, sentinel error, errs *[]*LineError, fn func(line int, get func(string) string)) {
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -214,7 +187,7 @@ func eachRow(cr *csv.Reader, col map[string]int, sentinel error, errs *LinesErro
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			*errs = append(*errs, &LineError{line, "", fmt.Errorf("%w: %v", sentinel, err)})
+			*errs = append(*errs, &LineError{Line: line, Column: "", Err: fmt.Errorf("%w: %v", sentinel, err)})
 			if pe == nil || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
 				return
 			}

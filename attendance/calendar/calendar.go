@@ -447,12 +447,6 @@ func (c *Calendar) Holiday(d attendance.Date) (string, bool) {
 	return name, ok
 }
 
-// VacationName returns the name of the vacation d falls in, if any.
-func (c *Calendar) VacationName(d attendance.Date) (string, bool) {
-	n, ok := c.vacation[d]
-	return n, ok
-}
-
 // DayType classifies d (see the package doc for the precedence).
 func (c *Calendar) DayType(d attendance.Date) DayType {
 	if _, ok := c.Holiday(d); ok {

@@ -3,8 +3,7 @@
 // holds, deletion or anonymisation when a term ends, a dry-run Plan kept
 // apart from Apply, and erasure requests that delete what no law requires
 // now and schedule the rest. Stores (the kiosk's SQLite, central's
-// database) take part through the small Store interface; SQLTable adapts
-// one SQL table.
+// database) take part through the small Store interface.
 package retention
 
 import (

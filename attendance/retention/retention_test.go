@@ -330,13 +330,13 @@ func engineFor(t *testing.T, k kiosk, cfgJSON string) *retention.Engine {
 	}
 	e.Audit = k.log.Hook
 	reg := map[retention.Category]retention.Store{
-		retention.KioskEvents: retention.SQLTable{DB: k.db, Table: "events", ID: "event_id", Subject: "child_id", Anchor: "synced_at_ms",
+		retention.KioskEvents: sqlTable{DB: k.db, Table: "events", ID: "event_id", Subject: "child_id", Anchor: "synced_at_ms",
 			AnonymiseColumns: map[string]any{"child_id": nil, "note": nil}},
-		retention.Attendance: retention.SQLTable{DB: k.db, Table: "attendance", ID: "id", Subject: "child_id", Anchor: "year_end_ms",
+		retention.Attendance: sqlTable{DB: k.db, Table: "attendance", ID: "id", Subject: "child_id", Anchor: "year_end_ms",
 			AnonymiseColumns: map[string]any{"child_id": nil}},
-		retention.Contact:        retention.SQLTable{DB: k.db, Table: "contact", ID: "id", Subject: "child_id", Anchor: "ended_ms"},
-		retention.Administration: retention.SQLTable{DB: k.db, Table: "administration", ID: "id", Subject: "child_id", Anchor: "ended_ms"},
-		retention.Sensitive:      retention.SQLTable{DB: k.db, Table: "health", ID: "id", Subject: "child_id", Anchor: "ended_ms", Where: "kind <> 'archive'"},
+		retention.Contact:        sqlTable{DB: k.db, Table: "contact", ID: "id", Subject: "child_id", Anchor: "ended_ms"},
+		retention.Administration: sqlTable{DB: k.db, Table: "administration", ID: "id", Subject: "child_id", Anchor: "ended_ms"},
+		retention.Sensitive:      sqlTable{DB: k.db, Table: "health", ID: "id", Subject: "child_id", Anchor: "ended_ms", Where: "kind <> 'archive'"},
 	}
 	for c, s := range reg {
 		if err := e.Register(c, s); err != nil {
@@ -573,7 +573,7 @@ func TestKioskStoreShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Register(retention.KioskEvents, retention.SQLTable{DB: db, Table: "events", ID: "event_id", Subject: "child_id", Anchor: "acked_ns", AnchorNanos: true}); err != nil {
+	if err := e.Register(retention.KioskEvents, sqlTable{DB: db, Table: "events", ID: "event_id", Subject: "child_id", Anchor: "acked_ns", AnchorNanos: true}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.Run(context.Background(), day("2026-06-15"))

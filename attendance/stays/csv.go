@@ -13,6 +13,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/csvline"
 )
 
 // Columns is the header WriteCSV writes: the eight contract-6 columns, then
@@ -94,50 +95,17 @@ var (
 )
 
 // LineError is one problem in a CSV input: line 1 is the header.
-type LineError struct {
-	Line   int
-	Column string // "" when the whole line is wrong
-	Err    error
-}
-
-func (e *LineError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
-	}
-	return fmt.Sprintf("line %d, column %s: %v", e.Line, e.Column, e.Err)
-}
-
-func (e *LineError) Unwrap() error { return e.Err }
+type LineError = csvline.Error
 
 // ParseError collects every LineError of one input.
-type ParseError struct {
-	Errs []*LineError
-}
+type ParseError = csvline.Errors
 
 // maxReported bounds the message, not the list.
 const maxReported = 50
 
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "stays: %d error(s) in csv", len(e.Errs))
-	for i, le := range e.Errs {
-		if i == maxReported {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Errs)-maxReported)
-			break
-		}
-		b.WriteString("\n  ")
-		b.WriteString(le.Error())
-	}
-	return b.String()
-}
-
-// Unwrap lets errors.Is find the sentinel of any line.
-func (e *ParseError) Unwrap() []error {
-	out := make([]error, len(e.Errs))
-	for i, le := range e.Errs {
-		out[i] = le
-	}
-	return out
+// parseError is the error of ReadCSV for errs.
+func parseError(errs []*LineError) *ParseError {
+	return &ParseError{Summary: "stays: %d error(s) in csv", Limit: maxReported, Errs: errs}
 }
 
 // ParseClock parses HH:MM (00:00-23:59, or 24:00 as an end of day).
@@ -173,27 +141,27 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, &ParseError{[]*LineError{{Line: 1, Err: fmt.Errorf("%w: no header", ErrMissingColumn)}}}
+		return nil, parseError([]*LineError{{Line: 1, Err: fmt.Errorf("%w: no header", ErrMissingColumn)}})
 	}
 	if err != nil {
-		return nil, &ParseError{[]*LineError{{Line: 1, Err: fmt.Errorf("%w: %v", ErrSyntax, err)}}}
+		return nil, parseError([]*LineError{{Line: 1, Err: fmt.Errorf("%w: %v", ErrSyntax, err)}})
 	}
 	col := map[string]int{}
 	var errs []*LineError
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if _, dup := col[h]; dup {
-			errs = append(errs, &LineError{1, h, ErrDuplicateColumn})
+			errs = append(errs, &LineError{Line: 1, Column: h, Err: ErrDuplicateColumn})
 		}
 		col[h] = i
 	}
 	for _, c := range RequiredColumns {
 		if _, ok := col[c]; !ok {
-			errs = append(errs, &LineError{1, c, ErrMissingColumn})
+			errs = append(errs, &LineError{Line: 1, Column: c, Err: ErrMissingColumn})
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &ParseError{errs}
+		return nil, parseError(errs)
 	}
 	// Rows are gathered in fixed-size chunks and joined once: appending to
 	// one slice of a year's stays would copy it over and over.
@@ -229,7 +197,7 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 			}
 			return strings.TrimSpace(rec[i])
 		}
-		bad := func(column string, err error) { errs = append(errs, &LineError{line, column, err}) }
+		bad := func(column string, err error) { errs = append(errs, &LineError{Line: line, Column: column, Err: err}) }
 		s := Stay{ChildID: get("child_id"), ChildName: get("child_name"), Group: get("group"),
 			Location: get("location"), GuardianID: get("guardian_id"), CheckIn: NoTime, CheckOut: NoTime}
 		ok := true
@@ -317,7 +285,7 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 	errs = append(errs, conflicts(out, lines)...)
 	if len(errs) > 0 {
 		sortErrs(errs)
-		return nil, &ParseError{errs}
+		return nil, parseError(errs)
 	}
 	return out, nil
 }
@@ -371,11 +339,11 @@ func conflicts(s []Stay, lines []int) []*LineError {
 			lx, ly := lines[idx[j]], lines[idx[k]]
 			first, later := min(lx, ly), max(lx, ly)
 			if x.CheckIn == y.CheckIn {
-				errs = append(errs, &LineError{later, "", fmt.Errorf("%w: child %s checked in on %s at %s already on line %d", ErrDuplicate, y.ChildID, y.Date, y.CheckIn, first)})
+				errs = append(errs, &LineError{Line: later, Column: "", Err: fmt.Errorf("%w: child %s checked in on %s at %s already on line %d", ErrDuplicate, y.ChildID, y.Date, y.CheckIn, first)})
 				break
 			}
 			if x.Complete() && y.Complete() && y.CheckIn < x.CheckOut {
-				errs = append(errs, &LineError{later, "check_in", fmt.Errorf("%w: child %s on %s overlaps line %d", ErrOverlap, y.ChildID, y.Date, first)})
+				errs = append(errs, &LineError{Line: later, Column: "check_in", Err: fmt.Errorf("%w: child %s on %s overlaps line %d", ErrOverlap, y.ChildID, y.Date, first)})
 				break
 			}
 		}

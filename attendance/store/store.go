@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/sqlitedsn"
 )
 
 //go:embed migrations/*.sql
@@ -66,17 +66,12 @@ type Options struct {
 	MaxPages int
 }
 
+// busyTimeout is how long a statement waits for the write lock.
+const busyTimeout = 5 * time.Second
+
 // DSN returns the connection string with the durability pragmas the store
 // requires. They live in the DSN so that every connection gets them.
-func DSN(path string) string {
-	v := url.Values{}
-	v.Set("_journal_mode", "WAL")
-	v.Set("_synchronous", "FULL")
-	v.Set("_busy_timeout", "5000")
-	v.Set("_foreign_keys", "on")
-	v.Set("_txlock", "immediate")
-	return "file:" + path + "?" + v.Encode()
-}
+func DSN(path string) string { return sqlitedsn.DSN(path, busyTimeout) }
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
@@ -142,32 +137,9 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 // checkPragmas refuses a connection without WAL, synchronous=FULL and
 // foreign keys: durability is not optional.
 func checkPragmas(ctx context.Context, db *sql.DB) error {
-	var mode string
-	var syncLevel, fk, busy int
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("store: read journal_mode: %w", err)
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncLevel); err != nil {
-		return fmt.Errorf("store: read synchronous: %w", err)
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
-		return fmt.Errorf("store: read foreign_keys: %w", err)
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
-		return fmt.Errorf("store: read busy_timeout: %w", err)
-	}
-	var bad []string
-	if !strings.EqualFold(mode, "wal") {
-		bad = append(bad, "journal_mode="+mode+" (want wal)")
-	}
-	if syncLevel != 2 && syncLevel != 3 { // FULL or EXTRA
-		bad = append(bad, fmt.Sprintf("synchronous=%d (want 2, FULL)", syncLevel))
-	}
-	if fk != 1 {
-		bad = append(bad, "foreign_keys=off (want on)")
-	}
-	if busy <= 0 {
-		bad = append(bad, "busy_timeout=0 (want > 0)")
+	bad, err := sqlitedsn.Check(ctx, db)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %s", ErrPragma, strings.Join(bad, ", "))
@@ -294,15 +266,6 @@ func (s *Store) Path() string { return s.path }
 
 // DeviceID is this kiosk's stable identity, "kiosk-<uuid>" by default.
 func (s *Store) DeviceID() string { return s.deviceID }
-
-// SetDeviceID replaces the device id (after enrolment with central).
-func (s *Store) SetDeviceID(ctx context.Context, id string) error {
-	if err := s.SetMeta(ctx, "device_id", id); err != nil {
-		return err
-	}
-	s.deviceID = id
-	return nil
-}
 
 // Meta returns a device fact, attendance.ErrNotFound when unset.
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {

@@ -98,10 +98,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	if *demo {
-		if err := db.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
+		if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
 			return err
 		}
-		if err := db.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {
+		if err := db.Demo.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {
 			return err
 		}
 		for i := 7; i >= 1; i-- { // the past week's weekdays, so the charts and lists have days to show
@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 				continue
 			}
-			if _, err := db.SeedDemoAttendance(ctx, "loc-regenboog", attendance.DateOf(d)); err != nil {
+			if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", attendance.DateOf(d)); err != nil {
 				return err
 			}
 		}
@@ -144,7 +144,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if *retentionEvery > 0 {
-		eng, err := db.NewRetentionEngine(retCfg, auditLog.Hook)
+		eng, err := db.Subjects.NewRetentionEngine(retCfg, auditLog.Hook)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/csvline"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 )
 
@@ -70,35 +71,23 @@ Flags:
 
 // ImportError is one problem of the input, at a line (0: the file as a
 // whole, e.g. a roster reference error).
-type ImportError struct {
-	Line int
-	Msg  string
-}
-
-func (e ImportError) Error() string {
-	if e.Line == 0 {
-		return e.Msg
-	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
-}
+type ImportError = csvline.Error
 
 // ImportErrors are all problems found; the import is refused.
-type ImportErrors []ImportError
-
-func (e ImportErrors) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "import: %d error(s), nothing imported:", len(e))
-	for _, x := range e {
-		b.WriteString("\n  ")
-		b.WriteString(x.Error())
-	}
-	return b.String()
-}
+type ImportErrors = csvline.Errors
 
 // ErrImport is matched by errors.Is on ImportErrors.
 var ErrImport = errors.New("import: invalid roster CSV")
 
-func (e ImportErrors) Is(target error) bool { return target == ErrImport }
+// importErrors is the error of ParseRosterCSV for errs.
+func importErrors(errs ...*ImportError) *ImportErrors {
+	return &ImportErrors{Summary: "import: %d error(s), nothing imported:", Kind: ErrImport, Errs: errs}
+}
+
+// importError is one problem at line.
+func importError(line int, msg string) *ImportError {
+	return &ImportError{Line: line, Err: errors.New(msg)}
+}
 
 // maxImportBytes bounds the input (a location's roster is a few hundred KB).
 const maxImportBytes = 8 << 20
@@ -107,16 +96,16 @@ const maxImportBytes = 8 << 20
 // guardianships and authorisations of a roster for loc. It reports every
 // problem with its line number and returns no roster when there is one.
 func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
-	var errs ImportErrors
+	var errs []*ImportError
 	bad := func(line int, format string, a ...any) {
-		errs = append(errs, ImportError{line, fmt.Sprintf(format, a...)})
+		errs = append(errs, importError(line, fmt.Sprintf(format, a...)))
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
 	if err != nil {
 		return roster.Roster{}, fmt.Errorf("import: read: %w", err)
 	}
 	if len(data) > maxImportBytes {
-		return roster.Roster{}, ImportErrors{{0, fmt.Sprintf("input over %d bytes", maxImportBytes)}}
+		return roster.Roster{}, importErrors(importError(0, fmt.Sprintf("input over %d bytes", maxImportBytes)))
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM from spreadsheet exports
 	cr := csv.NewReader(bytes.NewReader(data))
@@ -124,9 +113,9 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return roster.Roster{}, ImportErrors{{1, "empty file: want a header line"}}
+			return roster.Roster{}, importErrors(importError(1, "empty file: want a header line"))
 		}
-		return roster.Roster{}, ImportErrors{{1, "header: " + csvMsg(err)}}
+		return roster.Roster{}, importErrors(importError(1, "header: "+csvMsg(err)))
 	}
 	col := map[string]int{}
 	known := map[string]bool{}
@@ -150,7 +139,7 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return roster.Roster{}, errs
+		return roster.Roster{}, importErrors(errs...)
 	}
 	defPolicy := "nl-kdv"
 	if strings.EqualFold(loc.Country, "BE") {
@@ -281,7 +270,7 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 		bad(0, "no children in the file")
 	}
 	if len(errs) > 0 {
-		return roster.Roster{}, errs
+		return roster.Roster{}, importErrors(errs...)
 	}
 	return out, nil
 }
@@ -319,14 +308,14 @@ func mergeRoster(cur, imp roster.Roster) (roster.Roster, error) {
 	return cur, nil
 }
 
-func validationErrors(err error) ImportErrors {
-	var out ImportErrors
+func validationErrors(err error) *ImportErrors {
+	var out []*ImportError
 	for _, l := range strings.Split(err.Error(), "\n") {
 		if l != "" {
-			out = append(out, ImportError{0, "roster: " + l})
+			out = append(out, importError(0, "roster: "+l))
 		}
 	}
-	return out
+	return importErrors(out...)
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

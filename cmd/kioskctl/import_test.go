@@ -96,7 +96,7 @@ func TestParseRosterCSVErrors(t *testing.T) {
 				t.Error("a roster came back with the error")
 			}
 			var got []string
-			for _, e := range err.(ImportErrors) {
+			for _, e := range err.(*ImportErrors).Errs {
 				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -155,7 +155,7 @@ func TestRunImportCentral(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if err := db.PutLocation(ctx, "loc-test", "Test", nil); err != nil {
+			if err := db.Sites.PutLocation(ctx, "loc-test", "Test", nil); err != nil {
 				t.Fatal(err)
 			}
 			srv := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{"tok-import"}}).Handler())
@@ -169,7 +169,7 @@ func TestRunImportCentral(t *testing.T) {
 			if err := imp(goodCSV, "tok-import"); err != nil {
 				t.Fatal(err)
 			}
-			r1, _, err := db.Roster(ctx, "loc-test")
+			r1, _, err := db.Sites.Roster(ctx, "loc-test")
 			if err != nil || len(r1.Children) != 3 {
 				t.Fatalf("v1: %v, %d children", err, len(r1.Children))
 			}
@@ -177,7 +177,7 @@ func TestRunImportCentral(t *testing.T) {
 			r1.Version = 0
 			r1.Staff = []roster.Staff{{ID: "s-1", Name: "Lotte", Groups: []string{"g-rupsen"}}}
 			r1.Badges = []roster.Badge{{Hash: strings.Repeat("ab", 32), Role: attendance.RoleChild, HolderID: "c-emma"}}
-			if _, err := db.PutRoster(ctx, r1); err != nil {
+			if _, err := db.Sites.PutRoster(ctx, r1); err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(goodCSV, "\n")
@@ -185,7 +185,7 @@ func TestRunImportCentral(t *testing.T) {
 			if err := imp(withoutJulia, "tok-import"); err != nil {
 				t.Fatal(err)
 			}
-			r3, _, _ := db.Roster(ctx, "loc-test")
+			r3, _, _ := db.Sites.Roster(ctx, "loc-test")
 			if len(r3.Children) != 2 || len(r3.Staff) != 1 || len(r3.Badges) != 1 || r3.Version != 3 {
 				t.Fatalf("v%d: %d children, %d staff, %d badges", r3.Version, len(r3.Children), len(r3.Staff), len(r3.Badges))
 			}
@@ -194,7 +194,7 @@ func TestRunImportCentral(t *testing.T) {
 			if !errors.Is(err, ErrImport) || !strings.Contains(err.Error(), "roster: badges[0]: unknown child") {
 				t.Fatalf("err = %v", err)
 			}
-			if last, _, _ := db.Roster(ctx, "loc-test"); last.Version != 3 {
+			if last, _, _ := db.Sites.Roster(ctx, "loc-test"); last.Version != 3 {
 				t.Errorf("a refused import stored v%d", last.Version)
 			}
 			if err := imp(goodCSV, "wrong"); err == nil || !strings.Contains(err.Error(), "401") {

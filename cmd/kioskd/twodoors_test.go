@@ -25,7 +25,7 @@ func TestTwoDoorsSharePresence(t *testing.T) {
 	}
 	defer db.Close()
 	tz, _ := time.LoadLocation("Europe/Amsterdam")
-	if err := db.SeedDemo(ctx, attendance.DateOf(time.Now().In(tz))); err != nil {
+	if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now().In(tz))); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{"t"}}).Handler())

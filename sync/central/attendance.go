@@ -14,6 +14,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/stays"
+	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
@@ -43,6 +44,15 @@ func CalendarFor(l roster.Location) (*calendar.Calendar, error) {
 // holidays and is read-only afterwards): country|region|time zone -> *Calendar.
 var calendars sync.Map
 
+// Reports reads attendance out of the stored events and rosters: the
+// contract-6 export, presence now, and the inspection timeline of a group
+// and day.
+type Reports struct {
+	db     *sqldb.DB
+	sites  *Sites
+	events *EventStore
+}
+
 // AttendanceQuery selects an attendance export.
 type AttendanceQuery struct {
 	From, To   attendance.Date // inclusive
@@ -56,7 +66,7 @@ type AttendanceQuery struct {
 // column holds the group's name from the current roster. Event times
 // are central's best times; each stay carries the worse time quality of its
 // two events, so an unverifiable time is never billed silently.
-func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error) {
+func (s *Reports) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error) {
 	locationID, from, to := q.LocationID, q.From, q.To
 	if to.Before(from) {
 		return nil, fmt.Errorf("central: attendance: to %s before from %s", to, from)
@@ -65,7 +75,7 @@ func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, e
 	if locationID != "" {
 		locs = []string{locationID}
 	} else {
-		all, err := d.Locations(ctx)
+		all, err := s.sites.Locations(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +85,7 @@ func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, e
 	}
 	var out []stays.Stay
 	for _, id := range locs {
-		r, _, err := d.Roster(ctx, id)
+		r, _, err := s.sites.Roster(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue // a location without a roster has no children to export
 		}
@@ -89,7 +99,7 @@ func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, e
 		tz := cal.Location()
 		// A day's stays may start the day before (split at midnight) or
 		// close later: read a margin of two days either side.
-		evs, err := d.Events(ctx, EventFilter{LocationID: id,
+		evs, err := s.events.Events(ctx, EventFilter{LocationID: id,
 			From: from.In(tz).AddDate(0, 0, -2), To: to.In(tz).AddDate(0, 0, 3)})
 		if err != nil {
 			return nil, err
@@ -127,7 +137,7 @@ func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, e
 			Location: id,
 			Child:    func(cid string) (stays.Child, bool) { c, ok := children[cid]; return c, ok },
 			Quality:  func(e attendance.Event) stays.Quality { return quality[e.ID] },
-			Now:      d.now,
+			Now:      s.db.Clock(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("central: attendance of %s: %w", id, err)
@@ -152,12 +162,12 @@ func (d *DB) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, e
 // Presence folds the events of all the location's devices of the last
 // maxAge (and not in the future) into who is present now: a child or staff member whose latest
 // in/out event (by central's best time, then arrival) is an "in".
-func (d *DB) Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error) {
-	now := d.now()
+func (s *Reports) Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error) {
+	now := s.db.Now()
 	p := protocol.Presence{LocationID: locationID, AsOf: now.UTC(), Children: []protocol.PresentPerson{}, Staff: []protocol.PresentPerson{}}
 	// Events timed in the future (a wrong clock, generated demo history) are
 	// not facts about now: they must not check anyone in or out.
-	evs, err := d.Events(ctx, EventFilter{LocationID: locationID, From: now.Add(-maxAge), To: now.Add(futureSlack)})
+	evs, err := s.events.Events(ctx, EventFilter{LocationID: locationID, From: now.Add(-maxAge), To: now.Add(futureSlack)})
 	if err != nil {
 		return p, err
 	}

@@ -41,11 +41,11 @@ func benchDB(b *testing.B, be centraltest.Backend) (*central.DB, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if err := db.SeedDemo(context.Background(), attendance.MustDate("2026-11-16")); err != nil {
+	if err := db.Demo.SeedDemo(context.Background(), attendance.MustDate("2026-11-16")); err != nil {
 		b.Fatal(err)
 	}
 	dev := "kiosk-" + uuid.NewString()
-	_, err = db.Enrol(context.Background(), protocol.EnrolRequest{Token: protocol.DemoEnrolToken, DeviceID: dev,
+	_, err = db.Devices.Enrol(context.Background(), protocol.EnrolRequest{Token: protocol.DemoEnrolToken, DeviceID: dev,
 		PublicKey: protocol.EncodePublicKey(make([]byte, 32))})
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +73,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				r, err := db.Ingest(ctx, dev, batches[i], evss[i])
+				r, err := db.Events.Ingest(ctx, dev, batches[i], evss[i])
 				if err != nil {
 					b.Fatal(err)
 				}

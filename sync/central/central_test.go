@@ -119,7 +119,7 @@ func TestIngestRefusesBadBatches(t *testing.T) {
 		}
 		// The gap is an alert for admins, raised once however often the kiosk retries.
 		d.post(t, d.batch(d.unsyncedProbe(), ev(4), ev(5)))
-		alerts, err := e.db.Alerts(context.Background())
+		alerts, err := e.db.Events.Alerts(context.Background())
 		if err != nil || len(alerts) != 1 || alerts[0].Kind != "seq_gap" || alerts[0].Seq != 4 {
 			t.Errorf("alerts %+v %v", alerts, err)
 		}
@@ -163,7 +163,7 @@ func TestConflictsAreRejectedAndKept(t *testing.T) {
 		if r.Results[5].Detail != "wall 0001-01-01T00:00:00Z outside 1900..2200" {
 			t.Errorf("detail %q", r.Results[5].Detail)
 		}
-		evs, err := e.db.Events(context.Background(), central.EventFilter{DeviceID: d.id})
+		evs, err := e.db.Events.Events(context.Background(), central.EventFilter{DeviceID: d.id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestConflictsAreRejectedAndKept(t *testing.T) {
 		if n := e.count(t, "rejected_events"); n != 6 {
 			t.Errorf("%d rejected events kept, want 6", n)
 		}
-		alerts, _ := e.db.Alerts(context.Background())
+		alerts, _ := e.db.Events.Alerts(context.Background())
 		var kinds []string
 		for _, a := range alerts {
 			kinds = append(kinds, a.Kind)
@@ -193,7 +193,7 @@ func TestConflictsAreRejectedAndKept(t *testing.T) {
 		if diff := cmp.Diff([]string{"duplicate"}, statuses(r)); diff != "" {
 			t.Errorf("changed resend (-want +got):\n%s", diff)
 		}
-		alerts, _ = e.db.Alerts(context.Background())
+		alerts, _ = e.db.Events.Alerts(context.Background())
 		if len(alerts) != 3 || alerts[2].Kind != "body_changed" || alerts[2].Seq != 1 {
 			t.Errorf("alerts after a changed resend: %+v", alerts)
 		}
@@ -222,7 +222,7 @@ func TestTimeQuality(t *testing.T) {
 			t.Fatalf("post: %v %+v", perr, r)
 		}
 		quality := func() map[int64]string {
-			evs, err := e.db.Events(context.Background(), central.EventFilter{DeviceID: d.id})
+			evs, err := e.db.Events.Events(context.Background(), central.EventFilter{DeviceID: d.id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -395,7 +395,7 @@ func TestEnrolment(t *testing.T) {
 			})
 		}
 		// An expired token.
-		tok2, err := e.db.CreateEnrolmentToken(context.Background(), "loc-regenboog", time.Minute, "")
+		tok2, err := e.db.Devices.CreateEnrolmentToken(context.Background(), "loc-regenboog", time.Minute, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,21 +554,21 @@ func TestReopenKeepsData(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		// Migrations are idempotent: opening the same database again works.
 		e.enrol(t)
-		devs, err := e.db.Devices(context.Background())
+		devs, err := e.db.Devices.Devices(context.Background())
 		if err != nil || len(devs) != 1 {
 			t.Fatalf("devices: %v %v", devs, err)
 		}
-		if err := e.db.SeedDemo(context.Background(), attendance.DateOf(e.clock.Now())); err != nil {
+		if err := e.db.Demo.SeedDemo(context.Background(), attendance.DateOf(e.clock.Now())); err != nil {
 			t.Fatal(err)
 		}
-		r, _, _ := e.db.Roster(context.Background(), "loc-regenboog")
+		r, _, _ := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		if r.Version != 20261116 {
 			t.Errorf("re-seeding the same day made roster v%d, want 20261116", r.Version)
 		}
-		if err := e.db.SeedDemo(context.Background(), attendance.DateOf(e.clock.Now().AddDate(0, 0, 1))); err != nil {
+		if err := e.db.Demo.SeedDemo(context.Background(), attendance.DateOf(e.clock.Now().AddDate(0, 0, 1))); err != nil {
 			t.Fatal(err)
 		}
-		r, _, _ = e.db.Roster(context.Background(), "loc-regenboog")
+		r, _, _ = e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		if r.Version != 20261117 {
 			t.Errorf("seeding the next day made roster v%d, want 20261117", r.Version)
 		}
@@ -634,7 +634,7 @@ func TestAPITokenRoles(t *testing.T) {
 				t.Errorf("create %s token: %d, want 400", role, code)
 			}
 		}
-		r, _, _ := e.db.Roster(context.Background(), "loc-regenboog")
+		r, _, _ := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		r.Version = 0
 		tests := []struct {
 			name, token, method, path string
@@ -706,7 +706,7 @@ func TestMigrations(t *testing.T) {
 func TestAuditTrail(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		d := e.enrol(t)
-		r, _, _ := e.db.Roster(context.Background(), "loc-regenboog")
+		r, _, _ := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		r.Version = 0
 		if code, out := e.admin(t, http.MethodPut, "/api/v1/admin/locations/loc-regenboog/roster", mustJSON(r)); code != 200 {
 			t.Fatalf("put roster: %d %s", code, out)

@@ -29,8 +29,8 @@ const DemoHistoryDevice = "demo-history"
 // normal ingest under device DemoHistoryDevice-<location>, enrolled with a
 // fresh enrolment token when needed. A day seeded before is left alone
 // (0 events). For demos, tests and benchmarks only.
-func (d *DB) SeedDemoAttendance(ctx context.Context, locationID string, day attendance.Date) (int, error) {
-	r, _, err := d.Roster(ctx, locationID)
+func (s *Demo) SeedDemoAttendance(ctx context.Context, locationID string, day attendance.Date) (int, error) {
+	r, _, err := s.sites.Roster(ctx, locationID)
 	if err != nil {
 		return 0, err
 	}
@@ -40,23 +40,23 @@ func (d *DB) SeedDemoAttendance(ctx context.Context, locationID string, day atte
 	}
 	tz := cal.Location()
 	dev := DemoHistoryDevice + "-" + locationID
-	devRow, err := d.Device(ctx, dev)
+	devRow, err := s.devices.Device(ctx, dev)
 	if errors.Is(err, ErrUnknownDevice) {
 		pub, _, _ := ed25519.GenerateKey(nil)
-		tok, terr := d.CreateEnrolmentToken(ctx, locationID, time.Hour, "demo history")
+		tok, terr := s.devices.CreateEnrolmentToken(ctx, locationID, time.Hour, "demo history")
 		if terr != nil {
 			return 0, terr
 		}
-		if _, err := d.Enrol(ctx, protocol.EnrolRequest{Token: tok, DeviceID: dev, PublicKey: protocol.EncodePublicKey(pub), Name: "demo history"}); err != nil {
+		if _, err := s.devices.Enrol(ctx, protocol.EnrolRequest{Token: tok, DeviceID: dev, PublicKey: protocol.EncodePublicKey(pub), Name: "demo history"}); err != nil {
 			return 0, fmt.Errorf("central: demo history device: %w", err)
 		}
-		devRow, err = d.Device(ctx, dev)
+		devRow, err = s.devices.Device(ctx, dev)
 	}
 	if err != nil {
 		return 0, err
 	}
 	var have int
-	if err := d.queryRow(ctx, d.sql, "SELECT count(*) FROM events WHERE device_id = ? AND time_ns >= ? AND time_ns < ?",
+	if err := s.db.QueryRow(ctx, nil, "SELECT count(*) FROM events WHERE device_id = ? AND time_ns >= ? AND time_ns < ?",
 		dev, day.In(tz).UnixNano(), day.In(tz).AddDate(0, 0, 1).UnixNano()).Scan(&have); err != nil {
 		return 0, fmt.Errorf("central: demo attendance: %w", err)
 	}
@@ -112,7 +112,7 @@ func (d *DB) SeedDemoAttendance(ctx context.Context, locationID string, day atte
 	}
 	b := protocol.Batch{Protocol: protocol.Version, DeviceID: dev, Events: raws,
 		Clock: protocol.ClockProbe{BootID: boot, MonoNS: evs[len(evs)-1].MonoNS, Wall: evs[len(evs)-1].Wall, Synced: true}}
-	if _, err := d.Ingest(ctx, dev, b, evs); err != nil {
+	if _, err := s.events.Ingest(ctx, dev, b, evs); err != nil {
 		return 0, fmt.Errorf("central: demo attendance: %w", err)
 	}
 	return len(evs), nil

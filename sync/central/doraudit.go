@@ -13,7 +13,7 @@ import (
 // audit trail, in the ingest transaction: a staff-confirmed pickup, a
 // refused pickup (by staff or a contact ban), a ratio override, a manual
 // check-in or check-out. A resent (duplicate) event is not audited again.
-func (d *DB) SetDoorAudit(l *audit.Log) { d.doorAudit = l }
+func (s *EventStore) SetDoorAudit(l *audit.Log) { s.doorAudit = l }
 
 // doorAuditRecord says whether an event is an accountable door action, and
 // how it is recorded.
@@ -52,8 +52,8 @@ func doorAuditRecord(deviceID string, e attendance.Event) (audit.Record, bool) {
 
 // auditDoorEvents appends the audit entries of the events this batch
 // stored; tx is the ingest transaction.
-func (d *DB) auditDoorEvents(ctx context.Context, tx *sql.Tx, deviceID string, stored []attendance.Event) error {
-	if d.doorAudit == nil {
+func (s *EventStore) auditDoorEvents(ctx context.Context, tx *sql.Tx, deviceID string, stored []attendance.Event) error {
+	if s.doorAudit == nil {
 		return nil
 	}
 	for _, e := range stored {
@@ -61,7 +61,7 @@ func (d *DB) auditDoorEvents(ctx context.Context, tx *sql.Tx, deviceID string, s
 		if !ok {
 			continue
 		}
-		if _, err := d.doorAudit.AppendTx(ctx, tx, r); err != nil {
+		if _, err := s.doorAudit.AppendTx(ctx, tx, r); err != nil {
 			return fmt.Errorf("central: ingest: audit %s: %w", e.Type, err)
 		}
 	}

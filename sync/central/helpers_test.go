@@ -51,7 +51,7 @@ func newEnv(t testing.TB, b centraltest.Backend) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.SeedDemo(context.Background(), attendance.DateOf(clk.Now())); err != nil {
+	if err := db.Demo.SeedDemo(context.Background(), attendance.DateOf(clk.Now())); err != nil {
 		t.Fatal(err)
 	}
 	al, err := db.OpenAudit(context.Background())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
@@ -34,225 +35,333 @@ type anchor struct {
 // the batch must name it (the caller checked protocol.Batch.Validate and
 // the device). It returns ErrRevoked, ErrSeqGap (wrapped) or a storage
 // error; on any error nothing was stored.
-func (d *DB) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs []attendance.Event) (protocol.BatchResponse, error) {
-	resp := protocol.BatchResponse{Protocol: protocol.Version, Results: make([]protocol.EventResult, len(evs))}
-	tx, err := d.sql.BeginTx(ctx, nil)
+//
+// The steps, all in the one transaction: lock the device row (its location
+// and high-water mark), refuse a batch that leaves a gap, learn the boots'
+// clock anchors, verify each event and grade its time, insert the
+// candidates, settle those not inserted (duplicates and conflicts), keep
+// the rejected ones, save new anchors (correcting older events), advance
+// the high-water mark and audit the door's accountable actions.
+func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs []attendance.Event) (protocol.BatchResponse, error) {
+	in := &batch{db: s.db, deviceID: deviceID, b: b, evs: evs,
+		resp: protocol.BatchResponse{Protocol: protocol.Version, Results: make([]protocol.EventResult, len(evs))}}
+	tx, err := s.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
-		return resp, fmt.Errorf("central: ingest: %w", err)
+		return in.resp, fmt.Errorf("central: ingest: %w", err)
 	}
 	defer tx.Rollback()
+	in.tx = tx
+	if err := in.lockDevice(ctx); err != nil {
+		return in.resp, err
+	}
+	if gap := in.seqGap(); gap != nil {
+		// The alert outlives the refused batch: release the write lock and
+		// record it outside the transaction.
+		tx.Rollback()
+		if err := s.alertOnce(ctx, deviceID, "seq_gap", evs[0], gap.Error()); err != nil {
+			return in.resp, errors.Join(gap, err)
+		}
+		return in.resp, gap
+	}
+	in.now = s.db.Now()
+	anchors, err := in.anchors(ctx)
+	if err != nil {
+		return in.resp, err
+	}
+	in.grade(anchors)
+	if err := in.insertEvents(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.settleNotInserted(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.keepRejected(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := in.saveAnchors(ctx, anchors); err != nil {
+		return in.resp, err
+	}
+	if err := in.advanceAck(ctx); err != nil {
+		return in.resp, err
+	}
+	if err := s.auditDoorEvents(ctx, tx, deviceID, in.stored()); err != nil {
+		return in.resp, err
+	}
+	if err := tx.Commit(); err != nil {
+		return in.resp, fmt.Errorf("central: ingest: commit: %w", err)
+	}
+	in.resp.AckedThroughSeq = in.acked
+	in.resp.ServerTime = in.now.UTC()
+	return in.resp, nil
+}
 
-	var acked int64
-	var loc string
+// batch is one Ingest in progress: its input, its transaction and what
+// the steps learn on the way.
+type batch struct {
+	db       *sqldb.DB
+	tx       *sql.Tx
+	deviceID string
+	b        protocol.Batch
+	evs      []attendance.Event
+	now      time.Time
+
+	loc   string // the device's location
+	acked int64  // the device's high-water mark (advanced by advanceAck)
+
+	verdicts []verdict // per event
+	insert   []int     // indexes of the events to insert
+	inserted map[int64]bool
+	resp     protocol.BatchResponse
+}
+
+// verdict is what central decided about one event of the batch.
+type verdict struct {
+	time    int64  // best time, Unix ns
+	quality string // QualityOK, QualityCorrected, QualityUnverified
+	reject  string // a protocol.Reason*, "" when not rejected
+}
+
+// lockDevice reads (and in PostgreSQL locks) the device row: its
+// location and high-water mark. A revoked device sends nothing.
+func (in *batch) lockDevice(ctx context.Context) error {
 	var revoked sql.NullInt64
-	err = d.queryRow(ctx, tx, "SELECT acked_through, location_id, revoked_ns FROM devices WHERE id = ?"+d.forUpdate(), deviceID).
-		Scan(&acked, &loc, &revoked)
+	err := in.db.QueryRow(ctx, in.tx, "SELECT acked_through, location_id, revoked_ns FROM devices WHERE id = ?"+in.db.ForUpdate(), in.deviceID).
+		Scan(&in.acked, &in.loc, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return resp, fmt.Errorf("central: ingest: %w", ErrUnknownDevice)
+		return fmt.Errorf("central: ingest: %w", ErrUnknownDevice)
 	}
 	if err != nil {
-		return resp, fmt.Errorf("central: ingest: %w", err)
+		return fmt.Errorf("central: ingest: %w", err)
 	}
 	if revoked.Valid {
-		return resp, ErrRevoked
+		return ErrRevoked
 	}
-	if len(evs) > 0 && evs[0].Seq > acked+1 {
-		tx.Rollback()
-		gap := fmt.Errorf("%w: first seq %d, expected at most %d", ErrSeqGap, evs[0].Seq, acked+1)
-		if err := d.alertOnce(ctx, deviceID, "seq_gap", evs[0], gap.Error()); err != nil {
-			return resp, errors.Join(gap, err)
-		}
-		return resp, gap
-	}
-	now := d.now()
+	return nil
+}
 
-	anchors, err := d.anchors(ctx, tx, deviceID, b, evs)
-	if err != nil {
-		return resp, err
+// seqGap refuses a batch starting after the high-water mark + 1: events
+// in between would be acknowledged without ever being stored.
+func (in *batch) seqGap() error {
+	if len(in.evs) > 0 && in.evs[0].Seq > in.acked+1 {
+		return fmt.Errorf("%w: first seq %d, expected at most %d", ErrSeqGap, in.evs[0].Seq, in.acked+1)
 	}
+	return nil
+}
 
-	// Classify, then insert every candidate in one statement.
-	type row struct {
-		i            int
-		time         int64
-		quality      string
-		rejectReason string
-	}
-	rows := make([]row, len(evs))
-	var insert []int
-	for i, e := range evs {
-		r := row{i: i}
-		resp.Results[i] = protocol.EventResult{Seq: e.Seq, EventID: e.ID}
-		switch detail := protocol.Invalid(e, b.Events[i]); {
+// grade verifies each event (well-formed, a known type, this device's
+// location) and grades the time of those to insert.
+func (in *batch) grade(anchors map[string]anchor) {
+	in.verdicts = make([]verdict, len(in.evs))
+	for i, e := range in.evs {
+		v := &in.verdicts[i]
+		in.resp.Results[i] = protocol.EventResult{Seq: e.Seq, EventID: e.ID}
+		switch detail := protocol.Invalid(e, in.b.Events[i]); {
 		case detail != "":
-			r.rejectReason = protocol.ReasonInvalid
-			resp.Results[i].Detail = detail
+			v.reject = protocol.ReasonInvalid
+			in.resp.Results[i].Detail = detail
 		case !protocol.KnownTypes[e.Type]:
-			r.rejectReason = protocol.ReasonUnknownType
-		case e.LocationID != "" && e.LocationID != loc:
-			r.rejectReason = protocol.ReasonWrongLocation
+			v.reject = protocol.ReasonUnknownType
+		case e.LocationID != "" && e.LocationID != in.loc:
+			v.reject = protocol.ReasonWrongLocation
 		}
-		if r.rejectReason == "" {
-			r.time, r.quality = eventTime(e, anchors, now)
-			insert = append(insert, i)
+		if v.reject == "" {
+			v.time, v.quality = eventTime(e, anchors, in.now)
+			in.insert = append(in.insert, i)
 		}
-		rows[i] = r
 	}
-	inserted := map[int64]bool{}
-	if len(insert) > 0 {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO events (device_id, seq, event_id, type, location_id, child_id, staff_id, boot_id, mono_ns,
-			wall_ns, clock_synced, time_ns, time_quality, received_ns, body) VALUES `)
-		args := make([]any, 0, len(insert)*15)
-		for k, i := range insert {
-			if k > 0 {
-				q.WriteString(",")
-			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-			e := evs[i]
-			args = append(args, deviceID, e.Seq, e.ID, string(e.Type), loc, nullable(e.ChildID), nullable(e.StaffID), e.BootID, e.MonoNS,
-				e.Wall.UnixNano(), boolInt(e.ClockSynced), rows[i].time, rows[i].quality, now.UnixNano(), string(b.Events[i]))
-		}
-		q.WriteString(" ON CONFLICT DO NOTHING RETURNING seq")
-		res, err := d.query(ctx, tx, q.String(), args...)
-		if err != nil {
-			return resp, fmt.Errorf("central: ingest: insert: %w", err)
-		}
-		for res.Next() {
-			var s int64
-			if err := res.Scan(&s); err != nil {
-				res.Close()
-				return resp, fmt.Errorf("central: ingest: insert: %w", err)
-			}
-			inserted[s] = true
-		}
-		if err := res.Err(); err != nil {
-			res.Close()
-			return resp, fmt.Errorf("central: ingest: insert: %w", err)
-		}
-		res.Close()
-	}
+}
 
-	// Events not inserted are duplicates or conflicts: look at what is there.
-	type held struct {
-		id   string
-		body string
+// insertEvents inserts every candidate in one statement; a (device, seq)
+// or event id already held is skipped and settled afterwards.
+func (in *batch) insertEvents(ctx context.Context) error {
+	in.inserted = map[int64]bool{}
+	if len(in.insert) == 0 {
+		return nil
 	}
-	existing := map[int64]held{}
-	if len(inserted) < len(insert) {
-		res, err := d.query(ctx, tx, "SELECT seq, event_id, body FROM events WHERE device_id = ? AND seq BETWEEN ? AND ?",
-			deviceID, evs[0].Seq, evs[len(evs)-1].Seq)
-		if err != nil {
-			return resp, fmt.Errorf("central: ingest: duplicates: %w", err)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (device_id, seq, event_id, type, location_id, child_id, staff_id, boot_id, mono_ns,
+			wall_ns, clock_synced, time_ns, time_quality, received_ns, body) VALUES `)
+	args := make([]any, 0, len(in.insert)*15)
+	for k, i := range in.insert {
+		if k > 0 {
+			q.WriteString(",")
 		}
-		for res.Next() {
-			var s int64
-			var h held
-			if err := res.Scan(&s, &h.id, &h.body); err != nil {
-				res.Close()
-				return resp, fmt.Errorf("central: ingest: duplicates: %w", err)
-			}
-			existing[s] = h
-		}
-		res.Close()
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		e, v := in.evs[i], in.verdicts[i]
+		args = append(args, in.deviceID, e.Seq, e.ID, string(e.Type), in.loc, nullable(e.ChildID), nullable(e.StaffID), e.BootID, e.MonoNS,
+			e.Wall.UnixNano(), boolInt(e.ClockSynced), v.time, v.quality, in.now.UnixNano(), string(in.b.Events[i]))
 	}
-	for _, i := range insert {
-		e := evs[i]
-		res := &resp.Results[i]
-		if inserted[e.Seq] {
+	q.WriteString(" ON CONFLICT DO NOTHING RETURNING seq")
+	rows, err := in.db.Query(ctx, in.tx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("central: ingest: insert: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return fmt.Errorf("central: ingest: insert: %w", err)
+		}
+		in.inserted[seq] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("central: ingest: insert: %w", err)
+	}
+	return nil
+}
+
+// settleNotInserted looks at what central holds for the candidates not
+// inserted: the same event again is a duplicate (an alert when its bytes
+// changed); another event under the seq, or this event id under another
+// seq, is a conflict and rejected.
+func (in *batch) settleNotInserted(ctx context.Context) error {
+	held, err := in.held(ctx)
+	if err != nil {
+		return err
+	}
+	for _, i := range in.insert {
+		e := in.evs[i]
+		res := &in.resp.Results[i]
+		if in.inserted[e.Seq] {
 			res.Status = protocol.StatusStored
 			continue
 		}
-		h, ok := existing[e.Seq]
+		h, ok := held[e.Seq]
 		switch {
 		case ok && h.id == e.ID:
 			res.Status = protocol.StatusDuplicate
-			if !bytes.Equal([]byte(h.body), b.Events[i]) {
-				if err := d.alert(ctx, tx, deviceID, "body_changed", e, "a resent event's bytes differ from the stored ones; the stored ones stand", now); err != nil {
-					return resp, err
+			if !bytes.Equal([]byte(h.body), in.b.Events[i]) {
+				if err := in.alert(ctx, "body_changed", e, "a resent event's bytes differ from the stored ones; the stored ones stand"); err != nil {
+					return err
 				}
 			}
 		case ok:
-			rows[i].rejectReason = protocol.ReasonSeqConflict
+			in.verdicts[i].reject = protocol.ReasonSeqConflict
 		default:
-			rows[i].rejectReason = protocol.ReasonEventIDConflict
+			in.verdicts[i].reject = protocol.ReasonEventIDConflict
 		}
 	}
-	for i, r := range rows {
-		if r.rejectReason == "" {
+	return nil
+}
+
+type heldEvent struct{ id, body string }
+
+// held returns the stored events in the batch's seq range, when some
+// candidates were not inserted.
+func (in *batch) held(ctx context.Context) (map[int64]heldEvent, error) {
+	out := map[int64]heldEvent{}
+	if len(in.inserted) == len(in.insert) {
+		return out, nil
+	}
+	rows, err := in.db.Query(ctx, in.tx, "SELECT seq, event_id, body FROM events WHERE device_id = ? AND seq BETWEEN ? AND ?",
+		in.deviceID, in.evs[0].Seq, in.evs[len(in.evs)-1].Seq)
+	if err != nil {
+		return nil, fmt.Errorf("central: ingest: duplicates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var h heldEvent
+		if err := rows.Scan(&seq, &h.id, &h.body); err != nil {
+			return nil, fmt.Errorf("central: ingest: duplicates: %w", err)
+		}
+		out[seq] = h
+	}
+	return out, nil
+}
+
+// keepRejected answers the rejected events and keeps them for admins; a
+// conflict raises an alert the first time it is seen.
+func (in *batch) keepRejected(ctx context.Context) error {
+	for i, v := range in.verdicts {
+		if v.reject == "" {
 			continue
 		}
-		e := evs[i]
-		resp.Results[i].Status, resp.Results[i].Reason = protocol.StatusRejected, r.rejectReason
-		res, err := d.exec(ctx, tx, `INSERT INTO rejected_events (device_id, seq, event_id, reason, body, received_ns)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, deviceID, e.Seq, e.ID, r.rejectReason, string(b.Events[i]), now.UnixNano())
+		e := in.evs[i]
+		in.resp.Results[i].Status, in.resp.Results[i].Reason = protocol.StatusRejected, v.reject
+		res, err := in.db.Exec(ctx, in.tx, `INSERT INTO rejected_events (device_id, seq, event_id, reason, body, received_ns)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, in.deviceID, e.Seq, e.ID, v.reject, string(in.b.Events[i]), in.now.UnixNano())
 		if err != nil {
-			return resp, fmt.Errorf("central: ingest: reject: %w", err)
+			return fmt.Errorf("central: ingest: reject: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 && (r.rejectReason == protocol.ReasonSeqConflict || r.rejectReason == protocol.ReasonEventIDConflict) {
+		if n, _ := res.RowsAffected(); n > 0 && (v.reject == protocol.ReasonSeqConflict || v.reject == protocol.ReasonEventIDConflict) {
 			detail := "central holds another event under this seq: was the kiosk restored from a backup?"
-			if r.rejectReason == protocol.ReasonEventIDConflict {
+			if v.reject == protocol.ReasonEventIDConflict {
 				detail = "central holds this event id under another seq"
 			}
-			if err := d.alert(ctx, tx, deviceID, r.rejectReason, e, detail, now); err != nil {
-				return resp, err
+			if err := in.alert(ctx, v.reject, e, detail); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	// New anchors: remember them and correct this boot's older events.
+// saveAnchors remembers the anchors this batch taught and corrects this
+// boot's older, unverified events with them.
+func (in *batch) saveAnchors(ctx context.Context, anchors map[string]anchor) error {
 	for boot, a := range anchors {
 		if !a.fresh {
 			continue
 		}
-		if _, err := d.exec(ctx, tx, `INSERT INTO boot_anchors (device_id, boot_id, wall_ns, mono_ns) VALUES (?, ?, ?, ?)
+		if _, err := in.db.Exec(ctx, in.tx, `INSERT INTO boot_anchors (device_id, boot_id, wall_ns, mono_ns) VALUES (?, ?, ?, ?)
 			ON CONFLICT (device_id, boot_id) DO UPDATE SET wall_ns = excluded.wall_ns, mono_ns = excluded.mono_ns`,
-			deviceID, boot, a.wall, a.mono); err != nil {
-			return resp, fmt.Errorf("central: ingest: anchor: %w", err)
+			in.deviceID, boot, a.wall, a.mono); err != nil {
+			return fmt.Errorf("central: ingest: anchor: %w", err)
 		}
-		if _, err := d.exec(ctx, tx, `UPDATE events SET time_ns = ? - (? - mono_ns), time_quality = ?
+		if _, err := in.db.Exec(ctx, in.tx, `UPDATE events SET time_ns = ? - (? - mono_ns), time_quality = ?
 			WHERE device_id = ? AND boot_id = ? AND time_quality = ? AND ? - (? - mono_ns) <= ?`,
-			a.wall, a.mono, QualityCorrected, deviceID, boot, QualityUnverified, a.wall, a.mono, now.Add(futureSlack).UnixNano()); err != nil {
-			return resp, fmt.Errorf("central: ingest: correct times: %w", err)
+			a.wall, a.mono, QualityCorrected, in.deviceID, boot, QualityUnverified, a.wall, a.mono, in.now.Add(futureSlack).UnixNano()); err != nil {
+			return fmt.Errorf("central: ingest: correct times: %w", err)
 		}
 	}
+	return nil
+}
 
-	if len(evs) > 0 && evs[len(evs)-1].Seq > acked {
-		// Every seq of the batch is settled (stored, duplicate or kept as
-		// rejected) and the batch starts at or before acked+1.
-		acked = evs[len(evs)-1].Seq
+// advanceAck moves the high-water mark to the batch's last seq: every seq
+// of the batch is settled (stored, duplicate or kept as rejected) and the
+// batch starts at or before acked+1.
+func (in *batch) advanceAck(ctx context.Context) error {
+	if len(in.evs) > 0 && in.evs[len(in.evs)-1].Seq > in.acked {
+		in.acked = in.evs[len(in.evs)-1].Seq
 	}
-	if _, err := d.exec(ctx, tx, "UPDATE devices SET acked_through = ?, last_seen_ns = ? WHERE id = ?", acked, now.UnixNano(), deviceID); err != nil {
-		return resp, fmt.Errorf("central: ingest: ack: %w", err)
+	if _, err := in.db.Exec(ctx, in.tx, "UPDATE devices SET acked_through = ?, last_seen_ns = ? WHERE id = ?", in.acked, in.now.UnixNano(), in.deviceID); err != nil {
+		return fmt.Errorf("central: ingest: ack: %w", err)
 	}
-	var stored []attendance.Event
-	for i, res := range resp.Results {
+	return nil
+}
+
+// stored returns the events this batch stored (not duplicates).
+func (in *batch) stored() []attendance.Event {
+	var out []attendance.Event
+	for i, res := range in.resp.Results {
 		if res.Status == protocol.StatusStored {
-			stored = append(stored, evs[i])
+			out = append(out, in.evs[i])
 		}
 	}
-	if err := d.auditDoorEvents(ctx, tx, deviceID, stored); err != nil {
-		return resp, err
+	return out
+}
+
+func (in *batch) alert(ctx context.Context, kind string, e attendance.Event, detail string) error {
+	if _, err := in.db.Exec(ctx, in.tx, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
+		in.deviceID, kind, e.Seq, e.ID, detail, in.now.UnixNano()); err != nil {
+		return fmt.Errorf("central: alert: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return resp, fmt.Errorf("central: ingest: commit: %w", err)
-	}
-	resp.AckedThroughSeq = acked
-	resp.ServerTime = now.UTC()
-	return resp, nil
+	return nil
 }
 
 // anchors returns the clock anchor per boot of the batch's events: the
 // stored one, replaced by a synchronised event or the synchronised probe of
 // this batch (the newest wins).
-func (d *DB) anchors(ctx context.Context, tx *sql.Tx, deviceID string, b protocol.Batch, evs []attendance.Event) (map[string]anchor, error) {
+func (in *batch) anchors(ctx context.Context) (map[string]anchor, error) {
+	evs, b := in.evs, in.b
 	out := map[string]anchor{}
 	for _, e := range evs {
 		if _, ok := out[e.BootID]; ok || e.BootID == "" {
 			continue
 		}
 		var a anchor
-		err := d.queryRow(ctx, tx, "SELECT wall_ns, mono_ns FROM boot_anchors WHERE device_id = ? AND boot_id = ?", deviceID, e.BootID).
+		err := in.db.QueryRow(ctx, in.tx, "SELECT wall_ns, mono_ns FROM boot_anchors WHERE device_id = ? AND boot_id = ?", in.deviceID, e.BootID).
 			Scan(&a.wall, &a.mono)
 		if errors.Is(err, sql.ErrNoRows) {
 			out[e.BootID] = anchor{mono: -1}
@@ -299,26 +408,18 @@ func eventTime(e attendance.Event, anchors map[string]anchor, now time.Time) (in
 	return wall, QualityUnverified
 }
 
-func (d *DB) alert(ctx context.Context, tx *sql.Tx, deviceID, kind string, e attendance.Event, detail string, now time.Time) error {
-	if _, err := d.exec(ctx, tx, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
-		deviceID, kind, e.Seq, e.ID, detail, now.UnixNano()); err != nil {
-		return fmt.Errorf("central: alert: %w", err)
-	}
-	return nil
-}
-
 // alertOnce raises an alert outside a batch transaction, once per device,
 // kind and seq (a kiosk retrying the same refused batch raises one alert).
-func (d *DB) alertOnce(ctx context.Context, deviceID, kind string, e attendance.Event, detail string) error {
+func (s *EventStore) alertOnce(ctx context.Context, deviceID, kind string, e attendance.Event, detail string) error {
 	var n int
-	if err := d.queryRow(ctx, d.sql, "SELECT count(*) FROM alerts WHERE device_id = ? AND kind = ? AND seq = ?", deviceID, kind, e.Seq).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, nil, "SELECT count(*) FROM alerts WHERE device_id = ? AND kind = ? AND seq = ?", deviceID, kind, e.Seq).Scan(&n); err != nil {
 		return fmt.Errorf("central: alert: %w", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := d.exec(ctx, d.sql, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
-		deviceID, kind, e.Seq, e.ID, detail, d.now().UnixNano()); err != nil {
+	if _, err := s.db.Exec(ctx, nil, "INSERT INTO alerts (device_id, kind, seq, event_id, detail, created_ns) VALUES (?, ?, ?, ?, ?, ?)",
+		deviceID, kind, e.Seq, e.ID, detail, s.db.Now().UnixNano()); err != nil {
 		return fmt.Errorf("central: alert: %w", err)
 	}
 	return nil
@@ -336,73 +437,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// StoredEvent is an event as central holds it, with its best time.
-type StoredEvent struct {
-	attendance.Event
-	Time        time.Time `json:"time"`         // best known time (corrected where possible)
-	TimeQuality string    `json:"time_quality"` // ok, corrected, unverified
-	ReceivedAt  time.Time `json:"received_at"`
-}
-
-// EventFilter selects events.
-type EventFilter struct {
-	LocationID string    // "" all
-	DeviceID   string    // "" all
-	AfterSeq   int64     // with DeviceID
-	From, To   time.Time // by best time; zero: unbounded
-	Limit      int       // 0: no limit
-}
-
-// Events lists stored events by best time (then device and seq), or by seq
-// when a device is given.
-func (d *DB) Events(ctx context.Context, f EventFilter) ([]StoredEvent, error) {
-	q := "SELECT body, time_ns, time_quality, received_ns FROM events WHERE 1=1"
-	var args []any
-	if f.LocationID != "" {
-		q += " AND location_id = ?"
-		args = append(args, f.LocationID)
-	}
-	if f.DeviceID != "" {
-		q += " AND device_id = ? AND seq > ?"
-		args = append(args, f.DeviceID, f.AfterSeq)
-	}
-	if !f.From.IsZero() {
-		q += " AND time_ns >= ?"
-		args = append(args, f.From.UnixNano())
-	}
-	if !f.To.IsZero() {
-		q += " AND time_ns < ?"
-		args = append(args, f.To.UnixNano())
-	}
-	if f.DeviceID != "" {
-		q += " ORDER BY seq"
-	} else {
-		q += " ORDER BY time_ns, device_id, seq"
-	}
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	rows, err := d.query(ctx, d.sql, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("central: events: %w", err)
-	}
-	defer rows.Close()
-	var out []StoredEvent
-	for rows.Next() {
-		var body string
-		var tns, rns int64
-		var se StoredEvent
-		if err := rows.Scan(&body, &tns, &se.TimeQuality, &rns); err != nil {
-			return nil, fmt.Errorf("central: events: %w", err)
-		}
-		if err := jsonUnmarshal(body, &se.Event); err != nil {
-			return nil, fmt.Errorf("central: events: decode: %w", err)
-		}
-		se.Time = time.Unix(0, tns).UTC()
-		se.ReceivedAt = time.Unix(0, rns).UTC()
-		out = append(out, se)
-	}
-	return out, rows.Err()
 }

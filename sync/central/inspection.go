@@ -55,8 +55,8 @@ var ErrNoGroup = errors.New("central: unknown group")
 
 // GroupDay builds the inspection view of one group on one day from the
 // location's current roster and central's events (best times).
-func (d *DB) GroupDay(ctx context.Context, locationID, groupID string, date attendance.Date) (GroupDay, error) {
-	r, _, err := d.Roster(ctx, locationID)
+func (s *Reports) GroupDay(ctx context.Context, locationID, groupID string, date attendance.Date) (GroupDay, error) {
+	r, _, err := s.sites.Roster(ctx, locationID)
 	if err != nil {
 		return GroupDay{}, err
 	}
@@ -74,14 +74,14 @@ func (d *DB) GroupDay(ctx context.Context, locationID, groupID string, date atte
 	}
 	tz := cal.Location()
 	gd := GroupDay{Location: r.Location, Group: *g, Date: date, DayType: cal.DayType(date), TZ: tz}
-	st, err := d.Attendance(ctx, AttendanceQuery{From: date, To: date, LocationID: locationID, Group: groupID})
+	st, err := s.Attendance(ctx, AttendanceQuery{From: date, To: date, LocationID: locationID, Group: groupID})
 	if err != nil {
 		return gd, err
 	}
 	for _, s := range st {
 		gd.Children = append(gd.Children, Span{ID: s.ChildID, Name: s.ChildName, In: s.CheckIn, Out: s.CheckOut, Quality: s.Quality, Flags: s.Flags})
 	}
-	gd.Staff, err = d.staffSpans(ctx, &r, ix, groupID, date, tz)
+	gd.Staff, err = s.staffSpans(ctx, &r, ix, groupID, date, tz)
 	if err != nil {
 		return gd, err
 	}
@@ -91,7 +91,7 @@ func (d *DB) GroupDay(ctx context.Context, locationID, groupID string, date atte
 	}
 	gd.Policy = policy.Version()
 	midnight := date.In(tz)
-	endOfDay := d.dayEnd(date, tz)
+	endOfDay := s.dayEnd(date, tz)
 	gd.Timeline = timeline(gd.Children, gd.Staff, midnight, endOfDay, func(ids []string) (int, bool) {
 		cs := make([]ratio.Child, 0, len(ids))
 		for _, id := range ids {
@@ -151,9 +151,9 @@ func (d *DB) GroupDay(ctx context.Context, locationID, groupID string, date atte
 }
 
 // dayEnd is the next midnight, or now for today.
-func (d *DB) dayEnd(date attendance.Date, tz *time.Location) time.Time {
+func (s *Reports) dayEnd(date attendance.Date, tz *time.Location) time.Time {
 	next := date.In(tz).AddDate(0, 0, 1)
-	if now := d.now(); now.Before(next) && !now.Before(date.In(tz)) {
+	if now := s.db.Now(); now.Before(next) && !now.Before(date.In(tz)) {
 		return now
 	}
 	return next
@@ -162,9 +162,9 @@ func (d *DB) dayEnd(date attendance.Date, tz *time.Location) time.Time {
 // staffSpans folds staff_in/staff_out events of the day into spans of the
 // staff working in group (the event's group, else the staff member's first
 // group).
-func (d *DB) staffSpans(ctx context.Context, r *roster.Roster, ix *roster.Index, groupID string, date attendance.Date, tz *time.Location) ([]Span, error) {
+func (s *Reports) staffSpans(ctx context.Context, r *roster.Roster, ix *roster.Index, groupID string, date attendance.Date, tz *time.Location) ([]Span, error) {
 	start := date.In(tz)
-	evs, err := d.Events(ctx, EventFilter{LocationID: r.Location.ID, From: start, To: start.AddDate(0, 0, 1)})
+	evs, err := s.events.Events(ctx, EventFilter{LocationID: r.Location.ID, From: start, To: start.AddDate(0, 0, 1)})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,8 @@
 // event batches from enrolled devices exactly once, hands out rosters,
 // shares presence between the doors of a location and serves attendance
 // exports to admins. Storage is SQLite or PostgreSQL through one
-// database/sql code path (see DB). The wire protocol is in sync/protocol.
+// database/sql code path (package sqldb), with one store per job (see DB).
+// The wire protocol is in sync/protocol.
 package central
 
 import (
@@ -34,7 +35,7 @@ type Config struct {
 	// -admin-token flag), accepted besides the api_tokens table.
 	AdminTokens []string
 	// Auth authenticates admin requests; default: bearer tokens from
-	// NewTokenStore(DB, AdminTokens...). Set it to add sessions.
+	// NewTokenStore(DB.Users, AdminTokens...). Set it to add sessions.
 	Auth *auth.Authenticator
 	// Audit, when set, records enrolments, revocations, roster versions
 	// and API tokens in the hash-chained audit log (see DB.OpenAudit).
@@ -51,9 +52,56 @@ type Config struct {
 	AdminLimiter *auth.Limiter
 }
 
+// What the API uses of central's storage, one small interface per part;
+// the stores of DB satisfy them.
+type (
+	pinger interface {
+		PingContext(ctx context.Context) error
+	}
+	deviceRegistry interface {
+		Enrol(ctx context.Context, req protocol.EnrolRequest) (protocol.EnrolResponse, error)
+		Device(ctx context.Context, id string) (Device, error)
+		Devices(ctx context.Context) ([]Device, error)
+		Revoke(ctx context.Context, id string) error
+		CreateEnrolmentToken(ctx context.Context, locationID string, ttl time.Duration, note string) (string, error)
+		UseNonce(ctx context.Context, deviceID, nonce string) error
+		PruneNonces(ctx context.Context) error
+	}
+	batchIngester interface {
+		Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs []attendance.Event) (protocol.BatchResponse, error)
+	}
+	eventReader interface {
+		Events(ctx context.Context, f EventFilter) ([]StoredEvent, error)
+		Alerts(ctx context.Context) ([]Alert, error)
+		Rejected(ctx context.Context) ([]RejectedEvent, error)
+	}
+	siteStore interface {
+		PutLocation(ctx context.Context, id, name string, key attendance.BadgeKey) error
+		Location(ctx context.Context, id string) (Location, error)
+		Locations(ctx context.Context) ([]Location, error)
+		PutRoster(ctx context.Context, r roster.Roster) (int64, error)
+		Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error)
+	}
+	attendanceReader interface {
+		Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error)
+		Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error)
+	}
+	tokenIssuer interface {
+		CreateAPIToken(ctx context.Context, name string, role auth.Role) (string, auth.Principal, error)
+		RevokeAPIToken(ctx context.Context, id string) error
+	}
+)
+
 // Server is central's HTTP API.
 type Server struct {
-	db             *DB
+	db             pinger
+	dialect        Dialect
+	devices        deviceRegistry
+	ingest         batchIngester
+	eventLog       eventReader
+	sites          siteStore
+	reports        attendanceReader
+	tokens         tokenIssuer
 	auth           *auth.Authenticator
 	audit          *audit.Log
 	log            *slog.Logger
@@ -65,10 +113,16 @@ type Server struct {
 
 // NewServer builds the API on cfg.
 func NewServer(cfg Config) *Server {
-	if cfg.Audit != nil && cfg.DB != nil {
-		cfg.DB.SetDoorAudit(cfg.Audit)
+	s := &Server{auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
+	var users *Users
+	if d := cfg.DB; d != nil {
+		if cfg.Audit != nil {
+			d.Events.SetDoorAudit(cfg.Audit)
+		}
+		s.db, s.dialect = d.SQL(), d.Dialect()
+		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
+		users = d.Users
 	}
-	s := &Server{db: cfg.DB, auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -79,7 +133,7 @@ func NewServer(cfg Config) *Server {
 		s.presenceWindow = 24 * time.Hour
 	}
 	if s.auth == nil {
-		s.auth = &auth.Authenticator{Tokens: NewTokenStore(cfg.DB, cfg.AdminTokens...), Log: s.log}
+		s.auth = &auth.Authenticator{Tokens: NewTokenStore(users, cfg.AdminTokens...), Log: s.log}
 	}
 	if cfg.EnrolLimiter == nil {
 		cfg.EnrolLimiter = auth.NewLimiter(0.2, 20, s.now)
@@ -161,11 +215,11 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.sql.PingContext(r.Context()); err != nil {
+	if err := s.db.PingContext(r.Context()); err != nil {
 		s.writeError(w, http.StatusServiceUnavailable, protocol.CodeUnavailable, "database unreachable")
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true, "db": s.db.dialect, "server_time": s.now().UTC()})
+	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true, "db": s.dialect, "server_time": s.now().UTC()})
 }
 
 // readBody reads at most limit bytes; over it, it answers 413 and returns false.
@@ -204,7 +258,7 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
 			return
 		}
-		dev, err := s.db.Device(r.Context(), signed.DeviceID)
+		dev, err := s.devices.Device(r.Context(), signed.DeviceID)
 		if errors.Is(err, ErrUnknownDevice) {
 			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
 			return
@@ -227,7 +281,7 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			s.writeError(w, http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
 			return
 		}
-		if err := s.db.UseNonce(r.Context(), dev.ID, signed.Nonce); err != nil {
+		if err := s.devices.UseNonce(r.Context(), dev.ID, signed.Nonce); err != nil {
 			if errors.Is(err, ErrReplay) {
 				s.writeError(w, http.StatusUnauthorized, protocol.CodeReplay, "nonce seen before: a replayed request")
 				return
@@ -236,7 +290,7 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			return
 		}
 		if last := s.lastPrune.Load(); now.UnixNano()-last > int64(time.Minute) && s.lastPrune.CompareAndSwap(last, now.UnixNano()) {
-			if err := s.db.PruneNonces(r.Context()); err != nil {
+			if err := s.devices.PruneNonces(r.Context()); err != nil {
 				s.log.Warn("central: prune nonces", "err", err)
 			}
 		}
@@ -267,7 +321,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body
 		s.writeError(w, http.StatusForbidden, protocol.CodeOtherDevice, "the batch names another device than the one that signed it")
 		return
 	}
-	resp, err := s.db.Ingest(r.Context(), dev.ID, b, evs)
+	resp, err := s.ingest.Ingest(r.Context(), dev.ID, b, evs)
 	switch {
 	case errors.Is(err, ErrSeqGap):
 		s.writeError(w, http.StatusConflict, protocol.CodeSeqGap, err.Error())
@@ -300,7 +354,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body
 func rosterETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
-	ro, body, err := s.db.Roster(r.Context(), dev.LocationID)
+	ro, body, err := s.sites.Roster(r.Context(), dev.LocationID)
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location yet")
 		return
@@ -323,7 +377,7 @@ func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device
 }
 
 func (s *Server) devicePresence(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
-	p, err := s.db.Presence(r.Context(), dev.LocationID, s.presenceWindow)
+	p, err := s.reports.Presence(r.Context(), dev.LocationID, s.presenceWindow)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -341,7 +395,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "json: "+err.Error())
 		return
 	}
-	resp, err := s.db.Enrol(r.Context(), req)
+	resp, err := s.devices.Enrol(r.Context(), req)
 	switch {
 	case errors.Is(err, ErrBadToken):
 		s.log.Warn("central: enrolment with a bad token", "device", req.DeviceID)
@@ -381,12 +435,12 @@ func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
 	}
 	loc := q.Get("location")
 	if loc != "" {
-		if _, err := s.db.Location(r.Context(), loc); err != nil {
+		if _, err := s.sites.Location(r.Context(), loc); err != nil {
 			s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location")
 			return
 		}
 	}
-	out, err := s.db.Attendance(r.Context(), AttendanceQuery{From: from, To: to, LocationID: loc, Group: q.Get("group"), ChildID: q.Get("child")})
+	out, err := s.reports.Attendance(r.Context(), AttendanceQuery{From: from, To: to, LocationID: loc, Group: q.Get("group"), ChildID: q.Get("child")})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -406,7 +460,7 @@ func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.db.Locations(r.Context())
+	ls, err := s.sites.Locations(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -439,7 +493,7 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.db.PutLocation(r.Context(), req.ID, req.Name, key); err != nil {
+	if err := s.sites.PutLocation(r.Context(), req.ID, req.Name, key); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -447,7 +501,7 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
-	_, body, err := s.db.Roster(r.Context(), r.PathValue("id"))
+	_, body, err := s.sites.Roster(r.Context(), r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location")
 		return
@@ -478,7 +532,7 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
 		return
 	}
-	v, err := s.db.PutRoster(r.Context(), ro)
+	v, err := s.sites.PutRoster(r.Context(), ro)
 	switch {
 	case errors.Is(err, ErrStaleRoster):
 		s.writeError(w, http.StatusConflict, protocol.CodeConflict, err.Error())
@@ -495,7 +549,7 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminPresence(w http.ResponseWriter, r *http.Request) {
-	p, err := s.db.Presence(r.Context(), r.PathValue("id"), s.presenceWindow)
+	p, err := s.reports.Presence(r.Context(), r.PathValue("id"), s.presenceWindow)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -521,7 +575,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		req.TTLHours = 24
 	}
 	ttl := time.Duration(req.TTLHours * float64(time.Hour))
-	tok, err := s.db.CreateEnrolmentToken(r.Context(), req.LocationID, ttl, req.Note)
+	tok, err := s.devices.CreateEnrolmentToken(r.Context(), req.LocationID, ttl, req.Note)
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location")
 		return
@@ -534,7 +588,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
-	ds, err := s.db.Devices(r.Context())
+	ds, err := s.devices.Devices(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -547,7 +601,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := s.db.Revoke(r.Context(), id)
+	err := s.devices.Revoke(r.Context(), id)
 	if errors.Is(err, ErrUnknownDevice) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown device")
 		return
@@ -580,7 +634,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	evs, err := s.db.Events(r.Context(), f)
+	evs, err := s.eventLog.Events(r.Context(), f)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -592,7 +646,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	as, err := s.db.Alerts(r.Context())
+	as, err := s.eventLog.Alerts(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -604,7 +658,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.db.Rejected(r.Context())
+	rs, err := s.eventLog.Rejected(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -628,7 +682,7 @@ func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, `want {"name":...,"role":"admin|manager|billing|inspector"}`)
 		return
 	}
-	plain, p, err := s.db.CreateAPIToken(r.Context(), req.Name, auth.Role(req.Role))
+	plain, p, err := s.tokens.CreateAPIToken(r.Context(), req.Name, auth.Role(req.Role))
 	if errors.Is(err, ErrMalformed) {
 		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
 		return
@@ -644,7 +698,7 @@ func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeAPIToken(w http.ResponseWriter, r *http.Request) {
-	err := s.db.RevokeAPIToken(r.Context(), r.PathValue("id"))
+	err := s.tokens.RevokeAPIToken(r.Context(), r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown or already revoked token")
 		return

@@ -3,7 +3,6 @@ package central
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
 
 // Subject kinds: a child or a person (guardian or pickup person) of the
@@ -93,26 +93,36 @@ type SubjectEvent struct {
 	Role        string    `json:"role"` // child (about the child) or actor (the person acted)
 }
 
+// Subjects answers data subjects (AVG): what central holds on a child or
+// person, their logged requests with deadlines, and the retention engine
+// over central's events and rosters.
+type Subjects struct {
+	db      *sqldb.DB
+	sites   *Sites
+	events  *EventStore
+	reports *Reports
+}
+
 // ExportSubject gathers what central holds on subject ("child:ID" or
 // "person:ID") in every location. auditLog may be nil (no audit section).
-func (d *DB) ExportSubject(ctx context.Context, subject string, auditLog *audit.Log) (SubjectExport, error) {
+func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *audit.Log) (SubjectExport, error) {
 	kind, id, ok := strings.Cut(subject, ":")
 	if _, err := ParseSubject(kind, id); !ok || err != nil {
 		return SubjectExport{}, fmt.Errorf("%w: subject %q", ErrMalformed, subject)
 	}
-	out := SubjectExport{Subject: subject, GeneratedAt: d.now().UTC(),
+	out := SubjectExport{Subject: subject, GeneratedAt: s.db.Now().UTC(),
 		Locations: []SubjectRoster{}, Stays: []SubjectStay{}, Events: []SubjectEvent{}, Audit: []audit.Entry{}, Requests: []SubjectRequest{},
 		Withheld: []string{
 			"contact bans: their notes concern the safety of the child and third parties (AVG art. 15(4), art. 23); ask the location manager",
 			"staff-only fields of other children and persons",
 		}}
-	locs, err := d.Locations(ctx)
+	locs, err := s.sites.Locations(ctx)
 	if err != nil {
 		return out, err
 	}
 	found := false
 	for _, l := range locs {
-		r, _, err := d.Roster(ctx, l.ID)
+		r, _, err := s.sites.Roster(ctx, l.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -128,7 +138,7 @@ func (d *DB) ExportSubject(ctx context.Context, subject string, auditLog *audit.
 		out.Locations = append(out.Locations, sr)
 		if kind == SubjectChild {
 			from := attendance.Date{Year: 1970, Month: time.January, Day: 1}
-			st, err := d.Attendance(ctx, AttendanceQuery{From: from, To: attendance.DateOf(d.now().AddDate(0, 0, 1)), LocationID: l.ID, ChildID: id})
+			st, err := s.reports.Attendance(ctx, AttendanceQuery{From: from, To: attendance.DateOf(s.db.Now().AddDate(0, 0, 1)), LocationID: l.ID, ChildID: id})
 			if err != nil {
 				return out, err
 			}
@@ -138,7 +148,7 @@ func (d *DB) ExportSubject(ctx context.Context, subject string, auditLog *audit.
 					TimeQuality: string(s.Quality), Flags: s.Flags})
 			}
 		}
-		evs, err := d.Events(ctx, EventFilter{LocationID: l.ID})
+		evs, err := s.events.Events(ctx, EventFilter{LocationID: l.ID})
 		if err != nil {
 			return out, err
 		}
@@ -167,7 +177,7 @@ func (d *DB) ExportSubject(ctx context.Context, subject string, auditLog *audit.
 			}
 		}
 	}
-	reqs, err := d.SubjectRequests(ctx, subject)
+	reqs, err := s.SubjectRequests(ctx, subject)
 	if err != nil {
 		return out, err
 	}
@@ -247,14 +257,11 @@ type SubjectRequest struct {
 	Actor    string    `json:"actor"`
 }
 
-// Overdue reports whether the request is open past its deadline at now.
-func (r SubjectRequest) Overdue(now time.Time) bool { return r.Done.IsZero() && now.After(r.Deadline) }
-
 // RequestKinds are the kinds of subject request.
 var RequestKinds = []string{"access", "portability", "correction", "erasure"}
 
 // LogSubjectRequest records a request received now.
-func (d *DB) LogSubjectRequest(ctx context.Context, kind, subject, actor string) (SubjectRequest, error) {
+func (s *Subjects) LogSubjectRequest(ctx context.Context, kind, subject, actor string) (SubjectRequest, error) {
 	if !slices.Contains(RequestKinds, kind) {
 		return SubjectRequest{}, fmt.Errorf("%w: request kind %q", ErrMalformed, kind)
 	}
@@ -262,10 +269,10 @@ func (d *DB) LogSubjectRequest(ctx context.Context, kind, subject, actor string)
 	if _, err := ParseSubject(k, id); err != nil {
 		return SubjectRequest{}, err
 	}
-	now := d.now().UTC()
+	now := s.db.Now().UTC()
 	req := SubjectRequest{ID: "req-" + uuid.NewString(), Kind: kind, Subject: subject, Received: now,
 		Deadline: retention.ErasureRequest{Received: now}.Deadline(), Actor: actor}
-	if _, err := d.exec(ctx, d.sql, "INSERT INTO subject_requests (id, kind, subject, received_ns, deadline_ns, outcome, actor) VALUES (?, ?, ?, ?, ?, '', ?)",
+	if _, err := s.db.Exec(ctx, nil, "INSERT INTO subject_requests (id, kind, subject, received_ns, deadline_ns, outcome, actor) VALUES (?, ?, ?, ?, ?, '', ?)",
 		req.ID, req.Kind, req.Subject, req.Received.UnixNano(), req.Deadline.UnixNano(), req.Actor); err != nil {
 		return req, fmt.Errorf("central: log request: %w", err)
 	}
@@ -273,8 +280,8 @@ func (d *DB) LogSubjectRequest(ctx context.Context, kind, subject, actor string)
 }
 
 // CompleteSubjectRequest marks a request done with its outcome.
-func (d *DB) CompleteSubjectRequest(ctx context.Context, id, outcome string) error {
-	res, err := d.exec(ctx, d.sql, "UPDATE subject_requests SET done_ns = ?, outcome = ? WHERE id = ? AND done_ns IS NULL", d.now().UnixNano(), outcome, id)
+func (s *Subjects) CompleteSubjectRequest(ctx context.Context, id, outcome string) error {
+	res, err := s.db.Exec(ctx, nil, "UPDATE subject_requests SET done_ns = ?, outcome = ? WHERE id = ? AND done_ns IS NULL", s.db.Now().UnixNano(), outcome, id)
 	if err != nil {
 		return fmt.Errorf("central: complete request: %w", err)
 	}
@@ -285,8 +292,8 @@ func (d *DB) CompleteSubjectRequest(ctx context.Context, id, outcome string) err
 }
 
 // SubjectRequest returns one request.
-func (d *DB) SubjectRequest(ctx context.Context, id string) (SubjectRequest, error) {
-	rs, err := d.subjectRequests(ctx, "WHERE id = ?", id)
+func (s *Subjects) SubjectRequest(ctx context.Context, id string) (SubjectRequest, error) {
+	rs, err := s.subjectRequests(ctx, "WHERE id = ?", id)
 	if err != nil {
 		return SubjectRequest{}, err
 	}
@@ -298,15 +305,15 @@ func (d *DB) SubjectRequest(ctx context.Context, id string) (SubjectRequest, err
 
 // SubjectRequests lists requests (of one subject, or all when ""), oldest
 // first.
-func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]SubjectRequest, error) {
+func (s *Subjects) SubjectRequests(ctx context.Context, subject string) ([]SubjectRequest, error) {
 	if subject == "" {
-		return d.subjectRequests(ctx, "")
+		return s.subjectRequests(ctx, "")
 	}
-	return d.subjectRequests(ctx, "WHERE subject = ?", subject)
+	return s.subjectRequests(ctx, "WHERE subject = ?", subject)
 }
 
-func (d *DB) subjectRequests(ctx context.Context, where string, args ...any) ([]SubjectRequest, error) {
-	rows, err := d.query(ctx, d.sql, "SELECT id, kind, subject, received_ns, deadline_ns, done_ns, outcome, actor FROM subject_requests "+where+" ORDER BY received_ns, id", args...)
+func (s *Subjects) subjectRequests(ctx context.Context, where string, args ...any) ([]SubjectRequest, error) {
+	rows, err := s.db.Query(ctx, nil, "SELECT id, kind, subject, received_ns, deadline_ns, done_ns, outcome, actor FROM subject_requests "+where+" ORDER BY received_ns, id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("central: requests: %w", err)
 	}
@@ -326,263 +333,4 @@ func (d *DB) subjectRequests(ctx context.Context, where string, args ...any) ([]
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// ---- retention stores ----
-
-// NewRetentionEngine returns a retention engine over central's data:
-// events (category attendance: anonymised when their term ends, counted
-// from the end of the year of care) and roster entries of children and
-// persons (category contact, or child_family for the be-vl profile:
-// removed from every stored roster version when disposed of).
-func (d *DB) NewRetentionEngine(cfg retention.Config, auditFn retention.AuditFunc) (*retention.Engine, error) {
-	e, err := retention.NewEngine(cfg)
-	if err != nil {
-		return nil, err
-	}
-	e.Audit = auditFn
-	if _, ok := cfg.Policies[retention.Attendance]; ok {
-		if err := e.Register(retention.Attendance, eventStore{d}); err != nil {
-			return nil, err
-		}
-	}
-	rc := retention.Contact
-	if _, ok := cfg.Policies[rc]; !ok {
-		rc = retention.ChildFamily
-	}
-	if _, ok := cfg.Policies[rc]; ok {
-		if err := e.Register(rc, rosterStore{d, rc}); err != nil {
-			return nil, err
-		}
-	}
-	return e, nil
-}
-
-// eventStore is the attendance category over the events table. Record id:
-// the event id; subject: child:ID; anchor: 1 January after the event (end
-// of the year of care).
-type eventStore struct{ d *DB }
-
-func yearEnd(ns int64) time.Time {
-	t := time.Unix(0, ns).UTC()
-	return time.Date(t.Year()+1, time.January, 1, 0, 0, 0, 0, time.UTC)
-}
-
-func (s eventStore) records(ctx context.Context, where string, args ...any) ([]retention.Record, error) {
-	rows, err := s.d.query(ctx, s.d.sql, "SELECT event_id, child_id, time_ns FROM events WHERE child_id IS NOT NULL AND child_id <> '' "+where+" ORDER BY time_ns", args...)
-	if err != nil {
-		return nil, fmt.Errorf("central: retention events: %w", err)
-	}
-	defer rows.Close()
-	var out []retention.Record
-	for rows.Next() {
-		var id, child string
-		var ns int64
-		if err := rows.Scan(&id, &child, &ns); err != nil {
-			return nil, fmt.Errorf("central: retention events: %w", err)
-		}
-		out = append(out, retention.Record{ID: id, Category: retention.Attendance, Subject: "child:" + child, Anchor: yearEnd(ns)})
-	}
-	return out, rows.Err()
-}
-
-func (s eventStore) Candidates(ctx context.Context, _ retention.Category, before time.Time) ([]retention.Record, error) {
-	return s.records(ctx, "AND time_ns < ?", before.UnixNano())
-}
-
-func (s eventStore) BySubject(ctx context.Context, _ retention.Category, subject string) ([]retention.Record, error) {
-	kind, id, _ := strings.Cut(subject, ":")
-	if kind != SubjectChild {
-		return nil, nil
-	}
-	return s.records(ctx, "AND child_id = ?", id)
-}
-
-// SetAnchor: an event's term always runs (from the end of its year).
-func (s eventStore) SetAnchor(context.Context, retention.Category, []string, time.Time) error {
-	return nil
-}
-
-// Delete anonymises too: attendance is evidence for the aggregate figures
-// (benefit, inspection) and the ingest's exactly-once bookkeeping keeps
-// the (device, seq) row.
-func (s eventStore) Delete(ctx context.Context, c retention.Category, ids []string) (int64, error) {
-	return s.Anonymise(ctx, c, ids)
-}
-
-// Anonymise removes the child and the acting person from the event: the
-// child_id column and the child_id/actor_id fields of the stored body.
-func (s eventStore) Anonymise(ctx context.Context, _ retention.Category, ids []string) (int64, error) {
-	tx, err := s.d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("central: anonymise events: %w", err)
-	}
-	defer tx.Rollback()
-	var n int64
-	for _, id := range ids {
-		var dev, body string
-		var seq int64
-		err := s.d.queryRow(ctx, tx, "SELECT device_id, seq, body FROM events WHERE event_id = ?", id).Scan(&dev, &seq, &body)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return n, fmt.Errorf("central: anonymise event %s: %w", id, err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(body), &m); err != nil {
-			return n, fmt.Errorf("central: anonymise event %s: %w", id, err)
-		}
-		delete(m, "child_id")
-		delete(m, "actor_id")
-		nb, _ := json.Marshal(m)
-		if _, err := s.d.exec(ctx, tx, "UPDATE events SET child_id = NULL, body = ? WHERE device_id = ? AND seq = ?", string(nb), dev, seq); err != nil {
-			return n, fmt.Errorf("central: anonymise event %s: %w", id, err)
-		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("central: anonymise events: %w", err)
-	}
-	return n, nil
-}
-
-// rosterStore is a subject's roster entries (child or person record with
-// its links and badges) in every location. Record id: location/subject.
-// Their term starts with an erasure request (the anchor is unset before:
-// care has not ended as far as central knows).
-type rosterStore struct {
-	d *DB
-	c retention.Category
-}
-
-func (s rosterStore) Candidates(context.Context, retention.Category, time.Time) ([]retention.Record, error) {
-	return nil, nil // no anchor until a request: nothing falls due on its own
-}
-
-func (s rosterStore) BySubject(ctx context.Context, _ retention.Category, subject string) ([]retention.Record, error) {
-	kind, id, _ := strings.Cut(subject, ":")
-	if _, err := ParseSubject(kind, id); err != nil {
-		return nil, nil
-	}
-	locs, err := s.d.Locations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []retention.Record
-	for _, l := range locs {
-		r, _, err := s.d.Roster(ctx, l.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if _, hit := subjectInRoster(r, kind, id); hit {
-			out = append(out, retention.Record{ID: l.ID + "/" + subject, Category: s.c, Subject: subject})
-		}
-	}
-	return out, nil
-}
-
-func (s rosterStore) SetAnchor(context.Context, retention.Category, []string, time.Time) error {
-	return nil
-}
-
-func (s rosterStore) Anonymise(ctx context.Context, c retention.Category, ids []string) (int64, error) {
-	return s.Delete(ctx, c, ids)
-}
-
-// Delete publishes a roster version without the subject and scrubs the
-// subject from every older stored version of that location.
-func (s rosterStore) Delete(ctx context.Context, _ retention.Category, ids []string) (int64, error) {
-	var n int64
-	for _, rid := range ids {
-		loc, subject, ok := strings.Cut(rid, "/")
-		kind, id, _ := strings.Cut(subject, ":")
-		if !ok {
-			return n, fmt.Errorf("%w: roster record %q", ErrMalformed, rid)
-		}
-		cur, _, err := s.d.Roster(ctx, loc)
-		if err != nil {
-			return n, err
-		}
-		next := withoutSubject(cur, kind, id)
-		next.Version = 0
-		if _, err := s.d.PutRoster(ctx, next); err != nil {
-			return n, err
-		}
-		if err := s.d.scrubRosterVersions(ctx, loc, kind, id); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-func (d *DB) scrubRosterVersions(ctx context.Context, loc, kind, id string) error {
-	tx, err := d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("central: scrub rosters: %w", err)
-	}
-	defer tx.Rollback()
-	rows, err := d.query(ctx, tx, "SELECT version, body FROM rosters WHERE location_id = ?", loc)
-	if err != nil {
-		return fmt.Errorf("central: scrub rosters: %w", err)
-	}
-	type vb struct {
-		v    int64
-		body string
-	}
-	var all []vb
-	for rows.Next() {
-		var x vb
-		if err := rows.Scan(&x.v, &x.body); err != nil {
-			rows.Close()
-			return fmt.Errorf("central: scrub rosters: %w", err)
-		}
-		all = append(all, x)
-	}
-	rows.Close()
-	for _, x := range all {
-		var r roster.Roster
-		if err := json.Unmarshal([]byte(x.body), &r); err != nil {
-			return fmt.Errorf("central: scrub roster v%d: %w", x.v, err)
-		}
-		if _, hit := subjectInRoster(r, kind, id); !hit {
-			continue
-		}
-		b, _ := json.Marshal(withoutSubject(r, kind, id))
-		if _, err := d.exec(ctx, tx, "UPDATE rosters SET body = ? WHERE location_id = ? AND version = ?", string(b), loc, x.v); err != nil {
-			return fmt.Errorf("central: scrub roster v%d: %w", x.v, err)
-		}
-	}
-	return tx.Commit()
-}
-
-// withoutSubject returns r without the child or person and everything that
-// links to them.
-func withoutSubject(r roster.Roster, kind, id string) roster.Roster {
-	isChild := kind == SubjectChild
-	drop := func(child, person string) bool {
-		return (isChild && child == id) || (!isChild && person == id)
-	}
-	r.Children = slices.DeleteFunc(slices.Clone(r.Children), func(c roster.Child) bool { return isChild && c.ID == id })
-	r.People = slices.DeleteFunc(slices.Clone(r.People), func(p roster.Person) bool { return !isChild && p.ID == id })
-	r.Guardianships = slices.DeleteFunc(slices.Clone(r.Guardianships), func(g roster.Guardianship) bool { return drop(g.ChildID, g.PersonID) })
-	r.Authorisations = slices.DeleteFunc(slices.Clone(r.Authorisations), func(a roster.Authorisation) bool { return drop(a.ChildID, a.PersonID) })
-	r.Announced = slices.DeleteFunc(slices.Clone(r.Announced), func(a roster.AnnouncedPickup) bool { return drop(a.ChildID, a.PersonID) })
-	r.ContactBans = slices.DeleteFunc(slices.Clone(r.ContactBans), func(b roster.ContactBan) bool { return drop(b.ChildID, b.PersonID) })
-	r.Permissions = slices.DeleteFunc(slices.Clone(r.Permissions), func(p roster.IndependencePermission) bool {
-		return isChild && p.ChildID == id
-	})
-	for i := range r.Permissions {
-		if !isChild && r.Permissions[i].GrantedBy == id {
-			r.Permissions[i].GrantedBy = ""
-		}
-	}
-	r.Badges = slices.DeleteFunc(slices.Clone(r.Badges), func(b roster.Badge) bool {
-		return b.HolderID == id && ((isChild && b.Role == attendance.RoleChild) || (!isChild && b.Role != attendance.RoleChild && b.Role != attendance.RoleStaff))
-	})
-	return r
 }

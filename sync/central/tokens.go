@@ -13,7 +13,7 @@ import (
 
 // CreateAPIToken makes an admin-API token for a person or script with a
 // role. The plain token is returned once; only its hash is stored.
-func (d *DB) CreateAPIToken(ctx context.Context, name string, role auth.Role) (string, auth.Principal, error) {
+func (s *Users) CreateAPIToken(ctx context.Context, name string, role auth.Role) (string, auth.Principal, error) {
 	if !role.Valid() || role == auth.RoleDevice {
 		return "", auth.Principal{}, fmt.Errorf("%w: role %q (devices enrol instead)", ErrMalformed, role)
 	}
@@ -22,16 +22,16 @@ func (d *DB) CreateAPIToken(ctx context.Context, name string, role auth.Role) (s
 		return "", auth.Principal{}, err
 	}
 	p := auth.Principal{ID: "tok-" + uuid.NewString(), Name: name, Role: role}
-	if _, err := d.exec(ctx, d.sql, "INSERT INTO api_tokens (hash, id, name, role, created_ns) VALUES (?, ?, ?, ?, ?)",
-		hash, p.ID, p.Name, string(p.Role), d.now().UnixNano()); err != nil {
+	if _, err := s.db.Exec(ctx, nil, "INSERT INTO api_tokens (hash, id, name, role, created_ns) VALUES (?, ?, ?, ?, ?)",
+		hash, p.ID, p.Name, string(p.Role), s.db.Now().UnixNano()); err != nil {
 		return "", p, fmt.Errorf("central: create token: %w", err)
 	}
 	return plain, p, nil
 }
 
 // RevokeAPIToken stops a token by its id.
-func (d *DB) RevokeAPIToken(ctx context.Context, id string) error {
-	res, err := d.exec(ctx, d.sql, "UPDATE api_tokens SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL", d.now().UnixNano(), id)
+func (s *Users) RevokeAPIToken(ctx context.Context, id string) error {
+	res, err := s.db.Exec(ctx, nil, "UPDATE api_tokens SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL", s.db.Now().UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("central: revoke token: %w", err)
 	}
@@ -42,11 +42,11 @@ func (d *DB) RevokeAPIToken(ctx context.Context, id string) error {
 }
 
 // LookupToken implements auth.TokenStore over the api_tokens table.
-func (d *DB) LookupToken(ctx context.Context, hash string) (auth.Principal, error) {
+func (s *Users) LookupToken(ctx context.Context, hash string) (auth.Principal, error) {
 	var p auth.Principal
 	var role string
 	var revoked sql.NullInt64
-	err := d.queryRow(ctx, d.sql, "SELECT id, name, role, revoked_ns FROM api_tokens WHERE hash = ?", hash).Scan(&p.ID, &p.Name, &role, &revoked)
+	err := s.db.QueryRow(ctx, nil, "SELECT id, name, role, revoked_ns FROM api_tokens WHERE hash = ?", hash).Scan(&p.ID, &p.Name, &role, &revoked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked.Valid) {
 		return p, auth.ErrUnknownToken
 	}
@@ -60,16 +60,16 @@ func (d *DB) LookupToken(ctx context.Context, hash string) (auth.Principal, erro
 // TokenStore accepts the tokens in the database and, as admins, the
 // static tokens given (the -admin-token flag).
 type TokenStore struct {
-	db     *DB
+	users  *Users
 	static *auth.MemoryTokens
 }
 
 var _ auth.TokenStore = (*TokenStore)(nil)
 
-// NewTokenStore returns the token store of db plus static admin tokens
+// NewTokenStore returns the API tokens of users (nil: none) plus static admin tokens
 // (empty ones are ignored).
-func NewTokenStore(db *DB, staticAdminTokens ...string) *TokenStore {
-	ts := &TokenStore{db: db, static: auth.NewMemoryTokens()}
+func NewTokenStore(users *Users, staticAdminTokens ...string) *TokenStore {
+	ts := &TokenStore{users: users, static: auth.NewMemoryTokens()}
 	for i, t := range staticAdminTokens {
 		if t != "" {
 			ts.static.Add(auth.HashToken(t), auth.Principal{ID: fmt.Sprintf("admin-token-%d", i+1), Name: "admin (-admin-token)", Role: auth.RoleAdmin})
@@ -83,8 +83,8 @@ func (ts *TokenStore) LookupToken(ctx context.Context, hash string) (auth.Princi
 	if p, err := ts.static.LookupToken(ctx, hash); err == nil {
 		return p, nil
 	}
-	if ts.db == nil {
+	if ts.users == nil {
 		return auth.Principal{}, auth.ErrUnknownToken
 	}
-	return ts.db.LookupToken(ctx, hash)
+	return ts.users.LookupToken(ctx, hash)
 }

@@ -33,7 +33,7 @@ func centralChild(dsn string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	if err := db.SeedDemo(context.Background(), attendance.DateOf(time.Now())); err != nil {
+	if err := db.Demo.SeedDemo(context.Background(), attendance.DateOf(time.Now())); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}

@@ -65,7 +65,7 @@ func startCentral(t testing.TB, dsn string) *centralServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.SeedDemo(context.Background(), attendance.DateOf(time.Now())); err != nil {
+	if err := db.Demo.SeedDemo(context.Background(), attendance.DateOf(time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	c := &centralServer{t: t, db: db, addr: "127.0.0.1:0"}
@@ -129,7 +129,7 @@ func (c *centralServer) URL() string { return "http://" + c.addr }
 // checks the seqs are 1..n without holes.
 func (c *centralServer) ids(t testing.TB, deviceID string) []string {
 	t.Helper()
-	evs, err := c.db.Events(context.Background(), central.EventFilter{DeviceID: deviceID})
+	evs, err := c.db.Events.Events(context.Background(), central.EventFilter{DeviceID: deviceID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,10 +305,10 @@ func TestEnrolSyncAndRoster(t *testing.T) {
 				t.Errorf("badge key %q %v", key, err)
 			}
 			// A new roster version on central reaches the kiosk.
-			r, _, _ := srv.db.Roster(context.Background(), "loc-regenboog")
+			r, _, _ := srv.db.Sites.Roster(context.Background(), "loc-regenboog")
 			r.Version = 0
 			r.Children[0].FirstName = "Noé"
-			if _, err := srv.db.PutRoster(context.Background(), r); err != nil {
+			if _, err := srv.db.Sites.PutRoster(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
 			select {
@@ -467,7 +467,7 @@ func TestRejectedEventsAreQuarantined(t *testing.T) {
 	if s.Pending != 0 || s.Quarantined != 1 || s.AckedThrough != 5 {
 		t.Errorf("status %+v", s)
 	}
-	if rej, _ := srv.db.Rejected(ctx); len(rej) != 1 {
+	if rej, _ := srv.db.Events.Rejected(ctx); len(rej) != 1 {
 		t.Errorf("central kept %d rejected events, want 1", len(rej))
 	}
 }
@@ -594,7 +594,7 @@ func TestClockJumpsAreCorrectedOrFlagged(t *testing.T) {
 	if _, err := c.PushOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := srv.db.Events(ctx, central.EventFilter{DeviceID: st.DeviceID()})
+	evs, err := srv.db.Events.Events(ctx, central.EventFilter{DeviceID: st.DeviceID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -785,7 +785,7 @@ func TestKill9DuringSync(t *testing.T) {
 			if missing > 0 {
 				t.Errorf("%d of %d committed taps never reached central", missing, len(committed))
 			}
-			if n, _ := srv.db.Alerts(context.Background()); len(n) != 0 {
+			if n, _ := srv.db.Events.Alerts(context.Background()); len(n) != 0 {
 				t.Errorf("alerts at central: %+v", n)
 			}
 			t.Logf("%d rounds, %d taps committed, %d at central before the final drain, %d after", rounds, len(committed), synced, len(got))

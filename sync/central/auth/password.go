@@ -1,25 +1,15 @@
 package auth
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/kinderdeur/kiosk/attendance/passhash"
 )
 
-// PasswordParams are argon2id cost parameters.
-type PasswordParams struct {
-	Time    uint32 // iterations
-	Memory  uint32 // KiB
-	Threads uint8
-	KeyLen  uint32
-	SaltLen uint32
-}
+// PasswordParams are argon2id cost parameters (the shared format of
+// passhash).
+type PasswordParams = passhash.Params
 
 // ServerParams follow RFC 9106's second recommended option (t=3, 64 MiB,
 // 4 lanes): about 60-100 ms on a server core. See BenchmarkHashPassword.
@@ -40,20 +30,20 @@ var (
 // Hasher hashes and checks passwords with one parameter set.
 type Hasher struct{ Params PasswordParams }
 
+// serverLimits are the largest costs a stored password hash may ask for,
+// so a planted hash cannot exhaust memory.
+var serverLimits = passhash.Limits{MaxMemory: 1 << 20, MaxTime: 64}
+
 // Hash returns the PHC string $argon2id$v=19$m=..,t=..,p=..$salt$key.
 func (h Hasher) Hash(password string) (string, error) {
 	if len(password) < MinPasswordLen || len(password) > MaxPasswordLen {
 		return "", ErrWeakPassword
 	}
-	p := h.Params
-	salt := make([]byte, p.SaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("auth: salt: %w", err)
+	s, err := passhash.Hash(password, h.Params)
+	if err != nil {
+		return "", fmt.Errorf("auth: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return s, nil
 }
 
 // Verify checks password against encoded in constant time. rehash is true
@@ -67,8 +57,7 @@ func (h Hasher) Verify(encoded, password string) (ok, rehash bool, err error) {
 	if len(password) > MaxPasswordLen {
 		return false, false, nil
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	if subtle.ConstantTimeCompare(got, key) != 1 {
+	if !passhash.Matches(password, p, salt, key) {
 		return false, false, nil
 	}
 	return true, p != h.Params, nil
@@ -77,52 +66,13 @@ func (h Hasher) Verify(encoded, password string) (ok, rehash bool, err error) {
 // ParsePasswordHash parses a PHC argon2id string. Costs beyond sane server
 // limits are refused so a planted hash cannot exhaust memory.
 func ParsePasswordHash(s string) (PasswordParams, []byte, []byte, error) {
-	bad := func(what string) (PasswordParams, []byte, []byte, error) {
-		return PasswordParams{}, nil, nil, fmt.Errorf("%w: %s", ErrMalformedHash, what)
-	}
-	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return bad("not a $argon2id$ PHC string")
-	}
-	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return bad("version " + parts[2])
-	}
-	var p PasswordParams
-	kv := strings.Split(parts[3], ",")
-	if len(kv) != 3 {
-		return bad("parameters")
-	}
-	for i, name := range []string{"m", "t", "p"} {
-		v, ok := strings.CutPrefix(kv[i], name+"=")
-		bits := 32
-		if name == "p" {
-			bits = 8
+	p, salt, key, err := passhash.Decode(s, serverLimits)
+	if err != nil {
+		var me *passhash.MalformedError
+		if errors.As(err, &me) {
+			err = fmt.Errorf("%w: %s", ErrMalformedHash, me.Part)
 		}
-		n, err := strconv.ParseUint(v, 10, bits)
-		if !ok || err != nil || n == 0 || v != strconv.FormatUint(n, 10) {
-			return bad("parameter " + kv[i])
-		}
-		switch name {
-		case "m":
-			p.Memory = uint32(n)
-		case "t":
-			p.Time = uint32(n)
-		case "p":
-			p.Threads = uint8(n)
-		}
+		return PasswordParams{}, nil, nil, err
 	}
-	if p.Memory > 1<<20 || p.Time > 64 || p.Memory < 8*uint32(p.Threads) {
-		return bad("parameters out of range")
-	}
-	b64 := base64.RawStdEncoding.Strict()
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) < 8 || len(salt) > 64 {
-		return bad("salt")
-	}
-	key, err := b64.DecodeString(parts[5])
-	if err != nil || len(key) < 16 || len(key) > 64 {
-		return bad("key")
-	}
-	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
 	return p, salt, key, nil
 }

@@ -37,10 +37,10 @@ func benchEnv(b *testing.B) (*env, []attendance.Date) {
 		r.Children = append(r.Children, roster.Child{ID: fmt.Sprintf("c-%03d", i), FirstName: fmt.Sprintf("Kind %d", i),
 			GroupID: fmt.Sprintf("g-%d", i%4+1), BirthDate: attendance.Date{Year: 2023 + i%3, Month: time.Month(i%12 + 1), Day: 5}})
 	}
-	if err := e.db.PutLocation(ctx, "loc-bench", "Bench", nil); err != nil {
+	if err := e.db.Sites.PutLocation(ctx, "loc-bench", "Bench", nil); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.db.PutRoster(ctx, r); err != nil {
+	if _, err := e.db.Sites.PutRoster(ctx, r); err != nil {
 		b.Fatal(err)
 	}
 	var days []attendance.Date
@@ -49,7 +49,7 @@ func benchEnv(b *testing.B) (*env, []attendance.Date) {
 			continue
 		}
 		day := attendance.DateOf(d)
-		if _, err := e.db.SeedDemoAttendance(ctx, "loc-bench", day); err != nil {
+		if _, err := e.db.Demo.SeedDemoAttendance(ctx, "loc-bench", day); err != nil {
 			b.Fatal(err)
 		}
 		days = append(days, day)

@@ -50,7 +50,7 @@ func (s *Server) bill(r *http.Request, locID, profile string, from, to attendanc
 	if err != nil {
 		return nil, rs, err
 	}
-	st, err := s.db.Attendance(r.Context(), central.AttendanceQuery{From: from, To: to, LocationID: locID})
+	st, err := s.reports.Attendance(r.Context(), central.AttendanceQuery{From: from, To: to, LocationID: locID})
 	if err != nil {
 		return nil, rs, err
 	}
@@ -70,7 +70,7 @@ func defaultProfile(rs roster.Roster) string {
 
 func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("loc")
-	l, err := s.db.Location(r.Context(), loc)
+	l, err := s.sites.Location(r.Context(), loc)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -64,13 +64,13 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	day := attendance.DateOf(clk.Now())
-	if err := db.SeedDemo(ctx, day); err != nil {
+	if err := db.Demo.SeedDemo(ctx, day); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SeedDemoUsers(ctx, testHasher); err != nil {
+	if err := db.Demo.SeedDemoUsers(ctx, testHasher); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SeedDemoAttendance(ctx, "loc-regenboog", day); err != nil {
+	if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", day); err != nil {
 		t.Fatal(err)
 	}
 	al, err := db.OpenAudit(ctx)

@@ -55,7 +55,7 @@ type homeData struct {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	locs, err := s.db.Locations(r.Context())
+	locs, err := s.sites.Locations(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 // ---- users ----
 
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
-	us, err := s.db.Users(r.Context())
+	us, err := s.users.Users(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -89,7 +89,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badInput("%v", err))
 		return
 	}
-	u, err := s.db.CreateUser(r.Context(), r.PostFormValue("email"), r.PostFormValue("name"), role, hash)
+	u, err := s.users.CreateUser(r.Context(), r.PostFormValue("email"), r.PostFormValue("name"), role, hash)
 	if errors.Is(err, central.ErrUserExists) {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
@@ -112,7 +112,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badInput("you cannot disable yourself"))
 		return
 	}
-	if err := s.db.SetUserDisabled(r.Context(), id, dis); err != nil {
+	if err := s.users.SetUserDisabled(r.Context(), id, dis); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -130,12 +130,12 @@ func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, token string) {
-	devs, err := s.db.Devices(r.Context())
+	devs, err := s.devices.Devices(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	locs, err := s.db.Locations(r.Context())
+	locs, err := s.sites.Locations(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -149,11 +149,11 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, token str
 
 func (s *Server) createEnrolToken(w http.ResponseWriter, r *http.Request) {
 	loc := r.PostFormValue("location")
-	if _, err := s.db.Location(r.Context(), loc); err != nil {
+	if _, err := s.sites.Location(r.Context(), loc); err != nil {
 		s.fail(w, r, badInput("location %q", loc))
 		return
 	}
-	tok, err := s.db.CreateEnrolmentToken(r.Context(), loc, 24*time.Hour, strings.TrimSpace(r.PostFormValue("note")))
+	tok, err := s.devices.CreateEnrolmentToken(r.Context(), loc, 24*time.Hour, strings.TrimSpace(r.PostFormValue("note")))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -167,7 +167,7 @@ func (s *Server) createEnrolToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.db.Revoke(r.Context(), id); err != nil {
+	if err := s.devices.Revoke(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -214,11 +214,11 @@ func nextSchoolYear(d attendance.Date) attendance.Date {
 }
 
 func (s *Server) loadRoster(ctx context.Context, loc string) (roster.Roster, central.Location, error) {
-	l, err := s.db.Location(ctx, loc)
+	l, err := s.sites.Location(ctx, loc)
 	if err != nil {
 		return roster.Roster{}, l, err
 	}
-	r, _, err := s.db.Roster(ctx, loc)
+	r, _, err := s.sites.Roster(ctx, loc)
 	if errors.Is(err, central.ErrNotFound) {
 		return roster.Roster{Location: roster.Location{ID: l.ID, Name: l.Name}}, l, nil
 	}
@@ -381,7 +381,7 @@ func (s *Server) editRoster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs.Version = 0
-	v, err := s.db.PutRoster(ctx, rs)
+	v, err := s.sites.PutRoster(ctx, rs)
 	if err != nil {
 		var msg = err.Error()
 		if strings.Contains(msg, "roster:") {
@@ -454,7 +454,7 @@ func (s *Server) attendancePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := r.URL.Query().Get("group")
-	st, err := s.db.Attendance(r.Context(), central.AttendanceQuery{From: from, To: to, LocationID: l.ID, Group: g})
+	st, err := s.reports.Attendance(r.Context(), central.AttendanceQuery{From: from, To: to, LocationID: l.ID, Group: g})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -487,7 +487,7 @@ func (s *Server) groupDay(r *http.Request) (central.GroupDay, []roster.Group, er
 	if g == "" && len(rs.Groups) > 0 {
 		g = rs.Groups[0].ID
 	}
-	gd, err := s.db.GroupDay(r.Context(), rs.Location.ID, g, from)
+	gd, err := s.reports.GroupDay(r.Context(), rs.Location.ID, g, from)
 	return gd, rs.Groups, err
 }
 

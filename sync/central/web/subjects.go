@@ -26,7 +26,7 @@ func (s *Server) exportSubject(r *http.Request, format string) (central.SubjectE
 	if err := s.appendAudit(r.Context(), r, audit.PersonalDataExport, subj, map[string]any{"format": format}); err != nil {
 		return central.SubjectExport{}, err
 	}
-	return s.db.ExportSubject(r.Context(), subj, s.audit)
+	return s.subjects.ExportSubject(r.Context(), subj, s.audit)
 }
 
 func (s *Server) subjectPage(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +68,7 @@ func (s *Server) requestsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderRequests(w http.ResponseWriter, r *http.Request, status int, plan *retention.ErasurePlan, res *retention.ErasureResult) {
-	reqs, err := s.db.SubjectRequests(r.Context(), "")
+	reqs, err := s.subjects.SubjectRequests(r.Context(), "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (s *Server) logRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	req, err := s.db.LogSubjectRequest(r.Context(), r.PostFormValue("kind"), subj, actor(r))
+	req, err := s.subjects.LogSubjectRequest(r.Context(), r.PostFormValue("kind"), subj, actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) logRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) engine() (*retention.Engine, error) {
-	return s.db.NewRetentionEngine(s.retentionConfig(), s.audit.Hook)
+	return s.subjects.NewRetentionEngine(s.retentionConfig(), s.audit.Hook)
 }
 
 func (s *Server) retentionConfig() retention.Config {
@@ -114,7 +114,7 @@ func (s *Server) retentionConfig() retention.Config {
 // apply=1): what no law requires goes now, the rest is scheduled with its
 // dates. Applying audits "erasure" (by the engine) and closes the request.
 func (s *Server) eraseRequest(w http.ResponseWriter, r *http.Request) {
-	req, err := s.db.SubjectRequest(r.Context(), r.PathValue("id"))
+	req, err := s.subjects.SubjectRequest(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -144,7 +144,7 @@ func (s *Server) eraseRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	outcome := fmt.Sprintf("deleted %d, scheduled %d, held %d", res.Deleted, res.Scheduled, res.Held)
-	if err := s.db.CompleteSubjectRequest(r.Context(), req.ID, outcome); err != nil {
+	if err := s.subjects.CompleteSubjectRequest(r.Context(), req.ID, outcome); err != nil {
 		s.fail(w, r, err)
 		return
 	}

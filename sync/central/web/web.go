@@ -28,8 +28,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 )
@@ -55,17 +58,54 @@ type Config struct {
 	Retention *retention.Config
 }
 
+// What the pages use of central's storage, one small interface per part;
+// the stores of central.DB satisfy them.
+type (
+	siteStore interface {
+		Location(ctx context.Context, id string) (central.Location, error)
+		Locations(ctx context.Context) ([]central.Location, error)
+		Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error)
+		PutRoster(ctx context.Context, r roster.Roster) (int64, error)
+	}
+	deviceAdmin interface {
+		Devices(ctx context.Context) ([]central.Device, error)
+		Revoke(ctx context.Context, id string) error
+		CreateEnrolmentToken(ctx context.Context, locationID string, ttl time.Duration, note string) (string, error)
+	}
+	reportReader interface {
+		Attendance(ctx context.Context, q central.AttendanceQuery) ([]stays.Stay, error)
+		GroupDay(ctx context.Context, locationID, groupID string, date attendance.Date) (central.GroupDay, error)
+	}
+	userAdmin interface {
+		Users(ctx context.Context) ([]central.User, error)
+		CreateUser(ctx context.Context, email, name string, role auth.Role, passwordHash string) (central.User, error)
+		SetUserDisabled(ctx context.Context, id string, disabled bool) error
+	}
+	subjectDesk interface {
+		ExportSubject(ctx context.Context, subject string, auditLog *audit.Log) (central.SubjectExport, error)
+		LogSubjectRequest(ctx context.Context, kind, subject, actor string) (central.SubjectRequest, error)
+		CompleteSubjectRequest(ctx context.Context, id, outcome string) error
+		SubjectRequest(ctx context.Context, id string) (central.SubjectRequest, error)
+		SubjectRequests(ctx context.Context, subject string) ([]central.SubjectRequest, error)
+		NewRetentionEngine(cfg retention.Config, auditFn retention.AuditFunc) (*retention.Engine, error)
+	}
+)
+
 // Server is the admin web UI (and the API behind it).
 type Server struct {
-	cfg     Config
-	db      *central.DB
-	a       *auth.Authenticator
-	audit   *audit.Log
-	log     *slog.Logger
-	now     func() time.Time
-	limit   *auth.Limiter
-	pages   map[string]*template.Template
-	handler http.Handler
+	cfg      Config
+	sites    siteStore
+	devices  deviceAdmin
+	reports  reportReader
+	users    userAdmin
+	subjects subjectDesk
+	a        *auth.Authenticator
+	audit    *audit.Log
+	log      *slog.Logger
+	now      func() time.Time
+	limit    *auth.Limiter
+	pages    map[string]*template.Template
+	handler  http.Handler
 }
 
 // Route is one page or form endpoint and the permission it requires.
@@ -81,7 +121,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil || cfg.Auth == nil || cfg.Audit == nil {
 		return nil, errors.New("web: DB, Auth and Audit are required")
 	}
-	s := &Server{cfg: cfg, db: cfg.DB, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	d := cfg.DB
+	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -240,7 +240,7 @@ func TestUsersCreateDisable(t *testing.T) {
 		if code, _ := inge.get(t, "/locations/loc-regenboog/roster"); code != http.StatusForbidden {
 			t.Errorf("inspector on roster: %d, want 403", code)
 		}
-		us, _ := e.db.Users(context.Background())
+		us, _ := e.db.Users.Users(context.Background())
 		var id string
 		for _, u := range us {
 			if u.Email == "inge@ggd.example" {
@@ -310,11 +310,11 @@ func TestBadgeStoresOnlyKeyedHash(t *testing.T) {
 		if code, body := admin.post(t, "/locations/loc-regenboog/roster/badge", url.Values{"uid": {uid}, "role": {"guardian"}, "holder_id": {"p-sanne"}, "label": {"sleutelhanger"}}); code != http.StatusSeeOther {
 			t.Fatalf("add badge: %d %s", code, body)
 		}
-		loc, _ := e.db.Location(context.Background(), "loc-regenboog")
+		loc, _ := e.db.Sites.Location(context.Background(), "loc-regenboog")
 		key, _ := attendance.ParseBadgeKey(loc.BadgeKey)
 		raw, _ := attendance.ParseUID(uid)
 		want := key.Hash(raw)
-		r, body, err := e.db.Roster(context.Background(), "loc-regenboog")
+		r, body, err := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestBadgeStoresOnlyKeyedHash(t *testing.T) {
 		if code, _ := admin.post(t, "/locations/loc-regenboog/roster/child", url.Values{"id": {"c-x"}, "first_name": {"X"}, "group_id": {"g-nope"}}); code != http.StatusBadRequest {
 			t.Errorf("unknown group: %d, want 400", code)
 		}
-		r2, _, _ := e.db.Roster(context.Background(), "loc-regenboog")
+		r2, _, _ := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		if r2.Version != r.Version {
 			t.Errorf("version moved %d -> %d on a refused change", r.Version, r2.Version)
 		}
@@ -360,7 +360,7 @@ func TestAnnouncedAndPermissions(t *testing.T) {
 		if code, _ := m.post(t, "/locations/loc-regenboog/roster/announced", url.Values{"child_id": {"c-emma"}, "person_id": {"p-buurvrouw"}, "date": {"2026-11-18"}, "from": {"25:00"}}); code != http.StatusBadRequest {
 			t.Errorf("bad time: %d, want 400", code)
 		}
-		r, _, _ := e.db.Roster(context.Background(), "loc-regenboog")
+		r, _, _ := e.db.Sites.Roster(context.Background(), "loc-regenboog")
 		var ann bool
 		for _, a := range r.Announced {
 			ann = ann || (a.ChildID == "c-emma" && a.PersonID == "p-buurvrouw" && a.From == "16:00")
@@ -452,7 +452,7 @@ func TestErasureRequest(t *testing.T) {
 		if code, body := m.post(t, "/requests", url.Values{"kind": {"erasure"}, "subject_kind": {"child"}, "subject_id": {"c-julia"}}); code != http.StatusSeeOther {
 			t.Fatalf("log: %d %s", code, body)
 		}
-		reqs, _ := e.db.SubjectRequests(ctx, "child:c-julia")
+		reqs, _ := e.db.Subjects.SubjectRequests(ctx, "child:c-julia")
 		if len(reqs) != 1 || !reqs[0].Deadline.Equal(reqs[0].Received.AddDate(0, 1, 0)) {
 			t.Fatalf("requests: %+v", reqs)
 		}
@@ -461,13 +461,13 @@ func TestErasureRequest(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(page, "loc-regenboog/child:c-julia") || !strings.Contains(page, "attendance") {
 			t.Fatalf("dry run: %d", code)
 		}
-		if r, _, _ := e.db.Roster(ctx, "loc-regenboog"); !hasChild(r.Children, "c-julia") {
+		if r, _, _ := e.db.Sites.Roster(ctx, "loc-regenboog"); !hasChild(r.Children, "c-julia") {
 			t.Fatal("dry run changed the roster")
 		}
 		if code, _ := m.post(t, "/requests/"+id+"/erase", url.Values{"apply": {"1"}}); code != http.StatusOK {
 			t.Fatalf("apply: %d", code)
 		}
-		r, _, _ := e.db.Roster(ctx, "loc-regenboog")
+		r, _, _ := e.db.Sites.Roster(ctx, "loc-regenboog")
 		if hasChild(r.Children, "c-julia") {
 			t.Error("child still in the roster")
 		}
@@ -481,7 +481,7 @@ func TestErasureRequest(t *testing.T) {
 		if rows == 0 {
 			t.Error("attendance evidence deleted before its term")
 		}
-		reqs, _ = e.db.SubjectRequests(ctx, "child:c-julia")
+		reqs, _ = e.db.Subjects.SubjectRequests(ctx, "child:c-julia")
 		if reqs[0].Done.IsZero() || !strings.Contains(reqs[0].Outcome, "scheduled") {
 			t.Errorf("request not closed: %+v", reqs[0])
 		}
@@ -576,7 +576,7 @@ func TestDevicesAndStatements(t *testing.T) {
 		if code, _ := a.post(t, "/devices/"+dev+"/revoke", nil); code != http.StatusSeeOther {
 			t.Fatalf("revoke: %d", code)
 		}
-		if d, _ := e.db.Device(ctx, dev); d.RevokedAt.IsZero() {
+		if d, _ := e.db.Devices.Device(ctx, dev); d.RevokedAt.IsZero() {
 			t.Error("device not revoked")
 		}
 		b := e.signedIn(t, auth.RoleBilling)

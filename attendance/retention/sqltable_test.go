@@ -1,4 +1,4 @@
-package retention
+package retention_test
 
 import (
 	"context"
@@ -8,19 +8,22 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kinderdeur/kiosk/attendance/retention"
 )
 
-// SQLTable adapts one SQL table holding one category to Store. It works on
-// SQLite and PostgreSQL ($N placeholders). Anchors are stored as Unix
+// sqlTable adapts one SQL table holding one category to retention.Store:
+// the engine's tests run over it. It works on SQLite and PostgreSQL ($N
+// placeholders). Anchors are stored as Unix
 // milliseconds or nanoseconds (INTEGER/BIGINT, NULL when unset).
 //
 // For the kiosk's events table, for example:
 //
-//	retention.SQLTable{DB: db, Table: "events", ID: "event_id", Subject: "child_id",
+//	sqlTable{DB: db, Table: "events", ID: "event_id", Subject: "child_id",
 //		Anchor: "acked_ns", AnchorNanos: true}
 //
 // where acked_ns is set when central acknowledges the event.
-type SQLTable struct {
+type sqlTable struct {
 	DB      *sql.DB
 	Table   string
 	ID      string // primary key column
@@ -41,7 +44,7 @@ type SQLTable struct {
 
 var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (t SQLTable) check() error {
+func (t sqlTable) check() error {
 	for _, n := range []string{t.Table, t.ID, t.Subject, t.Anchor} {
 		if !ident.MatchString(n) {
 			return fmt.Errorf("retention: sql table: bad identifier %q", n)
@@ -58,14 +61,14 @@ func (t SQLTable) check() error {
 	return nil
 }
 
-func (t SQLTable) where() string {
+func (t sqlTable) where() string {
 	if t.Where == "" {
 		return ""
 	}
 	return " AND (" + t.Where + ")"
 }
 
-func (t SQLTable) query(ctx context.Context, c Category, cond string, arg any) ([]Record, error) {
+func (t sqlTable) query(ctx context.Context, c retention.Category, cond string, arg any) ([]retention.Record, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
@@ -80,7 +83,7 @@ func (t SQLTable) query(ctx context.Context, c Category, cond string, arg any) (
 		return nil, fmt.Errorf("retention: %s: %w", t.Table, err)
 	}
 	defer rows.Close()
-	var out []Record
+	var out []retention.Record
 	for rows.Next() {
 		var id string
 		var subject sql.NullString
@@ -89,7 +92,7 @@ func (t SQLTable) query(ctx context.Context, c Category, cond string, arg any) (
 		if err := rows.Scan(&id, &subject, &anchor, &extended); err != nil {
 			return nil, fmt.Errorf("retention: %s: %w", t.Table, err)
 		}
-		r := Record{ID: id, Category: c, Subject: subject.String, Extended: extended.Int64 != 0}
+		r := retention.Record{ID: id, Category: c, Subject: subject.String, Extended: extended.Int64 != 0}
 		if anchor.Valid {
 			r.Anchor = t.fromUnix(anchor.Int64)
 		}
@@ -101,14 +104,14 @@ func (t SQLTable) query(ctx context.Context, c Category, cond string, arg any) (
 	return out, nil
 }
 
-func (t SQLTable) toUnix(x time.Time) int64 {
+func (t sqlTable) toUnix(x time.Time) int64 {
 	if t.AnchorNanos {
 		return x.UnixNano()
 	}
 	return x.UnixMilli()
 }
 
-func (t SQLTable) fromUnix(n int64) time.Time {
+func (t sqlTable) fromUnix(n int64) time.Time {
 	if t.AnchorNanos {
 		return time.Unix(0, n).UTC()
 	}
@@ -116,12 +119,12 @@ func (t SQLTable) fromUnix(n int64) time.Time {
 }
 
 // Candidates implements Store.
-func (t SQLTable) Candidates(ctx context.Context, c Category, anchorBefore time.Time) ([]Record, error) {
+func (t sqlTable) Candidates(ctx context.Context, c retention.Category, anchorBefore time.Time) ([]retention.Record, error) {
 	return t.query(ctx, c, t.Anchor+" IS NOT NULL AND "+t.Anchor+" < $1", t.toUnix(anchorBefore))
 }
 
 // BySubject implements Store.
-func (t SQLTable) BySubject(ctx context.Context, c Category, subject string) ([]Record, error) {
+func (t sqlTable) BySubject(ctx context.Context, c retention.Category, subject string) ([]retention.Record, error) {
 	return t.query(ctx, c, t.Subject+" = $1", subject)
 }
 
@@ -130,7 +133,7 @@ const chunk = 500
 
 // inTx runs stmt (with "%s" for the placeholder list) over ids in chunks,
 // in one transaction, with args first.
-func (t SQLTable) inTx(ctx context.Context, stmt string, args []any, ids []string) (int64, error) {
+func (t sqlTable) inTx(ctx context.Context, stmt string, args []any, ids []string) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
@@ -177,13 +180,13 @@ func uniq(ids []string) []string {
 }
 
 // Delete implements Store.
-func (t SQLTable) Delete(ctx context.Context, _ Category, ids []string) (int64, error) {
+func (t sqlTable) Delete(ctx context.Context, _ retention.Category, ids []string) (int64, error) {
 	return t.inTx(ctx, "DELETE FROM "+t.Table+" WHERE "+t.ID+" IN (%s)"+t.where(), nil, ids)
 }
 
 // Anonymise implements Store: it overwrites the AnonymiseColumns and
 // clears the anchor.
-func (t SQLTable) Anonymise(ctx context.Context, _ Category, ids []string) (int64, error) {
+func (t sqlTable) Anonymise(ctx context.Context, _ retention.Category, ids []string) (int64, error) {
 	if len(t.AnonymiseColumns) == 0 {
 		return 0, fmt.Errorf("retention: %s: no columns to anonymise configured", t.Table)
 	}
@@ -206,10 +209,10 @@ func (t SQLTable) Anonymise(ctx context.Context, _ Category, ids []string) (int6
 }
 
 // SetAnchor implements Store; records that already have an anchor keep it.
-func (t SQLTable) SetAnchor(ctx context.Context, _ Category, ids []string, anchor time.Time) error {
+func (t sqlTable) SetAnchor(ctx context.Context, _ retention.Category, ids []string, anchor time.Time) error {
 	stmt := "UPDATE " + t.Table + " SET " + t.Anchor + " = $1 WHERE " + t.Anchor + " IS NULL AND " + t.ID + " IN (%s)" + t.where()
 	_, err := t.inTx(ctx, stmt, []any{t.toUnix(anchor)}, ids)
 	return err
 }
 
-var _ Store = SQLTable{}
+var _ retention.Store = sqlTable{}

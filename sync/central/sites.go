@@ -1,0 +1,178 @@
+package central
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/sync/central/sqldb"
+)
+
+// Sites holds the locations and the versions of their rosters.
+type Sites struct{ db *sqldb.DB }
+
+// Location is a site as central knows it.
+type Location struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	BadgeKey string `json:"-"` // hex; only enrolled devices receive it
+}
+
+// PutLocation creates a location or renames it; an existing badge key is
+// kept (changing it would orphan every badge hash).
+func (s *Sites) PutLocation(ctx context.Context, id, name string, key attendance.BadgeKey) error {
+	if id == "" {
+		return fmt.Errorf("central: location: missing id")
+	}
+	if key == nil {
+		var err error
+		if key, err = attendance.NewBadgeKey(); err != nil {
+			return err
+		}
+	}
+	_, err := s.db.Exec(ctx, nil, `INSERT INTO locations (id, name, badge_key, created_ns) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name`, id, name, key.String(), s.db.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("central: put location %s: %w", id, err)
+	}
+	return nil
+}
+
+// Location returns one location.
+func (s *Sites) Location(ctx context.Context, id string) (Location, error) {
+	l := Location{ID: id}
+	err := s.db.QueryRow(ctx, nil, "SELECT name, badge_key FROM locations WHERE id = ?", id).Scan(&l.Name, &l.BadgeKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, fmt.Errorf("central: location %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return l, fmt.Errorf("central: location %q: %w", id, err)
+	}
+	return l, nil
+}
+
+// Locations lists the locations.
+func (s *Sites) Locations(ctx context.Context) ([]Location, error) {
+	rows, err := s.db.Query(ctx, nil, "SELECT id, name, badge_key FROM locations ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("central: locations: %w", err)
+	}
+	defer rows.Close()
+	var out []Location
+	for rows.Next() {
+		var l Location
+		if err := rows.Scan(&l.ID, &l.Name, &l.BadgeKey); err != nil {
+			return nil, fmt.Errorf("central: locations: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// PutRoster stores a new roster version for its location. Version 0 means
+// "the next one"; an explicit version must be above the current one. The
+// roster must pass Validate. It returns the stored version.
+func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
+	if err := r.Validate(); err != nil {
+		return 0, fmt.Errorf("central: roster: %w", err)
+	}
+	tx, err := s.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	defer tx.Rollback()
+	var cur int64
+	if err := s.db.QueryRow(ctx, tx, "SELECT coalesce(max(version), 0) FROM rosters WHERE location_id = ?", r.Location.ID).Scan(&cur); err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	if r.Version == 0 {
+		r.Version = cur + 1
+	} else if r.Version <= cur {
+		return 0, fmt.Errorf("%w: v%d, current v%d", ErrStaleRoster, r.Version, cur)
+	}
+	var exists int
+	if err := s.db.QueryRow(ctx, tx, "SELECT count(*) FROM locations WHERE id = ?", r.Location.ID).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	if exists == 0 {
+		return 0, fmt.Errorf("central: roster for location %q: %w", r.Location.ID, ErrNotFound)
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	if _, err := s.db.Exec(ctx, tx, "INSERT INTO rosters (location_id, version, body, created_ns) VALUES (?, ?, ?, ?)",
+		r.Location.ID, r.Version, string(body), s.db.Now().UnixNano()); err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
+	return r.Version, nil
+}
+
+// Roster returns the newest roster of a location, as stored (JSON) and
+// decoded.
+func (s *Sites) Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error) {
+	var body string
+	err := s.db.QueryRow(ctx, nil, "SELECT body FROM rosters WHERE location_id = ? ORDER BY version DESC LIMIT 1", locationID).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.Roster{}, nil, fmt.Errorf("central: roster of %q: %w", locationID, ErrNotFound)
+	}
+	if err != nil {
+		return roster.Roster{}, nil, fmt.Errorf("central: roster of %q: %w", locationID, err)
+	}
+	var r roster.Roster
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return r, nil, fmt.Errorf("central: roster of %q: decode: %w", locationID, err)
+	}
+	return r, []byte(body), nil
+}
+
+// rewriteRosterVersions passes every stored roster version of loc through
+// edit and stores the ones it changed, in one transaction (erasure scrubs
+// a subject from the history, not only from the newest version).
+func (s *Sites) rewriteRosterVersions(ctx context.Context, loc string, edit func(roster.Roster) (roster.Roster, bool)) error {
+	tx, err := s.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("central: scrub rosters: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := s.db.Query(ctx, tx, "SELECT version, body FROM rosters WHERE location_id = ?", loc)
+	if err != nil {
+		return fmt.Errorf("central: scrub rosters: %w", err)
+	}
+	type vb struct {
+		v    int64
+		body string
+	}
+	var all []vb
+	for rows.Next() {
+		var x vb
+		if err := rows.Scan(&x.v, &x.body); err != nil {
+			rows.Close()
+			return fmt.Errorf("central: scrub rosters: %w", err)
+		}
+		all = append(all, x)
+	}
+	rows.Close()
+	for _, x := range all {
+		var r roster.Roster
+		if err := json.Unmarshal([]byte(x.body), &r); err != nil {
+			return fmt.Errorf("central: scrub roster v%d: %w", x.v, err)
+		}
+		r, changed := edit(r)
+		if !changed {
+			continue
+		}
+		b, _ := json.Marshal(r)
+		if _, err := s.db.Exec(ctx, tx, "UPDATE rosters SET body = ? WHERE location_id = ? AND version = ?", string(b), loc, x.v); err != nil {
+			return fmt.Errorf("central: scrub roster v%d: %w", x.v, err)
+		}
+	}
+	return tx.Commit()
+}
