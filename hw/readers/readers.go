@@ -393,7 +393,7 @@ func OpenAll(cfgs []Config, onEvent func(rc522.Event)) (*Set, error) {
 		s.Readers = append(s.Readers, r)
 		s.Roles[c.Name] = c.Role
 		if c.Buzzer != "" || c.LED != "" {
-			fb := feedback.Config{ActiveLow: c.FeedbackLowOn}
+			fb := feedback.Config{Name: c.Name, ActiveLow: c.FeedbackLowOn}
 			if err := hostInit(); err != nil {
 				return fail(err)
 			}
