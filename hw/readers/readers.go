@@ -104,7 +104,7 @@ func (c *Config) Defaults() {
 		c.SpeedHz = 4_000_000
 	}
 	if c.Poll == 0 && c.Kind != "hid" {
-		c.Poll = Duration(25 * time.Millisecond)
+		c.Poll = Duration(rc522.DefaultPollInterval)
 	}
 	if c.Debounce == nil {
 		d := Duration(500 * time.Millisecond)
