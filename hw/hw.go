@@ -19,12 +19,16 @@ type Tap struct {
 
 // Health is a reader's state as shown in /healthz and to staff.
 type Health struct {
-	Reader string    `json:"reader"`
-	Kind   string    `json:"kind"`           // "rc522", "hid", "sim"
-	OK     bool      `json:"ok"`             // false while the reader is dead or re-initialising
-	Chip   string    `json:"chip,omitempty"` // e.g. "MFRC522 v2.0 (0x92)"
-	Error  string    `json:"error,omitempty"`
-	Since  time.Time `json:"since"` // when OK last changed
+	Reader string `json:"reader"`
+	Kind   string `json:"kind"`           // "rc522", "hid", "sim"
+	OK     bool   `json:"ok"`             // false while the reader is dead or re-initialising
+	Chip   string `json:"chip,omitempty"` // e.g. "MFRC522 v2.0 (0x92)"
+	Error  string `json:"error,omitempty"`
+	// Degraded says what is wrong while the part still does its job, so OK
+	// stays true and /healthz stays green: "irq line not moving; polling",
+	// a buzzer whose GPIO write fails. Staff and the logs should see it.
+	Degraded string    `json:"degraded,omitempty"`
+	Since    time.Time `json:"since"` // when OK last changed
 }
 
 // Reader is a source of taps. Run blocks, sending taps, until ctx is done; it

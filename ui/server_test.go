@@ -51,7 +51,7 @@ func newTestServer(t testing.TB) (*httptest.Server, *door.Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader := simreader.New("entrance") // the production poll interval (25 ms)
+	reader := simreader.New("entrance") // the production poll interval (rc522.DefaultPollInterval)
 	taps := make(chan hw.Tap)
 	done := make(chan struct{}, 3)
 	go func() { reader.Run(ctx, taps); done <- struct{}{} }()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +15,8 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 )
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // log records every level written to the pins, in order, with the timer
 // durations the pattern asked for between them.
@@ -165,11 +170,112 @@ func TestSignalNeverBlocks(t *testing.T) {
 	}
 }
 
-func TestGPIOErrorStopsRun(t *testing.T) {
+// timer is one After call: what it asked for and the channel to fire.
+type timer struct {
+	d time.Duration
+	c chan time.Time
+}
+
+// queue hands every After call to the test without ever blocking Run.
+type queue chan timer
+
+func (q queue) after(d time.Duration) <-chan time.Time {
+	c := make(chan time.Time, 1)
+	q <- timer{d, c}
+	return c
+}
+
+func (q queue) next(tb testing.TB, want time.Duration) timer {
+	tb.Helper()
+	select {
+	case tm := <-q:
+		if tm.d != want {
+			tb.Fatalf("timer for %v, want %v", tm.d, want)
+		}
+		return tm
+	case <-time.After(5 * time.Second):
+		tb.Fatalf("no timer for %v started", want)
+	}
+	return timer{}
+}
+
+func (p *pin) setFail(err error) { p.mu.Lock(); p.fail = err; p.mu.Unlock() }
+
+// Issue 14: a GPIO error in the buzzer stopped the whole daemon (Run
+// returned it and the daemon's errgroup cancelled everything). Now Run keeps
+// going, the LED still plays, health says what is wrong, and the failed
+// write is retried with a doubling, capped backoff until the line answers.
+func TestGPIOErrorNeverStopsRun(t *testing.T) {
 	l := &log{}
-	bad := &pin{name: "buzzer", log: l, fail: errors.New("gpio: EBUSY")}
-	f := New(Config{Buzzer: bad})
-	if err := f.Run(context.Background()); err == nil {
-		t.Fatal("Run with a failing pin returned nil")
+	ebusy := errors.New("gpio: EBUSY")
+	buzzer := &pin{name: "buzzer", log: l, fail: ebusy}
+	led := &pin{name: "led", log: l}
+	q := make(queue, 64)
+	f := New(Config{Name: "entrance", Buzzer: buzzer, LED: led, After: q.after,
+		MinBackoff: 7 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- f.Run(ctx) }()
+
+	retry := q.next(t, 7*time.Millisecond) // the first write (all off) failed
+	if h := f.Health(); !h.OK || !strings.Contains(h.Degraded, "EBUSY") || h.Kind != "feedback" || h.Reader != "entrance" {
+		t.Errorf("health = %+v, want OK and degraded with the GPIO error", h)
+	}
+	for _, d := range []time.Duration{14 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond} {
+		retry.c <- time.Time{}
+		retry = q.next(t, d)
+	}
+
+	f.Signal(Success) // the door goes on: the LED still lights
+	step := q.next(t, 80*time.Millisecond)
+	step.c <- time.Time{}
+	q.next(t, 420*time.Millisecond).c <- time.Time{}
+	for f.Failures() < 1+3+3 { // start, three retries, three Success steps
+		time.Sleep(time.Millisecond)
+	}
+
+	buzzer.setFail(nil) // the line answers again: the next retry writes it
+	retry.c <- time.Time{}
+	for f.Health().Degraded != "" {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("Run returned %v while the buzzer pin failed: the daemon's errgroup would stop the door", err)
+	default:
+	}
+	f.Signal(Success)
+	q.next(t, 80*time.Millisecond).c <- time.Time{}
+	q.next(t, 420*time.Millisecond).c <- time.Time{}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	want := []string{"led=0", "led=1", "led=0", "buzzer=0", "buzzer=1", "led=1", "buzzer=0", "led=0"}
+	if diff := cmp.Diff(want, l.get()); diff != "" {
+		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	if n := f.Failures(); n != 7 {
+		t.Errorf("Failures = %d, want 7", n)
+	}
+}
+
+// A write that fails when Run stops is recorded, not returned.
+func TestGPIOErrorAtStop(t *testing.T) {
+	bad := &pin{name: "led", log: &log{}}
+	f := New(Config{LED: bad, Logger: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- f.Run(ctx) }()
+	for f.Health().Since.IsZero() {
+		time.Sleep(time.Millisecond)
+	}
+	bad.setFail(errors.New("gpio: EIO"))
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if h := f.Health(); !strings.Contains(h.Degraded, "EIO") {
+		t.Errorf("health = %+v, want the error", h)
 	}
 }

@@ -275,28 +275,32 @@ func TestResolveDevice(t *testing.T) {
 }
 
 // FuzzDecode feeds arbitrary bytes as input_event streams of both word
-// sizes: no panics, and anything decoded is a 4-, 7- or 10-byte UID.
+// sizes through a decoder of every format (and an unknown one): no panics,
+// and anything decoded is a 4-, 7- or 10-byte UID.
 func FuzzDecode(f *testing.F) {
 	for _, rec := range recordings {
 		if raw, err := os.ReadFile(filepath.Join("testdata", rec.name+".events")); err == nil {
 			f.Add(raw, rec.word == 8)
 		}
 	}
+	formats := []Format{"", FormatAuto, FormatHex, FormatDec, FormatDecLE, "bcd"}
 	f.Fuzz(func(t *testing.T, raw []byte, wide bool) {
 		word := 4
 		if wide {
 			word = 8
 		}
-		d := Decoder{}
-		r := bytes.NewReader(raw)
-		for {
-			e, err := ReadEvent(r, word)
-			if err != nil {
-				return
-			}
-			uid, err := d.Feed(e)
-			if err == nil && uid != nil && len(uid) != 4 && len(uid) != 7 && len(uid) != 10 {
-				t.Fatalf("decoded a %d-byte UID", len(uid))
+		for _, format := range formats {
+			d := Decoder{Format: format}
+			r := bytes.NewReader(raw)
+			for {
+				e, err := ReadEvent(r, word)
+				if err != nil {
+					break
+				}
+				uid, err := d.Feed(e)
+				if err == nil && uid != nil && len(uid) != 4 && len(uid) != 7 && len(uid) != 10 {
+					t.Fatalf("format %q decoded a %d-byte UID", format, len(uid))
+				}
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package mfrc522test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"periph.io/x/conn/v3/gpio"
@@ -127,6 +128,32 @@ func TestIRQLine(t *testing.T) {
 	wr(t, s, ComIrqReg, 0x01) // Set1=0: clear TimerIRq
 	if irq.Read() != gpio.High {
 		t.Fatal("IRQ still active after clearing")
+	}
+}
+
+func TestIRQLineStuck(t *testing.T) {
+	c := New()
+	s := connect(t, c)
+	irq := c.IRQ()
+	if err := irq.In(gpio.PullUp, gpio.FallingEdge); err != nil {
+		t.Fatal(err)
+	}
+	wr(t, s, ComIEnReg, 0xA1)
+	wr(t, s, TModeReg, 0x80)
+	wr(t, s, TxControlReg, 0x83)
+	irq.SetStuck(true, gpio.High) // broken wire with a pull-up
+	wr(t, s, FIFODataReg, 0x26)
+	wr(t, s, CommandReg, CmdTransceive)
+	wr(t, s, BitFramingReg, 0x87) // REQA, empty field: timer
+	if rd(t, s, ComIrqReg)[0]&0x01 == 0 {
+		t.Fatal("TimerIRq not set")
+	}
+	if irq.Read() != gpio.High || irq.WaitForEdge(time.Millisecond) {
+		t.Fatal("stuck line moved")
+	}
+	irq.SetStuck(false, gpio.Low) // mended: follows the chip again, which holds it low
+	if irq.Read() != gpio.Low || !irq.WaitForEdge(time.Millisecond) {
+		t.Fatal("mended line does not follow the chip")
 	}
 }
 

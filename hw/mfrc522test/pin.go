@@ -34,19 +34,32 @@ type Pin struct {
 	// set it to show which drivers depend on WaitForEdge(0) returning.
 	ZeroWaitsForever bool
 
-	waits   int // WaitForEdge calls, for tests
-	zeros   int // WaitForEdge(0) calls
-	outs    []gpio.Level
-	edgeCnt int
+	zeros  int        // WaitForEdge(0) calls
+	stuck  bool       // the line holds level whatever drives it
+	driven gpio.Level // what the chip or the driver last drove
 }
 
 // NewPin returns a free-standing pin (for example a reset line that is not
 // connected to anything).
 func NewPin(name string, num int) *Pin {
-	return &Pin{name: name, num: num, level: gpio.High, edges: make(chan struct{}, 1), halt: make(chan struct{})}
+	return &Pin{name: name, num: num, level: gpio.High, driven: gpio.High, edges: make(chan struct{}, 1), halt: make(chan struct{})}
 }
 
-var _ gpio.PinIO = (*Pin)(nil)
+// SetStuck holds the line at l whatever drives it, as a broken wire with a
+// pull-up or a driver configured on the wrong pin does: no level change, no
+// edge. SetStuck(false, l) frees it (l unused); it then follows its driver again (an
+// edge if the driven level differs).
+func (p *Pin) SetStuck(stuck bool, l gpio.Level) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stuck = stuck
+	if stuck {
+		p.setLocked(l)
+	} else {
+		p.setLocked(p.driven)
+	}
+}
+
 var _ conn.Resource = (*Pin)(nil)
 
 // String implements conn.Resource.
@@ -97,7 +110,6 @@ func (p *Pin) Read() gpio.Level {
 // returns at once unless ZeroWaitsForever is set.
 func (p *Pin) WaitForEdge(timeout time.Duration) bool {
 	p.mu.Lock()
-	p.waits++
 	if timeout == 0 {
 		p.zeros++
 	}
@@ -141,7 +153,6 @@ func (p *Pin) DefaultPull() gpio.Pull { return gpio.PullUp }
 // Out implements gpio.PinOut.
 func (p *Pin) Out(l gpio.Level) error {
 	p.mu.Lock()
-	p.outs = append(p.outs, l)
 	on := p.onOut
 	p.mu.Unlock()
 	p.drive(l)
@@ -156,16 +167,23 @@ func (p *Pin) PWM(gpio.Duty, physic.Frequency) error {
 	return errors.New("mfrc522test: PWM not supported on " + p.name)
 }
 
-// drive sets the line level and queues an edge if the configured edge
-// detection matches.
+// drive is the chip or the driver setting the line.
 func (p *Pin) drive(l gpio.Level) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.driven = l
+	if !p.stuck {
+		p.setLocked(l)
+	}
+}
+
+// setLocked changes the line level and queues an edge if the configured
+// edge detection matches. p.mu is held.
+func (p *Pin) setLocked(l gpio.Level) {
 	if p.level == l {
 		return
 	}
 	p.level = l
-	p.edgeCnt++
 	match := p.edge == gpio.BothEdges || (p.edge == gpio.FallingEdge && l == gpio.Low) || (p.edge == gpio.RisingEdge && l == gpio.High)
 	if !match {
 		return
@@ -176,30 +194,9 @@ func (p *Pin) drive(l gpio.Level) {
 	}
 }
 
-// Waits reports how often WaitForEdge was called.
-func (p *Pin) Waits() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.waits
-}
-
 // ZeroWaits reports how often WaitForEdge was called with a zero timeout.
 func (p *Pin) ZeroWaits() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.zeros
-}
-
-// Edges reports how many level changes the line has seen.
-func (p *Pin) Edges() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.edgeCnt
-}
-
-// Outs returns the levels driven with Out, in order.
-func (p *Pin) Outs() []gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]gpio.Level(nil), p.outs...)
 }

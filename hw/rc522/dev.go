@@ -95,6 +95,11 @@ var Versions = map[byte]string{
 	0xB2: "FM17522 clone (0xB2)",
 }
 
+// irqMisses is how many commands in a row may complete (ComIrqReg says
+// so) without an edge on the IRQ line before the line is given up and the
+// status register is polled instead. Each miss costs one CommandDeadline.
+const irqMisses = 3
+
 // dev is the register-level transport to one chip.
 type dev struct {
 	conn     spi.Conn
@@ -102,6 +107,32 @@ type dev struct {
 	version  byte
 	deadline time.Duration // software limit for a command the chip never completes
 	step     time.Duration // pause between status polls without IRQ
+
+	// A configured IRQ line that never moves (broken wire, wrong pin) would
+	// make every command wait for the deadline. missed counts commands in a
+	// row that completed without an edge; at irqMisses the line is lost and
+	// wait polls as if none were wired, until Init tries the line again.
+	missed  int
+	irqLost bool
+}
+
+// line is the IRQ line wait uses: nil when not wired or given up.
+func (d *dev) line() gpio.PinIn {
+	if d.irqLost {
+		return nil
+	}
+	return d.irq
+}
+
+// sawEdge records whether a completed command's IRQ edge came.
+func (d *dev) sawEdge(edge bool) {
+	if edge {
+		d.missed = 0
+		return
+	}
+	if d.missed++; d.missed >= irqMisses {
+		d.irqLost = true
+	}
 }
 
 func addrW(reg byte) byte { return reg << 1 }
@@ -199,21 +230,25 @@ func (d *dev) transmit(tx []byte) error {
 // FIFOLevelReg, ControlReg, VersionReg and, when the IRQ line is wired and
 // expect > 0, the first expect FIFO bytes. It never calls WaitForEdge(0):
 // on Pi kernels periph's host GPIO treats 0 as "forever" (periph/host#78).
+// A command that completes without an edge counts towards giving the IRQ
+// line up (sawEdge).
 func (d *dev) wait(bits byte, expect int) ([]byte, error) {
+	irq := d.line()
 	regs := []byte{regComIrq, regError, regFIFOLevel, regControl, regVersion}
-	if d.irq != nil && expect > 0 {
+	if irq != nil && expect > 0 {
 		for i := 0; i < expect; i++ {
 			regs = append(regs, regFIFOData)
 		}
 	}
 	start := time.Now()
+	edge := false
 	for {
-		if d.irq != nil {
+		if irq != nil {
 			left := d.deadline - time.Since(start)
 			if left < time.Millisecond {
 				left = time.Millisecond
 			}
-			d.irq.WaitForEdge(left)
+			edge = irq.WaitForEdge(left) || edge
 		}
 		st, err := d.reads(regs...)
 		if err != nil {
@@ -223,12 +258,15 @@ func (d *dev) wait(bits byte, expect int) ([]byte, error) {
 			return nil, fmt.Errorf("%w: VersionReg reads %#02x, was %#02x", ErrNoChip, st[4], d.version)
 		}
 		if st[0]&bits != 0 {
+			if irq != nil {
+				d.sawEdge(edge)
+			}
 			return st, nil
 		}
 		if time.Since(start) > d.deadline {
 			return nil, fmt.Errorf("%w: command not completed in %v (ComIrqReg %#02x)", ErrNoChip, d.deadline, st[0])
 		}
-		if d.irq == nil {
+		if irq == nil {
 			time.Sleep(d.step)
 		}
 	}

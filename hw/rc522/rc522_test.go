@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/mfrc522test"
+	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 )
@@ -547,5 +548,52 @@ func TestFieldOffBetweenPolls(t *testing.T) {
 	}
 	if v := chip.Reg(mfrc522test.TxControlReg); v&0x03 != 0 {
 		t.Errorf("antenna on after Poll: %#02x", v)
+	}
+}
+
+// Issue 14: with IRQ configured but the line stuck (broken wire, wrong pin)
+// every command waited for the edge timeout, so a 7-byte tap took five
+// CommandDeadlines, with health OK. The reader now sees commands complete
+// without an edge, gives the line up for polling and says so in Health.
+func TestStuckIRQFallsBackToPolling(t *testing.T) {
+	const deadline = 100 * time.Millisecond
+	tests := []struct {
+		name  string
+		stick func(*mfrc522test.Pin)
+		stuck bool
+	}{
+		{"line moving", func(*mfrc522test.Pin) {}, false},
+		{"stuck high (broken wire, pull-up)", func(p *mfrc522test.Pin) { p.SetStuck(true, gpio.High) }, true},
+		{"stuck low", func(p *mfrc522test.Pin) { p.SetStuck(true, gpio.Low) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chip := mfrc522test.New()
+			tt.stick(chip.IRQ())
+			r := newReader(t, chip, true, func(c *Config) { c.CommandDeadline = deadline })
+			taps := runReader(t, r)
+			waitHealth(t, r, true)
+			for end := time.Now().Add(10 * deadline); time.Now().Before(end) && r.Health().Degraded == ""; {
+				time.Sleep(time.Millisecond)
+			}
+			var worst time.Duration
+			for range 3 {
+				t0 := time.Now()
+				chip.Present(card(t, uid7...))
+				tp := waitTap(t, taps)
+				worst = max(worst, tp.At.Sub(t0))
+				chip.RemoveAll()
+				for r.Resting() {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			if worst >= deadline {
+				t.Errorf("slowest tap detected after %v, want the polling figure (< CommandDeadline %v)", worst, deadline)
+			}
+			h := r.Health()
+			if got := strings.Contains(h.Degraded, "irq line not moving; polling"); got != tt.stuck || !h.OK {
+				t.Errorf("health = %+v, want OK and degraded=%v", h, tt.stuck)
+			}
+		})
 	}
 }

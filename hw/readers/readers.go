@@ -126,7 +126,7 @@ func (c *Config) Defaults() {
 		c.SpeedHz = 4_000_000
 	}
 	if c.Poll == 0 && c.Kind != "hid" {
-		c.Poll = Duration(25 * time.Millisecond)
+		c.Poll = Duration(rc522.DefaultPollInterval)
 	}
 	if c.Debounce == nil {
 		d := Duration(500 * time.Millisecond)
@@ -415,7 +415,7 @@ func OpenAll(cfgs []Config, onEvent func(rc522.Event)) (*Set, error) {
 		s.Readers = append(s.Readers, r)
 		s.Roles[c.Name] = c.Role
 		if c.Buzzer != "" || c.LED != "" {
-			fb := feedback.Config{ActiveLow: c.FeedbackLowOn}
+			fb := feedback.Config{Name: c.Name, ActiveLow: c.FeedbackLowOn}
 			if err := hostInit(); err != nil {
 				return fail(err)
 			}
