@@ -20,7 +20,7 @@
 // line carries the flag unverified_time or corrected_time.
 //
 // Absences (agreed care that did not take place: sick, late_cancel, cancel,
-// provider_away) come from a separate CSV (ReadAbsences) and are priced by
+// provider_away, short_day) come from a separate CSV (ReadAbsences) and are priced by
 // the profile's "absences" rules (AbsenceRules) in BillWithAbsences: each
 // becomes a line with minutes 0, the flag absence_<kind> and its rule's name,
 // billing the agreed minutes or nothing (see absences.go for spells).

@@ -167,7 +167,7 @@ func TestPDFText(t *testing.T) {
 		{"nl debit", Dutch, true, []string{"FACTUUR", "Factuurnummer", "2026-00017", "november 2026", "KvK 12345678", "LRK 123456789",
 			"IBAN NL91 ABNA 0417 1643 00", "Sanne de Vries en Mark de Vries", "Zoë", "Milan", "afwezig: ziek", "sick-week",
 			"month-minimum-bso", "maandminimum", "hourly + weekend-150%", "€ 5,50/u", "Subtotaal Zoë", "Totaal",
-			"automatische incasso", "NL20 ****", "4567", "BF-M-0001", "NL69ZZZ123456780000",
+			"automatische incasso", "4567 (machtiging BF-M-0001", "NL20", "NL69ZZZ123456780000",
 			"artikel 11, lid 1, onderdeel f, Wet op de omzetbelasting", "* tijd niet geverifieerd", "Pagina 1 van 1"}},
 		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "absent: sick", "Please transfer", "20 December 2026",
 			"article 11(1)(f)", "Page 1 of 1"}},

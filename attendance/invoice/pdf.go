@@ -347,5 +347,5 @@ func maskIBAN(s string) string {
 	if len(s) < 8 {
 		return s
 	}
-	return s[:4] + " **** " + s[len(s)-4:]
+	return s[:4] + "\u00a0****\u00a0" + s[len(s)-4:] // no line break inside
 }
