@@ -40,6 +40,17 @@ import (
 // days); limit_calendar_days counts calendar days from the spell's first
 // row, that day included (Bernefertier: one week = the first sick day and
 // the 6 days after it).
+//
+// An absence row on a day the child also has a stay is the part of the
+// agreed care the child did not take (sent home sick, fetched early):
+// agreed_minutes is the whole day's agreed care, and the row bills what the
+// day's stay lines did not, max(0, round(agreed) - billed minutes of the
+// day's stay lines), so a day never bills more than its agreed minutes or
+// its actual care, whichever is more. A rule's same_day_rule, when set,
+// names such a row and bills it outside the rule's limit (seed 002: the
+// hours a child is not present because it fell ill during care are billed
+// 'op de gebruikelijke wijze', whatever the one-week limit of an absent
+// sick child says).
 
 // AbsenceKind is the reason care that was agreed did not take place.
 type AbsenceKind string
@@ -50,10 +61,13 @@ const (
 	AbsenceLateCancel   AbsenceKind = "late_cancel"   // cancelled less than 48 h before the agreed start
 	AbsenceCancel       AbsenceKind = "cancel"        // cancelled in time
 	AbsenceProviderAway AbsenceKind = "provider_away" // the childminder/location was closed, ill or away
+	// AbsenceShortDay: the child came, but for less than the agreed time
+	// (fetched early, brought late) without cancelling in time.
+	AbsenceShortDay AbsenceKind = "short_day"
 )
 
 // AbsenceKinds lists the kinds in a stable order.
-var AbsenceKinds = []AbsenceKind{AbsenceSick, AbsenceLateCancel, AbsenceCancel, AbsenceProviderAway}
+var AbsenceKinds = []AbsenceKind{AbsenceSick, AbsenceLateCancel, AbsenceCancel, AbsenceProviderAway, AbsenceShortDay}
 
 // ParseAbsenceKind checks s against AbsenceKinds.
 func ParseAbsenceKind(s string) (AbsenceKind, error) {
@@ -207,6 +221,9 @@ type AbsenceRule struct {
 	// BreakDays: a gap of more calendar days than this between two rows
 	// starts a new spell (0 = DefaultBreakDays).
 	BreakDays int `json:"break_days,omitempty"`
+	// SameDayRule names a row on a day with a stay and bills it as agreed,
+	// outside the limit ("" = such a row follows Bill and the limit).
+	SameDayRule string `json:"same_day_rule,omitempty"`
 }
 
 // DefaultBreakDays is the largest gap, in calendar days, between two absence
@@ -260,6 +277,9 @@ func (a *AbsenceRules) validate(p *Profile, bad func(key, f string, args ...any)
 		if !limited && r.OverLimitRule != "" {
 			return bad(key+".over_limit_rule", "only with limit_days or limit_calendar_days")
 		}
+		if r.SameDayRule != "" && !validRuleName(r.SameDayRule) {
+			return bad(key+".same_day_rule", "%q: want a name without '/', '+', ',' or spaces", r.SameDayRule)
+		}
 		if r.BreakDays < 0 || r.BreakDays > 366 {
 			return bad(key+".break_days", "%d: want 0-366", r.BreakDays)
 		}
@@ -282,7 +302,10 @@ func daysBetween(a, b attendance.Date) int {
 
 // billAbsences prices absence rows (sorted by child and date) into lines in
 // the same order; counts says which lines count toward a monthly minimum.
-func (e *Engine) billAbsences(abs []Absence, in []stays.Stay, dayType func(attendance.Date) calendar.DayType) ([]Line, []bool) {
+//
+// stayLines are the priced stay lines (sorted by child and date): an
+// absence on a day with a stay bills only what they did not.
+func (e *Engine) billAbsences(abs []Absence, in []stays.Stay, stayLines []Line, dayType func(attendance.Date) calendar.DayType) ([]Line, []bool) {
 	if dayType == nil {
 		dayType = weekendOrWeekday
 	}
@@ -316,6 +339,19 @@ func (e *Engine) billAbsences(abs []Absence, in []stays.Stay, dayType func(atten
 		d := stayDates[child]
 		i := sort.Search(len(d), func(i int) bool { return a.Before(d[i]) }) // first date > a
 		return i < len(d) && d[i].Before(b)
+	}
+	// Billed minutes of the stay lines per child and day, for children with
+	// absences only.
+	type childDay struct {
+		child string
+		date  attendance.Date
+	}
+	stayBilled := map[childDay]int{}
+	for i := range stayLines {
+		l := &stayLines[i]
+		if want[l.ChildID] && l.Stays > 0 {
+			stayBilled[childDay{l.ChildID, l.Date}] += l.BilledMinutes
+		}
 	}
 	var rules *AbsenceRules
 	var m Method
@@ -356,15 +392,19 @@ func (e *Engine) billAbsences(abs []Absence, in []stays.Stay, dayType func(atten
 		}
 		spellDays++
 		billed := r.Bill == "agreed"
-		if r.LimitDays > 0 && spellDays > r.LimitDays ||
-			r.LimitCalendarDays > 0 && daysBetween(spellStart, a.Date) >= r.LimitCalendarDays {
+		presentBilled, present := stayBilled[childDay{a.ChildID, a.Date}]
+		switch {
+		case present && r.SameDayRule != "" && billed:
+			l.Rule = e.p.Name + "/" + r.SameDayRule
+		case r.LimitDays > 0 && spellDays > r.LimitDays ||
+			r.LimitCalendarDays > 0 && daysBetween(spellStart, a.Date) >= r.LimitCalendarDays:
 			billed = false
 			l.Rule = e.p.Name + "/" + r.OverLimitRule
-		} else {
+		default:
 			l.Rule = e.p.Name + "/" + r.Rule
 		}
 		if billed {
-			l.BilledMinutes = m.Rounding.Apply(a.AgreedMinutes)
+			l.BilledMinutes = max(m.Rounding.Apply(a.AgreedMinutes)-presentBilled, 0)
 			l.RateCentsPerHour = e.rate(m, a.ChildID)
 			bp := e.multiplier(l.DayType)
 			l.AmountCents = Amount(l.BilledMinutes, l.RateCentsPerHour, bp)

@@ -124,7 +124,8 @@ func TestAbsencesDeBurcht(t *testing.T) {
 				{"2026-11-17", wd, 100, 105, 1400, "deburcht/quarter-hour", ""},
 				{"2026-11-18", wed, 0, 60, 800, "deburcht/sick-first-two-days", fSick},
 				{"2026-11-19", wd, 60, 60, 800, "deburcht/quarter-hour", ""},
-				{"2026-11-19", wd, 0, 60, 800, "deburcht/sick-first-two-days", fSick},
+				// The day's stay billed the agreed hour already: the sick row adds nothing.
+				{"2026-11-19", wd, 0, 0, 0, "deburcht/sick-first-two-days", fSick},
 				{"2026-11-20", wd, 0, 0, 0, "deburcht/sick-after-two-days", fSick},
 			}},
 		{name: "another absence kind between sick days starts a new spell",
@@ -365,7 +366,7 @@ func TestReadAbsencesErrors(t *testing.T) {
 			"line 1, column kind: absences: bad header: duplicate column",
 			"line 1, column planned: absences: bad header: unknown column (want child_id,date,kind,agreed_minutes,note)"}, ErrAbsenceColumn},
 		{"unknown kind", h + "c1,2026-11-16,flu,60,\n", []string{
-			`line 2, column kind: unknown absence kind "flu" (want sick, late_cancel, cancel, provider_away)`}, ErrAbsenceKind},
+			`line 2, column kind: unknown absence kind "flu" (want sick, late_cancel, cancel, provider_away, short_day)`}, ErrAbsenceKind},
 		{"bad date", h + "c1,2026-11-31,sick,60,\nc1,,sick,60,\n", []string{
 			`line 2, column date: absences: bad date: date "2026-11-31": want YYYY-MM-DD`,
 			"line 3, column date: absences: bad date: empty"}, ErrAbsenceDate},
@@ -380,7 +381,7 @@ func TestReadAbsencesErrors(t *testing.T) {
 		{"empty child and several errors on one line", h + ",x,y,z,\n", []string{
 			"line 2, column child_id: absences: bad value: empty",
 			`line 2, column date: absences: bad date: date "x": want YYYY-MM-DD`,
-			`line 2, column kind: unknown absence kind "y" (want sick, late_cancel, cancel, provider_away)`,
+			`line 2, column kind: unknown absence kind "y" (want sick, late_cancel, cancel, provider_away, short_day)`,
 			`line 2, column agreed_minutes: absences: bad agreed_minutes: "z": want whole minutes 0-1440`}, ErrAbsenceValue},
 		{"quote error stops", h + "c1,2026-11-16,sick,60,\"open\nc1,2026-11-17,sick,60,\n", []string{
 			`line 2: absences: bad value: record on line 2; parse error on line 3, column 24: extraneous or missing " in quoted-field`}, ErrAbsenceValue},

@@ -27,6 +27,10 @@ type Line struct {
 	Stays            int
 	RateCentsPerHour int64 // the base rate used (before multiplier); 0 for forfaits
 	Flags            []string
+	// TravelMinutes is the childminder's travel for the day's stays
+	// (stays.Stay.TravelMinutes); with the profile's travel_is_care it is
+	// in BilledMinutes and the rule has "+travel". Not a contract-8 column.
+	TravelMinutes int
 }
 
 // Line flags.
@@ -35,6 +39,9 @@ const (
 	FlagCorrectedTime  = "corrected_time"
 	FlagMissingTime    = "missing_time"
 	FlagSplitMidnight  = stays.FlagSplitMidnight
+	// FlagTravelNotBilled: the day's stays carry travel minutes but the
+	// profile does not bill travel as care.
+	FlagTravelNotBilled = "travel_not_billed"
 )
 
 // Engine prices stays with one profile and optional contracts. It keeps no
@@ -45,6 +52,13 @@ type Engine struct {
 	// rules are the rule names, built once: a year has many lines.
 	rules     map[ruleKey]string
 	bandRules map[string][]string
+	split     map[calendar.DayType]split
+}
+
+// split is a parsed DayPart.
+type split struct {
+	at      stays.Clock
+	methods []string
 }
 
 type ruleKey struct {
@@ -58,7 +72,12 @@ func New(p Profile, contracts map[string]Contract) (*Engine, error) {
 	if err := p.Validate(""); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, contracts: contracts, rules: map[ruleKey]string{}, bandRules: map[string][]string{}}
+	e := &Engine{p: p, contracts: contracts, rules: map[ruleKey]string{}, bandRules: map[string][]string{},
+		split: map[calendar.DayType]split{}}
+	for t, part := range p.SplitDay {
+		at, _ := stays.ParseClock(part.At) // Validate checked it
+		e.split[t] = split{at, part.Methods}
+	}
 	for name, m := range p.Methods {
 		for _, b := range m.Bands {
 			e.bandRules[name] = append(e.bandRules[name], p.Name+"/"+b.Name)
@@ -101,6 +120,7 @@ type dayGroup struct {
 	name     string
 	guardian string
 	minutes  int
+	travel   int // billed as care when the profile says so
 	flags    []string
 }
 
@@ -123,7 +143,7 @@ func (e *Engine) BillWithAbsences(in []stays.Stay, abs []Absence, dayType func(a
 	if len(abs) > 0 {
 		sorted := append([]Absence(nil), abs...)
 		SortAbsences(sorted)
-		al, ac := e.billAbsences(sorted, in, dayType)
+		al, ac := e.billAbsences(sorted, in, lines, dayType)
 		lines, counts = mergeLines(lines, counts, al, ac)
 	}
 	return e.addMonthMinimums(lines, counts)
@@ -179,6 +199,7 @@ func (e *Engine) billStays(in []stays.Stay) ([]Line, []bool) {
 		for _, i := range g.stays {
 			t := &in[i]
 			g.minutes += t.Minutes
+			g.travel += t.TravelMinutes
 			switch t.Quality {
 			case stays.QualityUnverified:
 				g.flags = addFlag(g.flags, FlagUnverifiedTime)
@@ -275,27 +296,54 @@ func (e *Engine) addMonthMinimums(lines []Line, counts []bool) []Line {
 // closeMonth appends a top-up line when the month's billed minutes stay
 // under the profile's monthly minimum for the child's care kind. Only months
 // in which the child has lines are considered.
+//
+// A child's contract bounds the minimum (seed 002: 'no month minimum
+// applies before the contract starts'): a month wholly before the
+// contract's start or after its end has none, and a month the contract
+// covers only in part has the minimum pro-rated by calendar days,
+// round(minimum * contract days / days in the month), half a minute up
+// (the rule gets "-pro-rata"). Calendar days, not care days: the minimum
+// is a monthly amount, and a contract from the 16th of a 30-day month owes
+// half of it whatever weekdays the care falls on. Without a contract, or
+// without start and end dates, every month has the full minimum.
 func (e *Engine) closeMonth(out []Line, a *monthAcc) []Line {
 	mm := e.p.MonthlyMinimum
 	if mm == nil || a.child == "" || !a.active {
 		return out
 	}
 	kind := mm.DefaultCareKind
-	if c, ok := e.contracts[a.child]; ok && c.CareKind != "" {
+	c, hasContract := e.contracts[a.child]
+	if hasContract && c.CareKind != "" {
 		kind = c.CareKind
 	}
 	minimum, ok := mm.Minutes[kind]
 	if !ok {
 		minimum = mm.Minutes[mm.DefaultCareKind]
 	}
+	first := attendance.Date{Year: a.year, Month: a.month, Day: 1}
+	last := attendance.DateOf(time.Date(a.year, a.month+1, 0, 0, 0, 0, 0, time.UTC))
+	from, to := first, last
+	if hasContract && !c.Start.IsZero() && from.Before(c.Start) {
+		from = c.Start
+	}
+	if hasContract && !c.End.IsZero() && c.End.Before(to) {
+		to = c.End
+	}
+	if to.Before(from) {
+		return out // the month is outside the contract
+	}
+	rule := fmt.Sprintf("%s/month-minimum-%s", e.p.Name, kind)
+	if covered := daysBetween(from, to) + 1; covered < last.Day {
+		minimum = (minimum*covered + last.Day/2) / last.Day
+		rule += "-pro-rata"
+	}
 	if a.billed >= minimum {
 		return out
 	}
 	short := minimum - a.billed
 	r := e.rate(e.p.Methods[mm.Method], a.child)
-	last := attendance.DateOf(time.Date(a.year, a.month+1, 0, 0, 0, 0, 0, time.UTC))
 	return append(out, Line{ChildID: a.child, Date: last, BilledMinutes: short, AmountCents: Amount(short, r, 10000),
-		Rule: fmt.Sprintf("%s/month-minimum-%s", e.p.Name, kind), ChildName: a.name, GuardianID: a.guardian, RateCentsPerHour: r})
+		Rule: rule, ChildName: a.name, GuardianID: a.guardian, RateCentsPerHour: r})
 }
 
 func addFlag(f []string, x string) []string {
@@ -338,20 +386,30 @@ type priced struct {
 	rate   int64
 }
 
-// priceTime prices minutes (already split into stays when per=stay).
+// priceTime prices minutes (already split into stays when per=stay). With
+// the profile's travel_is_care a stay's travel minutes are care time,
+// rounded with the stay (per=stay) or the day (per=day).
 func (e *Engine) priceTime(name string, m Method, in []stays.Stay, g *dayGroup, dayType calendar.DayType, applyMin bool, freeMinutes int) priced {
 	billed := 0
+	travel := e.p.TravelIsCare
 	if m.Per == "stay" {
 		// Free settling-in minutes come off the day's first stays.
 		free := freeMinutes
 		for _, i := range g.stays {
 			mins := in[i].Minutes
+			if travel {
+				mins += in[i].TravelMinutes
+			}
 			take := min(free, mins)
 			free -= take
 			billed += m.Rounding.Apply(mins - take)
 		}
 	} else {
-		billed = m.Rounding.Apply(max(g.minutes-freeMinutes, 0))
+		mins := g.minutes
+		if travel {
+			mins += g.travel
+		}
+		billed = m.Rounding.Apply(max(mins-freeMinutes, 0))
 	}
 	dayMin := applyMin && m.MinDayMinutes > billed
 	if dayMin {
@@ -384,7 +442,7 @@ func (e *Engine) priceForfait(name string, m Method, minutes int) priced {
 // session (used sessions: the child's count so far).
 func (e *Engine) priceDay(in []stays.Stay, g *dayGroup, used int) (l Line, settling bool) {
 	l = Line{ChildID: g.key.child, Date: g.key.date, DayType: g.key.dayType, Minutes: g.minutes,
-		ChildName: g.name, GuardianID: g.guardian, Stays: len(g.stays), Flags: g.flags}
+		ChildName: g.name, GuardianID: g.guardian, Stays: len(g.stays), Flags: g.flags, TravelMinutes: g.travel}
 	free := 0
 	if si := e.p.SettlingIn; si != nil {
 		if c, ok := e.contracts[g.key.child]; ok && !c.Start.IsZero() && g.key.date.Before(c.Start) &&
@@ -393,19 +451,11 @@ func (e *Engine) priceDay(in []stays.Stay, g *dayGroup, used int) (l Line, settl
 			free = si.MinutesPerSession
 		}
 	}
-	var best *priced
-	for _, name := range e.p.MethodsFor(g.key.dayType) {
-		m := e.p.Methods[name]
-		var p priced
-		switch m.Kind {
-		case "time":
-			p = e.priceTime(name, m, in, g, g.key.dayType, free == 0, free)
-		case "forfait":
-			p = e.priceForfait(name, m, g.minutes)
-		}
-		if best == nil || p.amount < best.amount {
-			best = &p
-		}
+	var best priced
+	if part, ok := e.split[g.key.dayType]; ok && free == 0 {
+		best = e.priceSplit(in, g, part)
+	} else {
+		best = e.cheapest(e.p.MethodsFor(g.key.dayType), in, g, free)
 	}
 	l.BilledMinutes, l.AmountCents, l.Rule, l.RateCentsPerHour = best.billed, best.amount, best.rule, best.rate
 	if free > 0 {
@@ -414,5 +464,89 @@ func (e *Engine) priceDay(in []stays.Stay, g *dayGroup, used int) (l Line, settl
 			l.Rule += "+" + strings.TrimPrefix(best.rule, e.p.Name+"/")
 		}
 	}
+	if g.travel > 0 {
+		if e.p.TravelIsCare {
+			l.Rule += "+travel"
+		} else {
+			l.Flags = append(slices.Clip(l.Flags), FlagTravelNotBilled)
+		}
+	}
 	return l, free > 0
+}
+
+// cheapest prices g with each of the methods and keeps the cheapest for
+// the parent (the first listed wins a tie).
+func (e *Engine) cheapest(methods []string, in []stays.Stay, g *dayGroup, free int) priced {
+	var best *priced
+	for _, name := range methods {
+		m := e.p.Methods[name]
+		var p priced
+		switch m.Kind {
+		case "time":
+			p = e.priceTime(name, m, in, g, g.key.dayType, free == 0, free)
+		case "forfait":
+			mins := g.minutes
+			if e.p.TravelIsCare {
+				mins += g.travel
+			}
+			p = e.priceForfait(name, m, mins)
+		}
+		if best == nil || p.amount < best.amount {
+			best = &p
+		}
+	}
+	return *best
+}
+
+// priceSplit prices a day whose stays before part.At (the morning) have
+// their own methods (seed 003: a Wednesday morning before school is
+// ordinary before-school care; only the afternoon is 'most favourable').
+// A stay across At is cut in two at At. Travel stays with the part the
+// stay starts in.
+func (e *Engine) priceSplit(in []stays.Stay, g *dayGroup, part split) priced {
+	at := part.at
+	var am, pm []stays.Stay
+	for _, i := range g.stays {
+		s := in[i]
+		switch {
+		case s.CheckOut <= at:
+			am = append(am, s)
+		case s.CheckIn >= at:
+			pm = append(pm, s)
+		default:
+			a, b := s, s
+			a.CheckOut, a.Minutes = at, min(int(at-s.CheckIn), s.Minutes)
+			b.CheckIn, b.Minutes, b.TravelMinutes = at, s.Minutes-a.Minutes, 0
+			am, pm = append(am, a), append(pm, b)
+		}
+	}
+	if len(am) == 0 {
+		return e.cheapest(e.p.MethodsFor(g.key.dayType), in, g, 0)
+	}
+	parts := append(am, pm...)
+	group := func(from, to int) *dayGroup {
+		sub := &dayGroup{key: g.key}
+		for i := from; i < to; i++ {
+			sub.stays = append(sub.stays, int32(i))
+			sub.minutes += parts[i].Minutes
+			sub.travel += parts[i].TravelMinutes
+		}
+		return sub
+	}
+	morning := e.cheapest(part.methods, parts, group(0, len(am)), 0)
+	if len(pm) == 0 {
+		return morning
+	}
+	afternoon := e.cheapest(e.p.MethodsFor(g.key.dayType), parts, group(len(am), len(parts)), 0)
+	prefix := e.p.Name + "/"
+	rate := morning.rate
+	if rate == 0 {
+		rate = afternoon.rate
+	}
+	return priced{
+		billed: morning.billed + afternoon.billed,
+		amount: morning.amount + afternoon.amount,
+		rule:   prefix + "morning-" + strings.TrimPrefix(morning.rule, prefix) + "+afternoon-" + strings.TrimPrefix(afternoon.rule, prefix),
+		rate:   rate,
+	}
 }

@@ -133,9 +133,10 @@ func TestAnzegem(t *testing.T) {
 			[]brief{{"2026-11-18", 150, 150, 435, "anzegem-bko/forfait-1"}}},
 		{"wednesday 5h: forfait-2 (7.25 < 12.50)", []stays.Stay{st("c1", "2026-11-18", "12:00-17:00", wed)},
 			[]brief{{"2026-11-18", 300, 300, 725, "anzegem-bko/forfait-2"}}},
-		{"wednesday morning+afternoon: per-stay half hours 2x3.75 vs forfait-2 7.25", []stays.Stay{
+		// Seed 003: only the afternoon is 'most favourable'; the morning is before-school care.
+		{"wednesday morning+afternoon: morning half hours 3.75 + afternoon min(3.75, 4.35)", []stays.Stay{
 			st("c1", "2026-11-18", "07:00-08:30", wed), st("c1", "2026-11-18", "12:00-13:30", wed)},
-			[]brief{{"2026-11-18", 180, 180, 725, "anzegem-bko/forfait-2"}}},
+			[]brief{{"2026-11-18", 180, 180, 750, "anzegem-bko/morning-half-hour+afternoon-half-hour"}}},
 		{"activity day 1h: half hours (2.50)", []stays.Stay{st("c1", "2026-07-07", "08:00-08:30", act), st("c1", "2026-07-07", "16:00-16:30", act)},
 			[]brief{{"2026-07-07", 60, 60, 250, "anzegem-bko/half-hour"}}},
 		{"activity day 4h: forfait-2 (7.25 < 10.00)", []stays.Stay{st("c1", "2026-07-07", "07:00-09:00", act), st("c1", "2026-07-07", "16:00-18:00", act)},
@@ -190,7 +191,7 @@ func TestBernefertier(t *testing.T) {
 				{"2026-10-27", 120, 0, 0, "bernefertier/settling-in"},
 				{"2026-10-29", 150, 30, 275, "bernefertier/settling-in+hourly"},
 				{"2026-10-30", 60, 120, 1100, "bernefertier/hourly+day-minimum"},
-				{"2026-10-31", 0, 960, 8800, "bernefertier/month-minimum-dagopvang"}, // 1200 - 120 - 120
+				// No month minimum before the contract starts (seed 002 'Wen uren').
 			}},
 	}
 	for _, tt := range tests {

@@ -20,7 +20,7 @@
 // line carries the flag unverified_time or corrected_time.
 //
 // Absences (agreed care that did not take place: sick, late_cancel, cancel,
-// provider_away) come from a separate CSV (ReadAbsences) and are priced by
+// provider_away, short_day) come from a separate CSV (ReadAbsences) and are priced by
 // the profile's "absences" rules (AbsenceRules) in BillWithAbsences: each
 // becomes a line with minutes 0, the flag absence_<kind> and its rule's name,
 // billing the agreed minutes or nothing (see absences.go for spells).
@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/stays"
 )
 
 // Rounding turns presence minutes into billed minutes.
@@ -127,6 +128,23 @@ type Profile struct {
 	// Absences prices agreed care that did not take place (absences CSV);
 	// nil: every absence line bills nothing ("<profile>/absence-not-billed").
 	Absences *AbsenceRules `json:"absences,omitempty"`
+	// TravelIsCare bills a stay's travel minutes (the childminder away from
+	// home to fetch or bring the child, seed 004) as care time.
+	TravelIsCare bool `json:"travel_is_care,omitempty"`
+	// SplitDay prices the stays before a time of day with other methods
+	// than the rest of the day, per day type (seed 003: the Wednesday
+	// morning is before-school care, the afternoon 'most favourable').
+	SplitDay map[calendar.DayType]DayPart `json:"split_day,omitempty"`
+}
+
+// DayPart: stays (or the part of a stay) before At are priced with
+// Methods (the cheapest of them), the rest of the day with the day type's
+// methods; the line's rule is "<profile>/morning-<rule>+afternoon-<rule>"
+// when the day has both parts. Each part applies its own method's day
+// minimum.
+type DayPart struct {
+	At      string   `json:"at"` // HH:MM local
+	Methods []string `json:"methods"`
 }
 
 // MethodsFor returns the method names pricing day type t.
@@ -289,6 +307,21 @@ func (p *Profile) Validate(prefix string) error {
 	}
 	if a := p.Absences; a != nil {
 		if err := a.validate(p, bad); err != nil {
+			return err
+		}
+	}
+	for t, part := range p.SplitDay {
+		k := "split_day." + string(t)
+		if _, err := calendar.ParseDayType(string(t)); err != nil {
+			return bad(k, "%v", err)
+		}
+		if c, err := stays.ParseClock(part.At); err != nil || c <= 0 || c >= 1440 {
+			return bad(k+".at", "%q: want a time of day HH:MM after 00:00 and before 24:00", part.At)
+		}
+		if len(part.Methods) == 0 {
+			return bad(k+".methods", "no methods")
+		}
+		if err := checkList(k+".methods", part.Methods); err != nil {
 			return err
 		}
 	}

@@ -171,6 +171,16 @@ func TestFlemishAndCustom(t *testing.T) {
 			{name: "19", group: ages(repeat(1, 19)...), wantErr: ErrGroupTooLarge, reason: "19 children: at most 18 per living group"},
 		})
 	})
+	t.Run("be-vl-gezinsopvang", func(t *testing.T) {
+		runPolicyCases(t, "be-vl-gezinsopvang", []policyCase{
+			{name: "empty", wantStaff: 0},
+			{name: "1", group: ages(0), wantStaff: 1},
+			{name: "8 at once", group: ages(0, 0, 1, 1, 2, 3, 6, 11), wantStaff: 1},
+			{name: "the 9th is refused", group: ages(repeat(1, 9)...), wantErr: ErrGroupTooLarge,
+				reason: "9 children: at most 8 per family care home at once"},
+			{name: "aged 13", group: ages(13), wantErr: ErrAgeOutOfRange, reason: "a child aged 13: be-vl-gezinsopvang covers ages 0 to 12"},
+		})
+	})
 	t.Run("1:8", func(t *testing.T) {
 		runPolicyCases(t, "1:8", []policyCase{
 			{name: "empty", wantStaff: 0},
@@ -197,6 +207,7 @@ func TestLookup(t *testing.T) {
 		{"nl-gastouder", "nl-gastouder", "nl-gastouder/2019"},
 		{"be-vl-kdv", "be-vl-kdv", "be-vl-kdv/2014"},
 		{"be-vl-kdv-1:9", "be-vl-kdv-1:9", "be-vl-kdv-1:9/2014"},
+		{"be-vl-gezinsopvang", "be-vl-gezinsopvang", "be-vl-gezinsopvang/2014"},
 		{"1:8", "1:8", "1:8"},
 		{"1:100", "1:100", "1:100"},
 	} {
@@ -224,7 +235,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"1:N", "be-vl-kdv", "be-vl-kdv-1:9", "nl-bso", "nl-gastouder", "nl-kdv"}
+	want := []string{"1:N", "be-vl-gezinsopvang", "be-vl-kdv", "be-vl-kdv-1:9", "nl-bso", "nl-gastouder", "nl-kdv"}
 	if diff := cmp.Diff(want, Names()); diff != "" {
 		t.Errorf("Names (-want +got):\n%s", diff)
 	}

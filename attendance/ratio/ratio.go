@@ -1,5 +1,5 @@
 // Package ratio holds the staff-to-child ratio policies the door rules apply
-// (Dutch dagopvang, BSO and gastouderopvang, Flemish group care, a custom
+// (Dutch dagopvang, BSO and gastouderopvang, Flemish group and family care, a custom
 // 1:N) as versioned data, and the three-hour rule (3-uursregeling) that says
 // when and for how long a group may be staffed below its ratio.
 //
@@ -98,17 +98,23 @@ var registry = map[string]Policy{
 	"nl-gastouder/2019":  nlGastouder{},
 	"be-vl-kdv/2014":     flat{name: "be-vl-kdv", version: "be-vl-kdv/2014", per: 8, max: 18, maxAge: 3, what: "living group"},
 	"be-vl-kdv-1:9/2014": flat{name: "be-vl-kdv-1:9", version: "be-vl-kdv-1:9/2014", per: 9, max: 18, maxAge: 3, what: "living group"},
+	// Flemish family care (gezinsopvang): one childcarer, at most 8
+	// children present at once (DOMAIN.md). The ages 0 to 12 (family care
+	// also takes school children before and after school) are unconfirmed.
+	"be-vl-gezinsopvang/2014": flat{name: "be-vl-gezinsopvang", version: "be-vl-gezinsopvang/2014", per: 8, max: 8, maxAge: 12,
+		what: "family care home at once"},
 }
 
 // current selects the version a bare name means. To add a rule set (e.g. the
 // 2024 BSO change once confirmed), add "nl-bso/2024" to registry and point
 // current at it only when it takes effect; "nl-bso/2019" stays available.
 var current = map[string]string{
-	"nl-kdv":        "nl-kdv/2019",
-	"nl-bso":        "nl-bso/2019",
-	"nl-gastouder":  "nl-gastouder/2019",
-	"be-vl-kdv":     "be-vl-kdv/2014",
-	"be-vl-kdv-1:9": "be-vl-kdv-1:9/2014",
+	"nl-kdv":             "nl-kdv/2019",
+	"nl-bso":             "nl-bso/2019",
+	"nl-gastouder":       "nl-gastouder/2019",
+	"be-vl-kdv":          "be-vl-kdv/2014",
+	"be-vl-kdv-1:9":      "be-vl-kdv-1:9/2014",
+	"be-vl-gezinsopvang": "be-vl-gezinsopvang/2014",
 }
 
 // maxCustomN bounds the custom 1:N policy to sane values.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,11 +123,65 @@ func ParseClock(s string) (Clock, error) {
 	return Clock(h*60 + m), nil
 }
 
-// isDSTChangeDay reports whether d is a European summer-time switch day (the
-// last Sunday of March or October), when minutes may differ by 60 from the
-// wall-clock difference.
-func isDSTChangeDay(d attendance.Date) bool {
-	return (d.Month == time.March || d.Month == time.October) && d.Weekday() == time.Sunday && d.Day > 24
+// TravelColumn is an optional input column: the childminder's travel
+// minutes for the stay (Stay.TravelMinutes, 0-720). WriteCSV does not
+// write it: door events carry no travel, an admin adds it.
+const TravelColumn = "travel_minutes"
+
+// maxTravelMinutes bounds travel_minutes: half a day of driving.
+const maxTravelMinutes = 720
+
+// European summer time (the Netherlands and Belgium) changes at 01:00 UTC
+// on the last Sunday of March (local 02:00 becomes 03:00: the hour
+// 02:00-03:00 does not exist) and of October (local 03:00 becomes 02:00:
+// the hour 02:00-03:00 happens twice).
+const (
+	dstHourStart Clock = 120 // 02:00
+	dstHourEnd   Clock = 180 // 03:00
+)
+
+// dstChange returns +1 on the day summer time ends (October), -1 on the
+// day it starts (March), 0 otherwise.
+func dstChange(d attendance.Date) int {
+	if d.Weekday() != time.Sunday || d.Day <= 24 {
+		return 0
+	}
+	switch d.Month {
+	case time.March:
+		return -1
+	case time.October:
+		return 1
+	}
+	return 0
+}
+
+// elapsedMinutes is the set of real elapsed minutes a stay from in to out
+// on d can have (in <= out): the wall-clock difference, except on a day
+// summer time changes, where only a stay across the changed hour differs
+// by 60 minutes. In October a time within 02:00-03:00 is ambiguous (it
+// happened twice), so a stay that starts or ends within that hour may have
+// either value. In March a time within 02:00-03:00 does not exist: ok is
+// false.
+func elapsedMinutes(d attendance.Date, in, out Clock) (want []int, ok bool) {
+	wall := int(out - in)
+	inHour := func(c Clock) bool { return c >= dstHourStart && c < dstHourEnd }
+	switch dstChange(d) {
+	case -1:
+		if inHour(in) || inHour(out) {
+			return nil, false
+		}
+		if in < dstHourStart && out >= dstHourEnd {
+			return []int{wall - 60}, true
+		}
+	case 1:
+		switch {
+		case in < dstHourStart && out >= dstHourEnd:
+			return []int{wall + 60}, true
+		case inHour(in) || inHour(out):
+			return []int{wall, wall + 60}, true
+		}
+	}
+	return []int{wall}, true
 }
 
 // ReadCSV reads contract-6 attendance. Columns are found by header name (in
@@ -230,9 +285,16 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 			}
 		}
 		minS := get("minutes")
-		if s.Minutes, err = strconv.Atoi(minS); err != nil || s.Minutes < 0 || s.Minutes > 1440 {
-			bad("minutes", fmt.Errorf("%w %q: want a whole number 0-1440", ErrBadMinutes, minS))
+		// 1500: a whole day (00:00-24:00) on the day summer time ends.
+		if s.Minutes, err = strconv.Atoi(minS); err != nil || s.Minutes < 0 || s.Minutes > 1500 {
+			bad("minutes", fmt.Errorf("%w %q: want a whole number 0-1500", ErrBadMinutes, minS))
 			ok = false
+		}
+		if tS := get(TravelColumn); tS != "" {
+			if s.TravelMinutes, err = strconv.Atoi(tS); err != nil || s.TravelMinutes < 0 || s.TravelMinutes > maxTravelMinutes || tS[0] == '+' {
+				bad(TravelColumn, fmt.Errorf("%w %q: want whole minutes 0-%d", ErrBadMinutes, tS, maxTravelMinutes))
+				ok = false
+			}
 		}
 		dt, err := calendar.ParseDayType(get("day_type"))
 		if err != nil {
@@ -260,14 +322,17 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 			s.Flags = append(s.Flags, FlagMissingCheckOut)
 		}
 		if s.Complete() {
-			wall := int(s.CheckOut - s.CheckIn)
-			switch {
-			case s.CheckOut < s.CheckIn:
+			if s.CheckOut < s.CheckIn {
 				bad("check_out", fmt.Errorf("%w: %s is before %s", ErrCheckOutBeforeCheckIn, s.CheckOut, s.CheckIn))
 				continue
-			case s.Minutes == wall, (s.Minutes == wall+60 || s.Minutes == wall-60) && isDSTChangeDay(s.Date):
-			default:
-				bad("minutes", fmt.Errorf("%w: %d, but %s-%s is %d minutes", ErrBadMinutes, s.Minutes, s.CheckIn, s.CheckOut, wall))
+			}
+			want, exists := elapsedMinutes(s.Date, s.CheckIn, s.CheckOut)
+			if !exists {
+				bad("check_in", fmt.Errorf("%w: %s-%s: local 02:00-03:00 does not exist on %s (summer time starts)", ErrBadTime, s.CheckIn, s.CheckOut, s.Date))
+				continue
+			}
+			if !slices.Contains(want, s.Minutes) {
+				bad("minutes", fmt.Errorf("%w: %d, but %s-%s on %s is %s minutes", ErrBadMinutes, s.Minutes, s.CheckIn, s.CheckOut, s.Date, joinInts(want)))
 				continue
 			}
 		} else if s.Minutes != 0 {
@@ -363,4 +428,12 @@ func formatDate(d attendance.Date) string {
 	b := [10]byte{byte('0' + d.Year/1000), byte('0' + d.Year/100%10), byte('0' + d.Year/10%10), byte('0' + d.Year%10), '-',
 		byte('0' + int(d.Month)/10), byte('0' + int(d.Month)%10), '-', byte('0' + d.Day/10), byte('0' + d.Day%10)}
 	return string(b[:])
+}
+
+func joinInts(v []int) string {
+	p := make([]string, len(v))
+	for i, x := range v {
+		p[i] = strconv.Itoa(x)
+	}
+	return strings.Join(p, " or ")
 }

@@ -97,6 +97,11 @@ type Stay struct {
 	GuardianID string
 	Quality    Quality
 	Flags      []string
+	// TravelMinutes is the childminder's travel to fetch or bring the child
+	// for this stay (seed 004 'Reistijd'), from the optional travel_minutes
+	// column; door events never carry it. A profile with travel_is_care
+	// bills it as care time.
+	TravelMinutes int
 }
 
 // Has reports whether s carries flag f.

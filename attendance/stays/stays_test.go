@@ -238,8 +238,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"overlap", hdr + "c1,Noor,g,2026-11-16,07:30,09:00,90,weekday\nc1,Noor,g,2026-11-16,08:30,10:00,90,weekday\n",
 			[]string{"line 3, column check_in: overlapping stays: child c1 on 2026-11-16 overlaps line 2"}, ErrOverlap},
 		{"bad minutes", hdr + "c1,Noor,g,2026-11-16,07:30,08:25,5x,weekday\nc1,Noor,g,2026-11-17,07:30,08:25,50,weekday\nc1,Noor,g,2026-11-18,07:30,,5,weekday\n",
-			[]string{`line 2, column minutes: bad minutes "5x": want a whole number 0-1440`,
-				"line 3, column minutes: bad minutes: 50, but 07:30-08:25 is 55 minutes",
+			[]string{`line 2, column minutes: bad minutes "5x": want a whole number 0-1500`,
+				"line 3, column minutes: bad minutes: 50, but 07:30-08:25 on 2026-11-17 is 55 minutes",
 				"line 4, column minutes: bad minutes: 5 for a stay without both times, want 0"}, ErrBadMinutes},
 		{"bad day type and quality", "child_id,child_name,group,date,check_in,check_out,minutes,day_type,time_quality\n" +
 			"c1,Noor,g,2026-11-16,07:30,08:25,55,holiday,ok\nc1,Noor,g,2026-11-17,07:30,08:25,55,weekday,good\n",

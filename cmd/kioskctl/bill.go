@@ -54,15 +54,21 @@ one row per child per day; date YYYY-MM-DD; agreed_minutes 0-1440; kind:
   late_cancel    cancelled less than 48 h before the agreed start
   cancel         cancelled in time
   provider_away  the childminder or location was closed, ill or away
+  short_day      the child came, but for less than the agreed time
+A row on a day the child also has a stay bills only what the day's stay lines
+did not: max(0, agreed - billed), e.g. a child sent home ill.
 Every row becomes a line (minutes 0) named after its rule, also when it bills 0:
   deburcht      late_cancel: agreed minutes rounded up to the quarter hour
                 (deburcht/late-cancel); sick: the first two absent agreed days of
                 a spell billed (deburcht/sick-first-two-days), later days 0
-                (deburcht/sick-after-two-days); cancel, provider_away: 0
+                (deburcht/sick-after-two-days); short_day: the agreed hours
+                (deburcht/agreed-hours); cancel, provider_away: 0
   bernefertier  sick: agreed minutes for one week, the first sick day and the 6
                 calendar days after it (bernefertier/sick-week), later 0
                 (bernefertier/sick-after-week); late_cancel: agreed minutes
-                (bernefertier/late-notice); cancel, provider_away: 0
+                (bernefertier/late-notice); cancel, provider_away: 0; sick on a
+                day with a stay: the rest of the agreed hours, outside the week
+                (bernefertier/sick-sent-home)
   anzegem-bko   no absence is billed (anzegem-bko/absence-not-billed)
 A spell is a child's rows of one kind in date order; it ends at a stay or an
 absence of another kind between two rows, or a gap of more than 7 days.

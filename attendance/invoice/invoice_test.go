@@ -1,0 +1,315 @@
+package invoice
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/stays"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func sampleProvider() Provider {
+	return Provider{Name: "Kinderopvang Bernefertier", Address: []string{"Dorpsstraat 12", "1234 AB  Bernefertier"}, Country: "NL",
+		KvK: "12345678", LRK: "123456789", IBAN: "NL91ABNA0417164300", BIC: "ABNANL2A", Email: "info@bernefertier.example",
+		Phone: "06 12345678", DueDayOfNextMonth: 20, CreditorID: "NL69ZZZ123456780000"}
+}
+
+func st(child, name, date, span string, dt calendar.DayType) stays.Stay {
+	a, b, _ := strings.Cut(span, "-")
+	in, _ := stays.ParseClock(a)
+	out, _ := stays.ParseClock(b)
+	return stays.Stay{ChildID: child, ChildName: name, GuardianID: "g1", Date: attendance.MustDate(date), CheckIn: in, CheckOut: out,
+		Minutes: int(out - in), DayType: dt, Quality: stays.QualityOK}
+}
+
+// sampleLines is a Bernefertier November for a family of two: care, a
+// weekend day, a sick week, a sent-home day, an unverified time, a month
+// minimum.
+func sampleLines(t testing.TB) []billing.Line {
+	wd, we := calendar.Weekday, calendar.Weekend
+	in := []stays.Stay{
+		st("c1", "Zoë", "2026-11-03", "07:30-17:45", wd), st("c1", "Zoë", "2026-11-04", "07:30-17:40", calendar.Wednesday),
+		st("c1", "Zoë", "2026-11-05", "08:00-12:00", wd), st("c1", "Zoë", "2026-11-14", "09:00-12:30", we),
+		st("c1", "Zoë", "2026-11-24", "07:30-10:15", wd),
+		st("c2", "Milan", "2026-11-10", "14:00-17:30", wd), st("c2", "Milan", "2026-11-12", "14:00-15:00", wd),
+	}
+	in[4].Quality = stays.QualityUnverified
+	abs := []billing.Absence{
+		{ChildID: "c1", Date: attendance.MustDate("2026-11-17"), Kind: billing.AbsenceSick, AgreedMinutes: 600},
+		{ChildID: "c1", Date: attendance.MustDate("2026-11-18"), Kind: billing.AbsenceSick, AgreedMinutes: 600},
+		{ChildID: "c1", Date: attendance.MustDate("2026-11-24"), Kind: billing.AbsenceSick, AgreedMinutes: 600},
+		{ChildID: "c2", Date: attendance.MustDate("2026-11-19"), Kind: billing.AbsenceProviderAway, AgreedMinutes: 180},
+	}
+	p, err := billing.Lookup("bernefertier", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := billing.New(p, map[string]billing.Contract{"c2": {ChildID: "c2", CareKind: "bso", GuardianID: "g1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.BillWithAbsences(in, abs, nil)
+}
+
+func sampleInvoice(t testing.TB, lang Lang, mandate bool) Invoice {
+	f := Family{ID: "g1", Guardians: []string{"Sanne de Vries", "Mark de Vries"}, Address: []string{"Kerkweg 3", "1234 CD  Bernefertier"}, Lang: lang}
+	if mandate {
+		f.Mandate = &Mandate{ID: "BF-M-0001", Signed: attendance.MustDate("2025-08-30"), IBAN: "NL20INGB0001234567"}
+	}
+	ids, by := MonthLines(sampleLines(t), 2026, time.November)
+	if diff := cmp.Diff([]string{"g1"}, ids); diff != "" {
+		t.Fatalf("families (-want +got):\n%s", diff)
+	}
+	return New(sampleProvider(), f, 2026, time.November, by["g1"], FormatNumber("", "2026", 17), attendance.MustDate("2026-12-01"))
+}
+
+func TestFormatMoney(t *testing.T) {
+	for _, tt := range []struct {
+		cents int64
+		lang  Lang
+		want  string
+	}{{14309, Dutch, "€ 143,09"}, {5, Dutch, "€ 0,05"}, {123456789, Dutch, "€ 1.234.567,89"}, {-250, Dutch, "-€ 2,50"},
+		{100000, English, "€ 1,000.00"}, {0, Dutch, "€ 0,00"}} {
+		if got := FormatMoney(tt.cents, tt.lang); got != tt.want {
+			t.Errorf("FormatMoney(%d, %s) = %q, want %q", tt.cents, tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestNewTotalsAndDates(t *testing.T) {
+	inv := sampleInvoice(t, Dutch, true)
+	var sum int64
+	for _, c := range inv.Children {
+		for _, l := range c.Lines {
+			sum += l.AmountCents
+		}
+	}
+	if sum != inv.TotalCents || inv.TotalCents == 0 {
+		t.Errorf("total %d, lines add up to %d", inv.TotalCents, sum)
+	}
+	if got := []string{inv.Children[0].Name, inv.Children[1].Name}; got[0] != "Milan" || got[1] != "Zoë" {
+		t.Errorf("children %v, want sorted by name", got)
+	}
+	if inv.Due != attendance.MustDate("2026-12-20") || inv.Collection != inv.Due {
+		t.Errorf("due %s collection %s, want 2026-12-20 (vóór de 21e)", inv.Due, inv.Collection)
+	}
+	if inv.Number != "2026-00017" {
+		t.Errorf("number %q", inv.Number)
+	}
+}
+
+// TestPDFReproducible: the same invoice gives the same bytes, byte for
+// byte, now and in the golden file.
+func TestPDFReproducible(t *testing.T) {
+	render := func() []byte {
+		var b bytes.Buffer
+		if err := WritePDF(&b, sampleInvoice(t, Dutch, true)); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	a := render()
+	time.Sleep(1100 * time.Millisecond) // a clock-dependent date would differ now
+	if b := render(); !bytes.Equal(a, b) {
+		t.Fatal("two renders of one invoice differ")
+	}
+	golden := filepath.Join("testdata", "invoice-nl.golden.pdf")
+	if *update {
+		if err := os.WriteFile(golden, a, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, a) {
+		t.Errorf("PDF differs from %s (-update to accept after checking it)", golden)
+	}
+	if !bytes.HasPrefix(a, []byte("%PDF-")) || !bytes.Contains(a, []byte("/CreationDate (D:20261201000000")) {
+		t.Errorf("not a PDF dated the invoice date")
+	}
+}
+
+// TestPDFText reads the text back with pdftotext (poppler-utils) when it
+// is installed: what an admin and a parent read.
+func TestPDFText(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext not found: install poppler-utils")
+		}
+		t.Skip("pdftotext not found: install poppler-utils to read the invoice text back")
+	}
+	for _, tt := range []struct {
+		name    string
+		lang    Lang
+		mandate bool
+		want    []string
+	}{
+		{"nl debit", Dutch, true, []string{"FACTUUR", "Factuurnummer", "2026-00017", "november 2026", "KvK 12345678", "LRK 123456789",
+			"IBAN NL91 ABNA 0417 1643 00", "Sanne de Vries en Mark de Vries", "Zoë", "Milan", "afwezig: ziek", "sick-week",
+			"month-minimum-bso", "maandminimum", "hourly + weekend-150%", "€ 5,50/u", "Subtotaal Zoë", "Totaal",
+			"automatische incasso", "4567 (machtiging BF-M-0001", "NL20", "NL69ZZZ123456780000",
+			"artikel 11, lid 1, onderdeel f, Wet op de omzetbelasting", "* tijd niet geverifieerd", "Pagina 1 van 1"}},
+		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "absent: sick", "Please transfer", "20 December 2026",
+			"article 11(1)(f)", "Page 1 of 1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := sampleInvoice(t, tt.lang, tt.mandate)
+			f := filepath.Join(t.TempDir(), "inv.pdf")
+			var b bytes.Buffer
+			if err := WritePDF(&b, inv); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(pdftotext, "-layout", f, "-").CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdftotext: %v\n%s", err, out)
+			}
+			text := string(out)
+			for _, s := range tt.want {
+				if !strings.Contains(text, s) {
+					t.Errorf("text lacks %q", s)
+				}
+			}
+			if !strings.Contains(text, FormatMoney(inv.TotalCents, tt.lang)) {
+				t.Errorf("text lacks the total %s:\n%s", FormatMoney(inv.TotalCents, tt.lang), text)
+			}
+		})
+	}
+}
+
+func TestVATTextBelgium(t *testing.T) {
+	if s := VATExemptionText("BE", Dutch); !strings.Contains(s, "artikel 44, § 2, 2°") {
+		t.Errorf("BE: %q", s)
+	}
+}
+
+func testSequence(t *testing.T, s Sequence) {
+	ctx := context.Background()
+	n, err := s.Next(ctx, "2026")
+	if err != nil || n != 1 {
+		t.Fatalf("Next on a new series = %d, %v; want 1", n, err)
+	}
+	if err := s.Commit(ctx, "2026", 2, 1); !errors.Is(err, ErrSequenceMoved) {
+		t.Errorf("Commit from 2 on a new series: %v, want ErrSequenceMoved", err)
+	}
+	if err := s.Commit(ctx, "2026", 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, "2026", 1, 1); !errors.Is(err, ErrSequenceMoved) {
+		t.Errorf("second Commit from 1: %v, want ErrSequenceMoved", err)
+	}
+	if n, _ := s.Next(ctx, "2026"); n != 4 {
+		t.Errorf("Next = %d, want 4", n)
+	}
+	if n, _ := s.Next(ctx, "2027"); n != 1 {
+		t.Errorf("another series: Next = %d, want 1", n)
+	}
+	// Concurrent issuers: every number once, no gaps.
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			for {
+				first, err := s.Next(ctx, "2026")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.Commit(ctx, "2026", first, 2); err == nil {
+					return
+				} else if !errors.Is(err, ErrSequenceMoved) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := s.Next(ctx, "2026"); n != 4+16 {
+		t.Errorf("after 8 issuers of 2: Next = %d, want 20", n)
+	}
+}
+
+func TestMemorySequence(t *testing.T) { testSequence(t, &MemorySequence{}) }
+
+func TestSQLiteSequence(t *testing.T) {
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "numbers.db")+"?_journal_mode=WAL&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := NewSQLiteSequence(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSequence(t, s)
+}
+
+func TestReadFamilies(t *testing.T) {
+	in := "family_id,guardians,street,postcode,city,lang,iban,mandate_id,mandate_date,sequence\n" +
+		"g1,Sanne de Vries; Mark de Vries,Kerkweg 3,1234 CD,Bernefertier,,NL20 INGB 0001 2345 67,BF-M-0001,2025-08-30,\n" +
+		"g2,Jan Peeters,,,,en,,,,\n"
+	got, err := ReadFamilies(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Family{
+		"g1": {ID: "g1", Guardians: []string{"Sanne de Vries", "Mark de Vries"}, Address: []string{"Kerkweg 3", "1234 CD  Bernefertier"}, Lang: Dutch,
+			Mandate: &Mandate{ID: "BF-M-0001", Signed: attendance.MustDate("2025-08-30"), IBAN: "NL20INGB0001234567"}},
+		"g2": {ID: "g2", Guardians: []string{"Jan Peeters"}, Lang: English},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	bad := "family_id,guardians,iban,mandate_id,mandate_date,sequence,colour\n"
+	if _, err := ReadFamilies(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1, column colour: families: unknown column") {
+		t.Errorf("unknown column: %v", err)
+	}
+	bad = "family_id,guardians,iban,mandate_id,mandate_date,sequence\n" +
+		"g1,A,NL21INGB0001234567,M1,2025-08-30,\n" +
+		"g1,,,,,\n" +
+		"g3,C,NL20INGB0001234567,,2025-13-01,LAST\n"
+	_, err = ReadFamilies(strings.NewReader(bad))
+	for _, s := range []string{"line 2, column iban: families: bad IBAN", "line 3, column family_id: families: g1 already on line 2",
+		"line 3, column guardians", "line 4, column mandate_id", "line 4, column mandate_date", "line 4, column sequence"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q: %v", s, err)
+		}
+	}
+}
+
+func TestParseProviderNamesTheKey(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"name":"X","address":["a"],"country":"NL","kvk":"1","iban":"NL91ABNA0417164300","payment_term_days":30,"colour":1}`: `unknown field "colour"`,
+		`{"name":"X","address":["a"],"country":"DE","iban":"NL91ABNA0417164300","payment_term_days":30}`:                      `key "country"`,
+		`{"name":"X","address":["a"],"country":"BE","iban":"NL91ABNA0417164300","payment_term_days":30}`:                      `key "enterprise_number"`,
+		`{"name":"X","address":["a"],"country":"NL","kvk":"1","iban":"NL92ABNA0417164300","payment_term_days":30}`:            `key "iban"`,
+		`{"name":"X","address":["a"],"country":"NL","kvk":"1","iban":"NL91ABNA0417164300"}`:                                   `key "payment_term_days"`,
+	} {
+		_, err := ParseProvider(strings.NewReader(in))
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %s", in, err, want)
+		}
+	}
+}

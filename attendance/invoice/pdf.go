@@ -1,0 +1,351 @@
+package invoice
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/calendar"
+)
+
+// words are the invoice's labels.
+type words struct {
+	title, number, date, period, due, to, child, day, kind, present, billed, rule, amount,
+	subtotal, total, page, of, payTransfer, payDebit, unverified, kvk, lrk, enterprise, monthMin, absent string
+	months   [12]string
+	weekdays [7]string
+	dayTypes map[calendar.DayType]string
+	absences map[billing.AbsenceKind]string
+}
+
+var labels = map[Lang]words{
+	Dutch: {
+		title: "Factuur", number: "Factuurnummer", date: "Factuurdatum", period: "Periode", due: "Te betalen vóór",
+		to: "Aan", child: "Kind", day: "Datum", kind: "Soort", present: "Aanwezig", billed: "Gefactureerd", rule: "Tarief / regel",
+		amount: "Bedrag", subtotal: "Subtotaal", total: "Totaal", page: "Pagina", of: "van",
+		payTransfer: "Graag %s vóór %s overmaken op %s t.n.v. %s, onder vermelding van factuurnummer %s.",
+		payDebit:    "Het bedrag van %s wordt op of rond %s via automatische incasso afgeschreven van rekening %s (machtiging %s, incassant-ID %s).",
+		unverified:  "* tijd niet geverifieerd of gecorrigeerd (de klok van de kiosk was niet gesynchroniseerd)",
+		kvk:         "KvK", lrk: "LRK", enterprise: "Ondernemingsnummer", monthMin: "maandminimum", absent: "afwezig",
+		months:   [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
+		weekdays: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
+		dayTypes: map[calendar.DayType]string{calendar.Weekday: "werkdag", calendar.Wednesday: "woensdag", calendar.SchoolFree: "schoolvrije dag",
+			calendar.Vacation: "vakantie", calendar.VacationActivity: "vakantie, activiteit", calendar.Weekend: "weekend", calendar.PublicHoliday: "feestdag"},
+		absences: map[billing.AbsenceKind]string{billing.AbsenceSick: "ziek", billing.AbsenceLateCancel: "te laat afgemeld",
+			billing.AbsenceCancel: "tijdig afgemeld", billing.AbsenceProviderAway: "opvang gesloten", billing.AbsenceShortDay: "korter dan afgesproken"},
+	},
+	English: {
+		title: "Invoice", number: "Invoice number", date: "Invoice date", period: "Period", due: "Due by",
+		to: "To", child: "Child", day: "Date", kind: "Kind", present: "Present", billed: "Billed", rule: "Tariff / rule",
+		amount: "Amount", subtotal: "Subtotal", total: "Total", page: "Page", of: "of",
+		payTransfer: "Please transfer %s by %s to %s, account holder %s, quoting invoice number %s.",
+		payDebit:    "The amount of %s will be collected by direct debit on or about %s from account %s (mandate %s, creditor ID %s).",
+		unverified:  "* time not verified or corrected (the kiosk clock was not synchronised)",
+		kvk:         "Chamber of Commerce (KvK)", lrk: "LRK", enterprise: "Enterprise number", monthMin: "monthly minimum", absent: "absent",
+		months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+		weekdays: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		dayTypes: map[calendar.DayType]string{calendar.Weekday: "weekday", calendar.Wednesday: "Wednesday", calendar.SchoolFree: "school-free day",
+			calendar.Vacation: "holiday", calendar.VacationActivity: "holiday, activity", calendar.Weekend: "weekend", calendar.PublicHoliday: "public holiday"},
+		absences: map[billing.AbsenceKind]string{billing.AbsenceSick: "sick", billing.AbsenceLateCancel: "cancelled late",
+			billing.AbsenceCancel: "cancelled in time", billing.AbsenceProviderAway: "provider closed", billing.AbsenceShortDay: "shorter than agreed"},
+	},
+}
+
+// Page geometry, millimetres (A4 portrait).
+const (
+	margin   = 18.0
+	pageW    = 210.0
+	contentW = pageW - 2*margin
+	rowH     = 5.2
+)
+
+// column widths of the line table; they add up to contentW.
+var cols = [...]float64{24, 37, 19, 23, 49, 22}
+
+// WritePDF renders inv as a PDF. The bytes depend on inv only: the
+// document's creation and modification dates are the invoice date, the
+// catalogs are sorted, and fpdf writes no random document id.
+//
+// Text uses the PDF core font Helvetica in Windows-1252, which covers
+// Dutch, French and German names; a character outside it prints as '?'.
+func WritePDF(w io.Writer, inv Invoice) error {
+	lang := inv.Family.Lang
+	if lang == "" {
+		lang = Dutch
+	}
+	t := labels[lang]
+	pdf := fpdf.New("P", "mm", "A4", "")
+	stamp := inv.Date.In(time.UTC)
+	pdf.SetCreationDate(stamp)
+	pdf.SetModificationDate(stamp)
+	pdf.SetCatalogSort(true)
+	pdf.SetCompression(true)
+	tr := pdf.UnicodeTranslatorFromDescriptor("cp1252")
+	pdf.SetTitle(t.title+" "+inv.Number, true)
+	pdf.SetAuthor(inv.Provider.Name, true)
+	pdf.SetCreator("Kinderdeur", true)
+	pdf.SetProducer("Kinderdeur", true)
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin+8)
+	pdf.AliasNbPages("{nb}")
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-margin)
+		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetTextColor(110, 110, 110)
+		pdf.CellFormat(contentW/2, 4, tr(inv.Provider.Name+" · "+t.title+" "+inv.Number), "", 0, "L", false, 0, "")
+		pdf.CellFormat(contentW/2, 4, tr(fmt.Sprintf("%s %d %s {nb}", t.page, pdf.PageNo(), t.of)), "", 0, "R", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+	money := func(c int64) string { return tr(FormatMoney(c, lang)) }
+	date := func(d attendance.Date) string { return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year) }
+	if lang == English {
+		date = func(d attendance.Date) string { return fmt.Sprintf("%d %s %d", d.Day, t.months[d.Month-1], d.Year) }
+	}
+	pdf.AddPage()
+
+	// Provider, top left.
+	p := inv.Provider
+	pdf.SetFont("Helvetica", "B", 14)
+	pdf.CellFormat(110, 7, tr(p.Name), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 9)
+	var ids []string
+	for _, l := range p.Address {
+		pdf.CellFormat(110, 4.2, tr(l), "", 1, "L", false, 0, "")
+	}
+	switch p.Country {
+	case "NL":
+		ids = append(ids, t.kvk+" "+p.KvK)
+		if p.LRK != "" {
+			ids = append(ids, t.lrk+" "+p.LRK)
+		}
+	case "BE":
+		ids = append(ids, t.enterprise+" "+p.EnterpriseNumber)
+	}
+	pdf.CellFormat(110, 4.2, tr(strings.Join(ids, "  ·  ")), "", 1, "L", false, 0, "")
+	bank := "IBAN " + formatIBAN(p.IBAN)
+	if p.BIC != "" {
+		bank += "  ·  BIC " + p.BIC
+	}
+	pdf.CellFormat(110, 4.2, tr(bank), "", 1, "L", false, 0, "")
+	if contact := strings.Join(nonEmpty(p.Email, p.Phone), "  ·  "); contact != "" {
+		pdf.CellFormat(110, 4.2, tr(contact), "", 1, "L", false, 0, "")
+	}
+	leftBottom := pdf.GetY()
+
+	// Title and invoice facts, top right.
+	x := margin + 112
+	pdf.SetXY(x, margin)
+	pdf.SetFont("Helvetica", "B", 20)
+	pdf.CellFormat(contentW-112, 9, tr(strings.ToUpper(t.title)), "", 2, "R", false, 0, "")
+	pdf.Ln(1)
+	period := fmt.Sprintf("%s %d", t.months[inv.Month-1], inv.Year)
+	facts := [][2]string{{t.number, inv.Number}, {t.date, date(inv.Date)}, {t.period, period}, {t.due, date(inv.Due)}}
+	for _, f := range facts {
+		pdf.SetX(x)
+		pdf.SetFont("Helvetica", "", 9)
+		pdf.CellFormat(32, 4.6, tr(f[0]), "", 0, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "B", 9)
+		pdf.CellFormat(contentW-112-32, 4.6, tr(f[1]), "", 1, "R", false, 0, "")
+	}
+
+	// Recipient.
+	pdf.SetY(max(leftBottom, pdf.GetY()) + 8)
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetTextColor(110, 110, 110)
+	pdf.CellFormat(100, 4, tr(t.to), "", 1, "L", false, 0, "")
+	pdf.SetTextColor(0, 0, 0)
+	pdf.SetFont("Helvetica", "B", 10)
+	pdf.CellFormat(100, 5, tr(joinNames(inv.Family.Guardians, lang)), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 10)
+	for _, l := range inv.Family.Address {
+		pdf.CellFormat(100, 4.6, tr(l), "", 1, "L", false, 0, "")
+	}
+	pdf.Ln(6)
+
+	header := func() {
+		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFillColor(232, 236, 242)
+		heads := []string{t.day, t.kind, t.present, t.billed, t.rule, t.amount}
+		aligns := []string{"L", "L", "R", "R", "L", "R"}
+		for i, h := range heads {
+			pdf.CellFormat(cols[i], 6, tr(h), "", 0, aligns[i], true, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 8)
+	}
+	flagged := false
+	for _, c := range inv.Children {
+		// Keep a child's heading with at least its table header and a row.
+		if pdf.GetY()+rowH*4 > 297-margin-8 {
+			pdf.AddPage()
+		}
+		pdf.SetFont("Helvetica", "B", 10.5)
+		name := c.Name
+		if name == "" {
+			name = c.ChildID
+		}
+		pdf.CellFormat(contentW, 7, tr(name), "", 1, "L", false, 0, "")
+		header()
+		for i, l := range c.Lines {
+			if pdf.GetY()+rowH > 297-margin-8 {
+				pdf.AddPage()
+				header()
+			}
+			fill := i%2 == 1
+			pdf.SetFillColor(247, 248, 250)
+			day, kind := date(l.Date), t.dayTypes[l.DayType]
+			if l.DayType != "" {
+				day = t.weekdays[l.Date.Weekday()] + " " + day
+			}
+			present := hm(l.Minutes)
+			if k, ok := billing.IsAbsence(&l); ok {
+				kind, present = t.absent+": "+t.absences[k], ""
+			} else if l.DayType == "" && l.Stays == 0 {
+				day, kind, present = period, t.monthMin, ""
+			}
+			if l.TravelMinutes > 0 {
+				present += "+" + hm(l.TravelMinutes)
+			}
+			if hasAny(l.Flags, billing.FlagUnverifiedTime, billing.FlagCorrectedTime) {
+				present += "*"
+				flagged = true
+			}
+			cells := []string{day, kind, present, hm(l.BilledMinutes), ruleText(l, lang), FormatMoney(l.AmountCents, lang)}
+			aligns := []string{"L", "L", "R", "R", "L", "R"}
+			for j, s := range cells {
+				s = tr(s)
+				for pdf.GetStringWidth(s) > cols[j]-1.5 && len(s) > 1 {
+					s = s[:len(s)-1]
+				}
+				pdf.CellFormat(cols[j], rowH, s, "", 0, aligns[j], fill, 0, "")
+			}
+			pdf.Ln(-1)
+		}
+		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.CellFormat(contentW-cols[5], 6, tr(t.subtotal+" "+name), "T", 0, "R", false, 0, "")
+		pdf.CellFormat(cols[5], 6, money(c.TotalCents), "T", 1, "R", false, 0, "")
+		pdf.Ln(3)
+	}
+
+	// Total, payment, VAT.
+	if pdf.GetY()+40 > 297-margin-8 {
+		pdf.AddPage()
+	}
+	pdf.SetFont("Helvetica", "B", 11)
+	pdf.SetFillColor(232, 236, 242)
+	pdf.CellFormat(contentW-cols[5]-8, 8, tr(t.total), "", 0, "R", true, 0, "")
+	pdf.CellFormat(cols[5]+8, 8, money(inv.TotalCents), "", 1, "R", true, 0, "")
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "", 9)
+	if m := inv.Family.Mandate; m != nil {
+		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payDebit, FormatMoney(inv.TotalCents, lang), date(inv.Collection),
+			maskIBAN(m.IBAN), m.ID, p.CreditorID)), "", "L", false)
+	} else if inv.TotalCents > 0 {
+		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payTransfer, FormatMoney(inv.TotalCents, lang), date(inv.Due),
+			formatIBAN(p.IBAN), p.Name, inv.Number)), "", "L", false)
+	}
+	pdf.Ln(2)
+	vat := p.VATExemption
+	if vat == "" {
+		vat = VATExemptionText(p.Country, lang)
+	}
+	pdf.MultiCell(contentW, 4.6, tr(vat), "", "L", false)
+	if flagged {
+		pdf.Ln(2)
+		pdf.SetFont("Helvetica", "", 8)
+		pdf.MultiCell(contentW, 4, tr(t.unverified), "", "L", false)
+	}
+	if err := pdf.Output(w); err != nil {
+		return fmt.Errorf("invoice %s: pdf: %w", inv.Number, err)
+	}
+	return nil
+}
+
+// ruleText is the rule without the profile's name, with the hourly rate
+// for time-priced lines: "quarter-hour · € 8,00/u".
+func ruleText(l billing.Line, lang Lang) string {
+	_, r, ok := strings.Cut(l.Rule, "/")
+	if !ok {
+		r = l.Rule
+	}
+	r = strings.ReplaceAll(r, "+", " + ")
+	if l.RateCentsPerHour > 0 && l.BilledMinutes > 0 {
+		unit := "/u"
+		if lang == English {
+			unit = "/h"
+		}
+		r += " · " + FormatMoney(l.RateCentsPerHour, lang) + unit
+	}
+	return r
+}
+
+// hm formats minutes as hours and minutes: 100 -> "1:40".
+func hm(m int) string {
+	if m < 0 {
+		return "-" + hm(-m)
+	}
+	return fmt.Sprintf("%d:%02d", m/60, m%60)
+}
+
+func hasAny(flags []string, want ...string) bool {
+	for _, f := range flags {
+		for _, w := range want {
+			if f == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func joinNames(names []string, lang Lang) string {
+	and := " en "
+	if lang == English {
+		and = " and "
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + and + names[len(names)-1]
+}
+
+// formatIBAN groups an IBAN by four: NL91 ABNA 0417 1643 00.
+func formatIBAN(s string) string {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// maskIBAN shows a debtor's IBAN as the bank statement would: the country,
+// check digits and the last four characters.
+func maskIBAN(s string) string {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if len(s) < 8 {
+		return s
+	}
+	return s[:4] + "\u00a0****\u00a0" + s[len(s)-4:] // no line break inside
+}
