@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/kinderdeur/kiosk/attendance"
-	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/csvline"
 	"github.com/kinderdeur/kiosk/attendance/sepa"
 )
 
@@ -30,18 +30,18 @@ var FamilyColumns = []string{"family_id", "guardians", "street", "postcode", "ci
 var ErrFamily = errors.New("families")
 
 // ReadFamilies reads the families CSV. Every problem is reported with its
-// line and column (billing.LinesError); on error nothing is returned.
+// line and column (*csvline.Errors); on error nothing is returned.
 func ReadFamilies(r io.Reader) (map[string]Family, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	var errs billing.LinesError
+	var errs []*csvline.Error
 	bad := func(line int, col, f string, a ...any) {
-		errs = append(errs, &billing.LineError{Line: line, Column: col, Err: fmt.Errorf("%w: "+f, append([]any{ErrFamily}, a...)...)})
+		errs = append(errs, &csvline.Error{Line: line, Column: col, Err: fmt.Errorf("%w: "+f, append([]any{ErrFamily}, a...)...)})
 	}
 	header, err := cr.Read()
 	if err != nil {
 		bad(1, "", "header: %v", err)
-		return nil, errs
+		return nil, &csvline.Errors{Summary: "families: %d error(s)", Limit: 50, Errs: errs}
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -59,7 +59,7 @@ func ReadFamilies(r io.Reader) (map[string]Family, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, &csvline.Errors{Summary: "families: %d error(s)", Limit: 50, Errs: errs}
 	}
 	out := map[string]Family{}
 	firstLine := map[string]int{}
@@ -153,7 +153,7 @@ func ReadFamilies(r io.Reader) (map[string]Family, error) {
 		out[f.ID] = f
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, &csvline.Errors{Summary: "families: %d error(s)", Limit: 50, Errs: errs}
 	}
 	return out, nil
 }

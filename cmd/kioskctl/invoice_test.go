@@ -73,7 +73,7 @@ func TestInvoiceErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"bad IBAN with its line", base(badFamilies), 1, "families.csv: billing: 1 error(s)\n  line 2, column iban: families: bad IBAN"},
+		{"bad IBAN with its line", base(badFamilies), 1, "families.csv: families: 1 error(s)\n  line 2, column iban: families: bad IBAN"},
 		{"family missing", base(onlyG1), 1, "no row for family_id g2"},
 		{"no month", []string{"invoice", "-profile", "deburcht", "-in", stayGolden}, 2, "-month is required"},
 		{"bad month", append(base(onlyG1), "-month", "11-2026"), 2, `-month "11-2026": want YYYY-MM`},
