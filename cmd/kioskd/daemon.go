@@ -25,6 +25,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/health"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
@@ -54,6 +55,7 @@ type daemon struct {
 	hwSet    *readers.Set
 	feedback map[string]*feedback.Feedback
 	sync     *outbox.Client // nil without central
+	dir      *datadir.Dir   // locked for the daemon's life
 	ln       net.Listener
 }
 
@@ -69,6 +71,19 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
 	d.clock = sysclock.NewTracker(sysclock.New(sysclock.Options{}))
+	// One kioskd per data dir, and a dir that takes a write, before SQLite
+	// gets a chance to say "no such file" about either.
+	if d.dir, err = datadir.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.dir.Close()
+		}
+	}()
+	if err := d.dir.Check(); err != nil {
+		d.log.Warn("data dir nearly full: /healthz reports it until space is freed", "dir", cfg.DataDir, "err", err)
+	}
 	d.store, err = store.Open(filepath.Join(cfg.DataDir, "kiosk.db"))
 	if err != nil {
 		return nil, err
@@ -143,7 +158,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, err
 		}
 	}
-	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock}
+	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir}
 	if d.sync != nil {
 		rep.Sync = d.sync
 	}
@@ -359,6 +374,10 @@ func (d *daemon) run(ctx context.Context) error {
 		err = cerr
 	}
 	if cerr := d.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	// Last: the next kioskd may start once the database is closed.
+	if cerr := d.dir.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	d.log.Info("kioskd stopped")

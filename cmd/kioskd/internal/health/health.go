@@ -1,6 +1,7 @@
 // Package health reads the daemon's parts for GET /healthz and for the
 // discreet status line on the kiosk screen: the database, the door's
-// storage state, the readers, the clock and, with central, the sync state.
+// storage state, the free space in the data directory, the readers, the
+// clock and, with central, the sync state.
 package health
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/sync/outbox"
 	"github.com/kinderdeur/kiosk/ui"
@@ -31,6 +33,12 @@ type Clock interface {
 	Synced() bool
 }
 
+// Disk tells whether the data directory has room for the next taps
+// (*datadir.Dir): nil, or why not ("disk_full: 12 MiB free").
+type Disk interface {
+	Check() error
+}
+
 // Sync is the sync state (*outbox.Client).
 type Sync interface {
 	Status() outbox.Status
@@ -40,6 +48,7 @@ var (
 	_ Store = (*store.Store)(nil)
 	_ Door  = (*door.Service)(nil)
 	_ Sync  = (*outbox.Client)(nil)
+	_ Disk  = (*datadir.Dir)(nil)
 )
 
 // Reporter reads the parts; it holds no state of its own.
@@ -48,6 +57,7 @@ type Reporter struct {
 	Door    Door
 	Readers []hw.Reader
 	Clock   Clock
+	Disk    Disk // nil: not checked
 	Sync    Sync // nil without central
 }
 
@@ -62,6 +72,10 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 	if err := r.Door.StorageError(); err != nil {
 		ok = false
 		details["storage"] = err.Error()
+	}
+	if err := r.diskError(); err != nil {
+		ok = false
+		details["disk"] = err.Error()
 	}
 	var rs []hw.Health
 	for _, rd := range r.Readers {
@@ -80,13 +94,20 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 	return ok, details
 }
 
+func (r *Reporter) diskError() error {
+	if r.Disk == nil {
+		return nil
+	}
+	return r.Disk.Check()
+}
+
 // Status is the status line: readers, sync, clock, storage.
 func (r *Reporter) Status() ui.Status {
 	var rs []hw.Health
 	for _, rd := range r.Readers {
 		rs = append(rs, rd.Health())
 	}
-	st := ui.Status{Readers: rs, ClockSynced: r.Clock.Synced(), StorageOK: r.Door.StorageError() == nil}
+	st := ui.Status{Readers: rs, ClockSynced: r.Clock.Synced(), StorageOK: r.Door.StorageError() == nil && r.diskError() == nil}
 	st.Sync = map[string]any{"state": "disabled"}
 	if r.Sync != nil {
 		s := r.Sync.Status()
