@@ -54,6 +54,7 @@ type daemon struct {
 	sims     simreader.Set
 	hwSet    *readers.Set
 	feedback map[string]*feedback.Feedback
+	outputs  *taps.Outputs  // runs feedback; a GPIO error never stops the door
 	sync     *outbox.Client // nil without central
 	dir      *datadir.Dir   // locked for the daemon's life
 	ln       net.Listener
@@ -129,6 +130,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		}
 	}
 	d.feedback = d.hwSet.Feedback
+	d.outputs = &taps.Outputs{Logger: d.log}
 	cal, err := d.calendar(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +160,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, err
 		}
 	}
-	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir}
+	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir, Feedback: d.outputs}
 	if d.sync != nil {
 		rep.Sync = d.sync
 	}
@@ -339,9 +341,8 @@ func (d *daemon) run(ctx context.Context) error {
 	})
 	pump := &taps.Pump{Door: d.door, Feedback: d.feedback, Logger: d.log}
 	goFn("taps", func(ctx context.Context) error { return pump.Run(ctx, tapc) })
-	for name, fb := range d.feedback {
-		goFn("feedback "+name, fb.Run)
-	}
+	d.outputs.Feedback = d.feedback
+	goFn("feedback", d.outputs.Run)
 	goFn("door", d.door.Run)
 	goFn("ui", d.ui.Run)
 	goFn("clock", func(ctx context.Context) error {

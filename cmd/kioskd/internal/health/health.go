@@ -12,6 +12,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/sync/outbox"
 	"github.com/kinderdeur/kiosk/ui"
@@ -39,16 +40,23 @@ type Disk interface {
 	Check() error
 }
 
+// Feedback is the readers' buzzers and LEDs (*taps.Outputs): the failed
+// ones with their error, by reader name.
+type Feedback interface {
+	Errors() map[string]string
+}
+
 // Sync is the sync state (*outbox.Client).
 type Sync interface {
 	Status() outbox.Status
 }
 
 var (
-	_ Store = (*store.Store)(nil)
-	_ Door  = (*door.Service)(nil)
-	_ Sync  = (*outbox.Client)(nil)
-	_ Disk  = (*datadir.Dir)(nil)
+	_ Store    = (*store.Store)(nil)
+	_ Door     = (*door.Service)(nil)
+	_ Sync     = (*outbox.Client)(nil)
+	_ Disk     = (*datadir.Dir)(nil)
+	_ Feedback = (*taps.Outputs)(nil)
 )
 
 // Reporter reads the parts; it holds no state of its own.
@@ -58,7 +66,10 @@ type Reporter struct {
 	Readers []hw.Reader
 	Clock   Clock
 	Disk    Disk // nil: not checked
-	Sync    Sync // nil without central
+	// Feedback failures degrade the kiosk but leave it ready: the door
+	// decides and records without a buzzer (nil: none fitted).
+	Feedback Feedback
+	Sync     Sync // nil without central
 }
 
 // Health answers /healthz: ready, or why not.
@@ -86,6 +97,11 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 		}
 	}
 	details["readers"] = rs
+	if r.Feedback != nil {
+		if errs := r.Feedback.Errors(); len(errs) > 0 {
+			details["feedback"] = errs
+		}
+	}
 	details["clock_synced"] = r.Clock.Synced()
 	if r.Door.Roster() == nil {
 		ok = false

@@ -40,6 +40,10 @@ type fakeDisk struct{ err error }
 
 func (d fakeDisk) Check() error { return d.err }
 
+type fakeFeedback map[string]string
+
+func (f fakeFeedback) Errors() map[string]string { return f }
+
 type fakeSync outbox.Status
 
 func (s fakeSync) Status() outbox.Status { return outbox.Status(s) }
@@ -60,6 +64,9 @@ func TestHealth(t *testing.T) {
 		{"disk nearly full", Reporter{Store: fakeStore{}, Door: fakeDoor{ix: ix}, Readers: []hw.Reader{fakeReader(good)}, Clock: fakeClock(true),
 			Disk: fakeDisk{errors.New("disk_full: 12 MiB free")}},
 			false, map[string]any{"disk": "disk_full: 12 MiB free", "readers": []hw.Health{good}, "clock_synced": true}},
+		{"buzzer broken: degraded, still ready", Reporter{Store: fakeStore{}, Door: fakeDoor{ix: ix}, Readers: []hw.Reader{fakeReader(good)}, Clock: fakeClock(true),
+			Feedback: fakeFeedback{"entrance": "feedback: GPIO18: busy"}},
+			true, map[string]any{"feedback": map[string]string{"entrance": "feedback: GPIO18: busy"}, "readers": []hw.Health{good}, "clock_synced": true}},
 		{"everything wrong", Reporter{Store: fakeStore{errors.New("db gone")}, Door: fakeDoor{storage: errors.New("disk full")},
 			Readers: []hw.Reader{fakeReader(good), fakeReader(dead)}, Clock: fakeClock(false), Disk: fakeDisk{errors.New("disk_full: 0 MiB free")}},
 			false, map[string]any{"database": "db gone", "storage": "disk full", "disk": "disk_full: 0 MiB free", "readers": []hw.Health{good, dead},
