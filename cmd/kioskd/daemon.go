@@ -58,6 +58,21 @@ type daemon struct {
 	sync     *outbox.Client // nil without central
 	dir      *datadir.Dir   // locked for the daemon's life
 	ln       net.Listener
+	// httpTimeouts bound the HTTP server's connections (tests shorten them).
+	httpTimeouts httpTimeouts
+}
+
+// httpTimeouts bound how long a client may take over a request and keep an
+// idle connection.
+type httpTimeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+var defaultHTTPTimeouts = httpTimeouts{ReadHeader: 5 * time.Second}
+
+// newHTTPServer is the kiosk's HTTP server.
+func newHTTPServer(h http.Handler, t httpTimeouts, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -67,7 +82,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 }
 
 func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
-	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}}
+	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}, httpTimeouts: defaultHTTPTimeouts}
 	// Libraries that log through slog's default (the reader layer) write
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
@@ -350,7 +365,7 @@ func (d *daemon) run(ctx context.Context) error {
 			d.log.Info("clock", "synced", st.Synced, "status", st.String())
 		})
 	})
-	srv := &http.Server{Handler: d.ui.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(d.ui.Handler(), d.httpTimeouts, d.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
