@@ -63,16 +63,27 @@ type daemon struct {
 }
 
 // httpTimeouts bound how long a client may take over a request and keep an
-// idle connection.
+// idle connection, so slow or silent clients cannot pile up connections.
 type httpTimeouts struct {
 	ReadHeader, Read, Write, Idle time.Duration
 }
 
-var defaultHTTPTimeouts = httpTimeouts{ReadHeader: 5 * time.Second}
+// The kiosk's requests are small and local: seconds are generous. /ws is
+// hijacked from the server, after which these no longer apply; the hub
+// sets that connection's deadlines per read (pong wait) and per write.
+var defaultHTTPTimeouts = httpTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second}
 
 // newHTTPServer is the kiosk's HTTP server.
 func newHTTPServer(h http.Handler, t httpTimeouts, log *slog.Logger) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
