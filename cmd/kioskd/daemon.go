@@ -25,6 +25,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/health"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
@@ -53,8 +54,36 @@ type daemon struct {
 	sims     simreader.Set
 	hwSet    *readers.Set
 	feedback map[string]*feedback.Feedback
+	outputs  *taps.Outputs  // runs feedback; a GPIO error never stops the door
 	sync     *outbox.Client // nil without central
+	dir      *datadir.Dir   // locked for the daemon's life
 	ln       net.Listener
+	// httpTimeouts bound the HTTP server's connections (tests shorten them).
+	httpTimeouts httpTimeouts
+}
+
+// httpTimeouts bound how long a client may take over a request and keep an
+// idle connection, so slow or silent clients cannot pile up connections.
+type httpTimeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// The kiosk's requests are small and local: seconds are generous. /ws is
+// hijacked from the server, after which these no longer apply; the hub
+// sets that connection's deadlines per read (pong wait) and per write.
+var defaultHTTPTimeouts = httpTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second}
+
+// newHTTPServer is the kiosk's HTTP server.
+func newHTTPServer(h http.Handler, t httpTimeouts, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -64,11 +93,24 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 }
 
 func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
-	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}}
+	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}, httpTimeouts: defaultHTTPTimeouts}
 	// Libraries that log through slog's default (the reader layer) write
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
 	d.clock = sysclock.NewTracker(sysclock.New(sysclock.Options{}))
+	// One kioskd per data dir, and a dir that takes a write, before SQLite
+	// gets a chance to say "no such file" about either.
+	if d.dir, err = datadir.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.dir.Close()
+		}
+	}()
+	if err := d.dir.Check(); err != nil {
+		d.log.Warn("data dir nearly full: /healthz reports it until space is freed", "dir", cfg.DataDir, "err", err)
+	}
 	d.store, err = store.Open(filepath.Join(cfg.DataDir, "kiosk.db"))
 	if err != nil {
 		return nil, err
@@ -114,6 +156,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		}
 	}
 	d.feedback = d.hwSet.Feedback
+	d.outputs = &taps.Outputs{Logger: d.log}
 	cal, err := d.calendar(ctx)
 	if err != nil {
 		return nil, err
@@ -143,7 +186,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, err
 		}
 	}
-	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock}
+	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir, Feedback: d.outputs}
 	if d.sync != nil {
 		rep.Sync = d.sync
 	}
@@ -324,9 +367,8 @@ func (d *daemon) run(ctx context.Context) error {
 	})
 	pump := &taps.Pump{Door: d.door, Feedback: d.feedback, Logger: d.log}
 	goFn("taps", func(ctx context.Context) error { return pump.Run(ctx, tapc) })
-	for name, fb := range d.feedback {
-		goFn("feedback "+name, fb.Run)
-	}
+	d.outputs.Feedback = d.feedback
+	goFn("feedback", d.outputs.Run)
 	goFn("door", d.door.Run)
 	goFn("ui", d.ui.Run)
 	goFn("clock", func(ctx context.Context) error {
@@ -334,7 +376,7 @@ func (d *daemon) run(ctx context.Context) error {
 			d.log.Info("clock", "synced", st.Synced, "status", st.String())
 		})
 	})
-	srv := &http.Server{Handler: d.ui.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(d.ui.Handler(), d.httpTimeouts, d.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -359,6 +401,10 @@ func (d *daemon) run(ctx context.Context) error {
 		err = cerr
 	}
 	if cerr := d.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	// Last: the next kioskd may start once the database is closed.
+	if cerr := d.dir.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	d.log.Info("kioskd stopped")

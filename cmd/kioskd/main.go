@@ -43,6 +43,9 @@ type usageError struct{ error }
 type flags struct {
 	config, listen, data, central, logLevel string
 	demo, version                           bool
+	// allowSim accepts kind "sim" readers without -demo: for tests that run
+	// kioskd on their own roster. Never in production (see loadConfig).
+	allowSim bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -56,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.BoolVar(&f.demo, "demo", false, "demo roster with simulated readers")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.allowSim, "allow-sim-readers", false, "test only: accept kind \"sim\" readers without -demo (they serve the sim tap API)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, err
@@ -131,5 +135,17 @@ func loadConfig(f flags) (Config, error) {
 	if len(cfg.Readers) == 0 {
 		return cfg, usageError{errors.New("no readers configured: give -config with readers, or -demo")}
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	if !f.demo && !f.allowSim {
+		// A simulated reader serves POST /api/v1/sim/tap: whoever reaches
+		// the listener could tap any card. Only the demo and tests want that.
+		for i, r := range cfg.Readers {
+			if r.Kind == "sim" {
+				return cfg, fmt.Errorf(`config: key "readers[%d].kind": "sim" is for the demo and tests only (it serves the simulated tap API): use rc522 or hid, or run with -demo`, i)
+			}
+		}
+	}
+	return cfg, nil
 }

@@ -87,7 +87,7 @@ func TestDaemonFootprint(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf(`{"listen":%q,"data_dir":%q,"log_level":"warn","readers":[{"name":"door","kind":"sim","role":"both","poll_interval":"1ms","debounce":"0s"}]}`, addr, data)
 	os.WriteFile(filepath.Join(dir, "kioskd.json"), []byte(cfg), 0o600)
-	cmd := exec.Command(bin, "-config", filepath.Join(dir, "kioskd.json"))
+	cmd := exec.Command(bin, "-allow-sim-readers", "-config", filepath.Join(dir, "kioskd.json"))
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -1,6 +1,7 @@
 // Package health reads the daemon's parts for GET /healthz and for the
 // discreet status line on the kiosk screen: the database, the door's
-// storage state, the readers, the clock and, with central, the sync state.
+// storage state, the free space in the data directory, the readers, the
+// clock and, with central, the sync state.
 package health
 
 import (
@@ -10,6 +11,8 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/store"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/sync/outbox"
 	"github.com/kinderdeur/kiosk/ui"
@@ -31,15 +34,29 @@ type Clock interface {
 	Synced() bool
 }
 
+// Disk tells whether the data directory has room for the next taps
+// (*datadir.Dir): nil, or why not ("disk_full: 12 MiB free").
+type Disk interface {
+	Check() error
+}
+
+// Feedback is the readers' buzzers and LEDs (*taps.Outputs): the failed
+// ones with their error, by reader name.
+type Feedback interface {
+	Errors() map[string]string
+}
+
 // Sync is the sync state (*outbox.Client).
 type Sync interface {
 	Status() outbox.Status
 }
 
 var (
-	_ Store = (*store.Store)(nil)
-	_ Door  = (*door.Service)(nil)
-	_ Sync  = (*outbox.Client)(nil)
+	_ Store    = (*store.Store)(nil)
+	_ Door     = (*door.Service)(nil)
+	_ Sync     = (*outbox.Client)(nil)
+	_ Disk     = (*datadir.Dir)(nil)
+	_ Feedback = (*taps.Outputs)(nil)
 )
 
 // Reporter reads the parts; it holds no state of its own.
@@ -48,7 +65,11 @@ type Reporter struct {
 	Door    Door
 	Readers []hw.Reader
 	Clock   Clock
-	Sync    Sync // nil without central
+	Disk    Disk // nil: not checked
+	// Feedback failures degrade the kiosk but leave it ready: the door
+	// decides and records without a buzzer (nil: none fitted).
+	Feedback Feedback
+	Sync     Sync // nil without central
 }
 
 // Health answers /healthz: ready, or why not.
@@ -63,6 +84,10 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 		ok = false
 		details["storage"] = err.Error()
 	}
+	if err := r.diskError(); err != nil {
+		ok = false
+		details["disk"] = err.Error()
+	}
 	var rs []hw.Health
 	for _, rd := range r.Readers {
 		h := rd.Health()
@@ -72,6 +97,11 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 		}
 	}
 	details["readers"] = rs
+	if r.Feedback != nil {
+		if errs := r.Feedback.Errors(); len(errs) > 0 {
+			details["feedback"] = errs
+		}
+	}
 	details["clock_synced"] = r.Clock.Synced()
 	if r.Door.Roster() == nil {
 		ok = false
@@ -80,13 +110,20 @@ func (r *Reporter) Health(ctx context.Context) (bool, map[string]any) {
 	return ok, details
 }
 
+func (r *Reporter) diskError() error {
+	if r.Disk == nil {
+		return nil
+	}
+	return r.Disk.Check()
+}
+
 // Status is the status line: readers, sync, clock, storage.
 func (r *Reporter) Status() ui.Status {
 	var rs []hw.Health
 	for _, rd := range r.Readers {
 		rs = append(rs, rd.Health())
 	}
-	st := ui.Status{Readers: rs, ClockSynced: r.Clock.Synced(), StorageOK: r.Door.StorageError() == nil}
+	st := ui.Status{Readers: rs, ClockSynced: r.Clock.Synced(), StorageOK: r.Door.StorageError() == nil && r.diskError() == nil}
 	st.Sync = map[string]any{"state": "disabled"}
 	if r.Sync != nil {
 		s := r.Sync.Status()

@@ -36,6 +36,14 @@ func (r fakeReader) Name() string                             { return r.Reader 
 func (r fakeReader) Health() hw.Health                        { return hw.Health(r) }
 func (r fakeReader) Run(context.Context, chan<- hw.Tap) error { return nil }
 
+type fakeDisk struct{ err error }
+
+func (d fakeDisk) Check() error { return d.err }
+
+type fakeFeedback map[string]string
+
+func (f fakeFeedback) Errors() map[string]string { return f }
+
 type fakeSync outbox.Status
 
 func (s fakeSync) Status() outbox.Status { return outbox.Status(s) }
@@ -53,9 +61,15 @@ func TestHealth(t *testing.T) {
 	}{
 		{"ready", Reporter{Store: fakeStore{}, Door: fakeDoor{ix: ix}, Readers: []hw.Reader{fakeReader(good)}, Clock: fakeClock(true)},
 			true, map[string]any{"readers": []hw.Health{good}, "clock_synced": true}},
+		{"disk nearly full", Reporter{Store: fakeStore{}, Door: fakeDoor{ix: ix}, Readers: []hw.Reader{fakeReader(good)}, Clock: fakeClock(true),
+			Disk: fakeDisk{errors.New("disk_full: 12 MiB free")}},
+			false, map[string]any{"disk": "disk_full: 12 MiB free", "readers": []hw.Health{good}, "clock_synced": true}},
+		{"buzzer broken: degraded, still ready", Reporter{Store: fakeStore{}, Door: fakeDoor{ix: ix}, Readers: []hw.Reader{fakeReader(good)}, Clock: fakeClock(true),
+			Feedback: fakeFeedback{"entrance": "feedback: GPIO18: busy"}},
+			true, map[string]any{"feedback": map[string]string{"entrance": "feedback: GPIO18: busy"}, "readers": []hw.Health{good}, "clock_synced": true}},
 		{"everything wrong", Reporter{Store: fakeStore{errors.New("db gone")}, Door: fakeDoor{storage: errors.New("disk full")},
-			Readers: []hw.Reader{fakeReader(good), fakeReader(dead)}, Clock: fakeClock(false)},
-			false, map[string]any{"database": "db gone", "storage": "disk full", "readers": []hw.Health{good, dead},
+			Readers: []hw.Reader{fakeReader(good), fakeReader(dead)}, Clock: fakeClock(false), Disk: fakeDisk{errors.New("disk_full: 0 MiB free")}},
+			false, map[string]any{"database": "db gone", "storage": "disk full", "disk": "disk_full: 0 MiB free", "readers": []hw.Health{good, dead},
 				"clock_synced": false, "roster": "no roster yet"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,5 +97,10 @@ func TestStatus(t *testing.T) {
 		"enrolled": true, "revoked": false}
 	if diff := cmp.Diff(want, r.Status()); diff != "" {
 		t.Errorf("Status() online (-want +got):\n%s", diff)
+	}
+	// Staff see a nearly full disk on the screen before a tap is refused.
+	r.Disk = fakeDisk{errors.New("disk_full: 3 MiB free")}
+	if r.Status().StorageOK {
+		t.Errorf("Status().StorageOK with a nearly full disk, want false")
 	}
 }

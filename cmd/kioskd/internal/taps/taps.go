@@ -1,5 +1,6 @@
 // Package taps carries the readers' taps to the door, one at a time, and
-// the door's decision back to the reader's buzzer and LED. It is where the
+// the door's decision back to the reader's buzzer and LED, which Outputs
+// keeps running through GPIO errors (a buzzer never stops the door). It is where the
 // hardware meets the domain, so it lives with the daemon that joins them
 // (hw knows no children; attendance knows no chip).
 package taps
