@@ -156,7 +156,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		}
 	}
 	d.feedback = d.hwSet.Feedback
-	d.outputs = &taps.Outputs{Logger: d.log}
+	d.outputs = &taps.Outputs{}
 	cal, err := d.calendar(ctx)
 	if err != nil {
 		return nil, err
