@@ -100,11 +100,11 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			d.hwSet.Close()
 		}
 	}()
-	roles := map[string]rules.ReaderRole{}
+	roles := map[string]attendance.ReaderRole{}
 	var names []string
 	for _, r := range d.hwSet.Readers {
 		d.readers = append(d.readers, r)
-		roles[r.Name()] = rules.ReaderRole(d.hwSet.Roles[r.Name()])
+		roles[r.Name()] = d.hwSet.Roles[r.Name()]
 		names = append(names, r.Name())
 		if sr, ok := r.(*simreader.Reader); ok {
 			d.sims[r.Name()] = sr
@@ -498,7 +498,7 @@ func (d *daemon) purge(ctx context.Context, keep time.Duration) {
 }
 
 // pattern is the buzzer/LED signal for a decision.
-func pattern(v door.View) feedback.Pattern {
+func pattern(v door.Result) feedback.Pattern {
 	switch v.Outcome {
 	case rules.CheckIn, rules.CheckOut, rules.StaffIn, rules.StaffOut, rules.StaffMenu:
 		if v.Committed {
