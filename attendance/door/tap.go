@@ -76,7 +76,10 @@ func (s *Service) tap(ctx context.Context, reader string, role attendance.Reader
 	switch d.Outcome {
 	case rules.StaffIn:
 		s.staff.open(s.ix, d.Actor.ID, now, s.cfg.VerifyPIN != nil)
+		// The panel opens at once, then shows the clock-in once committed.
+		panel := s.staffPanel()
 		s.mu.Unlock()
+		s.pub.publish(Update{Type: "staff", Staff: panel})
 		r, _ := s.commit(ctx, d, reader, attendance.Event{})
 		return r, true
 	case rules.StaffMenu:
