@@ -18,9 +18,12 @@ func BenchmarkReadersWhileCommitting(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		read func(s *Service)
+		taps bool // a writer taps meanwhile (else: the idle baseline)
 	}{
-		{"Presence", func(s *Service) { s.Presence() }},
-		{"Snapshot", func(s *Service) { s.Snapshot() }},
+		{"Presence/idle", func(s *Service) { s.Presence() }, false},
+		{"Presence", func(s *Service) { s.Presence() }, true},
+		{"Snapshot/idle", func(s *Service) { s.Snapshot() }, false},
+		{"Snapshot", func(s *Service) { s.Snapshot() }, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			s, single, _ := benchDoor(b)
@@ -30,7 +33,7 @@ func BenchmarkReadersWhileCommitting(b *testing.B) {
 			commits := 0
 			go func() {
 				defer wg.Done()
-				for i := 0; ctx.Err() == nil; i++ {
+				for i := 0; tc.taps && ctx.Err() == nil; i++ {
 					if _, err := s.Tap(ctx, "entrance", single[i%len(single)]); err != nil {
 						b.Error(err)
 						return

@@ -45,6 +45,9 @@ type presence struct {
 	local  *attendance.Presence
 	remote *Remote
 	merged *attendance.Presence
+	// shared: merged was handed to a reader that uses it without the lock
+	// (see share); it must not change any more.
+	shared bool
 }
 
 func newPresence(clock Clock, deviceID func() string) presence {
@@ -52,19 +55,32 @@ func newPresence(clock Clock, deviceID func() string) presence {
 	return presence{clock: clock, deviceID: deviceID, local: p, merged: p}
 }
 
-// current is the presence decisions are taken on.
+// current is the presence decisions are taken on; use it only with the
+// state lock held.
 func (p *presence) current() *attendance.Presence { return p.merged }
+
+// share is current for a reader that uses it after releasing the state
+// lock: the next change folds into a copy instead.
+func (p *presence) share() *attendance.Presence {
+	p.shared = true
+	return p.merged
+}
 
 // setLocal puts a presence folded from the whole event log in force.
 func (p *presence) setLocal(local *attendance.Presence) {
 	p.local = local
+	p.shared = false
 	p.merge()
 }
 
-// apply folds newly committed events in. A presence once current is never
-// changed (readers use it without the lock): apply folds into a copy.
+// apply folds newly committed events in. A presence handed to a reader
+// is never changed: apply then folds into a copy (copy on write, only
+// when someone reads).
 func (p *presence) apply(evs []attendance.Event) {
-	p.local = p.local.Clone()
+	if p.shared && p.merged == p.local {
+		p.local = p.local.Clone()
+	}
+	p.shared = false
 	for _, e := range evs {
 		p.local.Apply(e)
 	}
@@ -144,4 +160,5 @@ func (p *presence) merge() {
 		}
 	}
 	p.merged = merged
+	p.shared = false
 }

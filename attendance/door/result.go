@@ -110,11 +110,11 @@ func result(d rules.Decision, now time.Time) Result {
 }
 
 // Presence returns who is present now, derived from committed events. It
-// takes the state lock only to read two pointers: the presence it reads
-// is never changed once current.
+// takes the state lock only to read two pointers: the presence it shares
+// is never changed afterwards (copy on write).
 func (s *Service) Presence() Presence {
 	s.mu.Lock()
-	ix, p, now := s.ix, s.pres.current(), s.now()
+	ix, p, now := s.ix, s.pres.share(), s.now()
 	s.mu.Unlock()
 	return presenceOf(ix, p, now)
 }
