@@ -299,7 +299,7 @@ func (s *Service) expire() {
 	done := s.sessions.expire(now)
 	s.pres.expire()
 	locked := s.staff.expire(now)
-	changed := len(done) > 0 || locked || s.warnForgotten(now)
+	changed := len(done) > 0 || locked || s.warn.forgottenCheckOuts(s.ix, s.pres.current(), now)
 	if s.ix != nil {
 		for _, w := range s.three.newAlerts(s.ix) {
 			s.warn.add(w)

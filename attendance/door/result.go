@@ -190,7 +190,7 @@ func (s *Service) staffPanel() *StaffPanel {
 		present[pp.ID] = true
 		v.Present = append(v.Present, pp)
 		// Forgotten check-outs: still in from an earlier day, or after closing.
-		if s.forgotten(pp.Since, now) {
+		if forgotten(s.ix, pp.Since, now) {
 			v.Forgotten = append(v.Forgotten, pp)
 		}
 	}

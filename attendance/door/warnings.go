@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
@@ -29,34 +30,34 @@ func (w *warnings) add(ws ...rules.Warning) {
 
 // forgotten reports whether a child present since since has a forgotten
 // check-out at now: still in from an earlier day, or in while the
-// location is closed; s.mu held.
-func (s *Service) forgotten(since, now time.Time) bool {
+// location is closed.
+func forgotten(ix *roster.Index, since, now time.Time) bool {
 	if attendance.DateOf(since.In(now.Location())) != attendance.DateOf(now) {
 		return true
 	}
-	return len(s.ix.Roster.Location.Hours) > 0 && !s.ix.Open(now)
+	return len(ix.Roster.Location.Hours) > 0 && !ix.Open(now)
 }
 
 // warnForgotten warns staff once per day and number when children are
 // still checked in after closing or from an earlier day (they stay checked
 // in until staff resolve them: nothing closes silently); it reports
-// whether it warned. s.mu held.
-func (s *Service) warnForgotten(now time.Time) bool {
-	if s.ix == nil {
+// whether it warned.
+func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, now time.Time) bool {
+	if ix == nil {
 		return false
 	}
 	n := 0
-	for _, st := range s.pres.current().Children() {
-		if s.forgotten(st.Since, now) {
+	for _, st := range p.Children() {
+		if forgotten(ix, st.Since, now) {
 			n++
 		}
 	}
 	key := fmt.Sprintf("%s/%d", attendance.DateOf(now), n)
-	if n == 0 || key == s.warn.forgotWarned {
+	if n == 0 || key == w.forgotWarned {
 		return false
 	}
-	s.warn.forgotWarned = key
-	s.warn.add(rules.Warning{Code: "forgotten_check_out",
+	w.forgotWarned = key
+	w.add(rules.Warning{Code: "forgotten_check_out",
 		Text: fmt.Sprintf("%d kind(eren) nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit", n)})
 	return true
 }
