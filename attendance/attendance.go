@@ -20,6 +20,17 @@ const (
 	RoleChild    Role = "child"    // a child's own badge (BSO)
 )
 
+// ReaderRole limits what a reader does: a door with two readers may have
+// one for arriving and one for leaving. The reader configuration (hw/readers)
+// and the door rules share this one type.
+type ReaderRole string
+
+const (
+	ReaderIn   ReaderRole = "in"   // check-in only
+	ReaderOut  ReaderRole = "out"  // check-out only
+	ReaderBoth ReaderRole = "both" // the tap's meaning follows the child's state
+)
+
 // EventType names what happened. The strings are part of the sync protocol
 // and of the stored history: never rename one.
 type EventType string

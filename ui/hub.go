@@ -105,11 +105,11 @@ func message(u door.Update) []byte {
 	m := map[string]any{"v": protocolVersion, "type": u.Type}
 	switch u.Type {
 	case "decision":
-		m["decision"] = u.Decision
+		m["decision"] = viewPtr(u.Decision)
 	case "done":
 		m["id"] = u.ID
 	case "staff":
-		m["staff"] = u.Staff
+		m["staff"] = staffViewOf(u.Staff)
 	}
 	return mustJSON(m)
 }
@@ -147,7 +147,7 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.send <- mustJSON(map[string]any{
 		"v": protocolVersion, "type": "snapshot", "location": snap.Location, "tz": snap.TimeZone, "demo": h.srv.cfg.Sim != nil,
 		"time": time.Now(), "clock_synced": status.ClockSynced, "status": status,
-		"decision": snap.Decision, "staff": snap.Staff,
+		"decision": viewPtr(snap.Decision), "staff": staffViewOf(snap.Staff),
 	})
 	h.mu.Lock()
 	if h.ctx.Err() != nil {

@@ -34,9 +34,29 @@ type Simulator interface {
 // Health reports whether the daemon is ready and why not.
 type Health func(ctx context.Context) (ok bool, details map[string]any)
 
+// Door is what the screen needs from the door (attendance/door.Service):
+// its results and updates, and the intents the page sends.
+type Door interface {
+	Subscribe() (<-chan door.Update, func())
+	Snapshot() door.Snapshot
+	Presence() door.Presence
+	// Await returns the result of the next tap of uid on reader.
+	Await(reader string, uid []byte) (<-chan door.Result, func())
+	Select(ctx context.Context, session string, children []string) (door.Result, error)
+	Cancel(session string) error
+	Confirm(ctx context.Context, session string, children []string, idType, note string) (door.Result, error)
+	Refuse(ctx context.Context, session, reason string) error
+	PIN(pin string) error
+	Manual(ctx context.Context, action, subject, reason string) error
+	Lock()
+	Activity()
+}
+
+var _ Door = (*door.Service)(nil)
+
 // Config builds a Server.
 type Config struct {
-	Door *door.Service
+	Door Door
 	// Sim and Cards are set only when readers are simulated; without them
 	// the /api/v1/sim endpoints do not exist.
 	Sim   Simulator
@@ -143,7 +163,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.cfg.Door.Presence())
+	writeJSON(w, http.StatusOK, presenceOf(s.cfg.Door.Presence()))
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -210,8 +230,8 @@ func (s *Server) simTap(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.cfg.Sim.Remove(req.Reader)
 	select {
-	case v := <-wait:
-		writeJSON(w, http.StatusOK, v)
+	case r := <-wait:
+		writeJSON(w, http.StatusOK, viewOf(r))
 	case <-time.After(s.cfg.TapTimeout):
 		writeError(w, http.StatusGatewayTimeout, "reader %q did not report the card within %s: the reader is unhealthy, or the same card came back within the reader's debounce time and counts as the same tap", req.Reader, s.cfg.TapTimeout)
 	case <-r.Context().Done():

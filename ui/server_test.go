@@ -15,7 +15,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
-	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/simreader"
@@ -47,7 +46,7 @@ func newTestServer(t testing.TB) (*httptest.Server, *door.Service) {
 		t.Fatal(err)
 	}
 	d, err := door.New(ctx, door.Config{Store: st, Key: roster.DemoBadgeKey, Clock: testClock{},
-		Readers: map[string]rules.ReaderRole{"entrance": rules.RoleBoth}})
+		Readers: map[string]attendance.ReaderRole{"entrance": attendance.ReaderBoth}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +147,7 @@ func TestPresenceAndHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var p door.Presence
+	var p Presence
 	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
 		t.Fatal(err)
 	}

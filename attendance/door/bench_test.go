@@ -99,7 +99,7 @@ func benchDoor(b *testing.B) (s *Service, single, double [][]byte) {
 	if _, err := st.Append(ctx, evs...); err != nil {
 		b.Fatal(err)
 	}
-	s, err = New(ctx, Config{Store: st, Key: key, Readers: map[string]rules.ReaderRole{"entrance": rules.RoleBoth},
+	s, err = New(ctx, Config{Store: st, Key: key, Readers: map[string]attendance.ReaderRole{"entrance": attendance.ReaderBoth},
 		Clock: &fakeClock{t: now}, Logger: quiet()})
 	if err != nil {
 		b.Fatal(err)

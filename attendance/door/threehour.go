@@ -1,8 +1,8 @@
 package door
 
 import (
-	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +12,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/ratio"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
-	"github.com/kinderdeur/kiosk/attendance/store"
 )
 
 // The live three-hour rule: one ratio.Tracker per group, fed with the
@@ -78,129 +77,113 @@ func openingDay(loc roster.Location, d attendance.Date) ratio.Day {
 	return day // closed: Close <= Open
 }
 
-// trackerNow is the trackers' clock: the replay time while rebuilding,
-// the door's clock otherwise. s.mu is held whenever a tracker runs.
-func (s *Service) trackerNow() time.Time {
-	if !s.replayAt.IsZero() {
-		return s.replayAt
-	}
-	return s.cfg.Clock.Now()
+// threeHour is the live three-hour rule: one ratio.Tracker per group of
+// the roster in force. It is guarded by the door's state lock.
+type threeHour struct {
+	log     *slog.Logger
+	clock   Clock
+	dayKind func(roster.Group, attendance.Date) ratio.DayKind
+
+	trackers map[string]*ratio.Tracker // group -> tracker
+	alerts   map[string]string         // group -> the alert last warned of
+	replayAt time.Time                 // the trackers' clock while rebuilding
+	fedDay   attendance.Date           // the day the trackers were last fed every group
 }
 
-// newTrackers builds one tracker per group of ix (nil map when the
-// location's windows are invalid: the panel then shows no three-hour state
-// and the problem is logged).
-func (s *Service) newTrackers(ix *roster.Index) map[string]*ratio.Tracker {
+// fresh is an empty threeHour with the same settings.
+func (t *threeHour) fresh() *threeHour {
+	return &threeHour{log: t.log, clock: t.clock, dayKind: t.dayKind}
+}
+
+// now is the trackers' clock: the replay time while rebuilding, the door's
+// clock otherwise.
+func (t *threeHour) now() time.Time {
+	if !t.replayAt.IsZero() {
+		return t.replayAt
+	}
+	return t.clock.Now()
+}
+
+// reset builds one tracker per group of ix (none when the location's
+// windows are invalid: the panel then shows no three-hour state and the
+// problem is logged).
+func (t *threeHour) reset(ix *roster.Index) {
+	t.trackers = nil
 	rule, err := ThreeHourRule(ix.Roster.Location)
 	if err != nil {
-		s.log.Error("three-hour rule off", "err", err)
-		return nil
+		t.log.Error("three-hour rule off", "err", err)
+		return
 	}
-	dayKind := s.cfg.ThreeHourDay
+	dayKind := t.dayKind
 	if dayKind == nil {
 		dayKind = DefaultThreeHourDay
 	}
 	loc := ix.Roster.Location
-	out := make(map[string]*ratio.Tracker, len(ix.Roster.Groups))
+	t.trackers = make(map[string]*ratio.Tracker, len(ix.Roster.Groups))
 	for _, g := range ix.Roster.Groups {
-		g := g
 		tr, err := ratio.NewTracker(rule, ix.TZ, func(d attendance.Date) ratio.Day {
 			day := openingDay(loc, d)
 			day.Kind = dayKind(g, d)
 			return day
-		}, s.trackerNow)
+		}, t.now)
 		if err != nil {
-			s.log.Error("three-hour tracker", "group", g.ID, "err", err)
+			t.log.Error("three-hour tracker", "group", g.ID, "err", err)
 			continue
 		}
-		out[g.ID] = tr
+		t.trackers[g.ID] = tr
 	}
-	return out
 }
 
-// feedTrackers gives the trackers their group's state in p at the
-// trackers' clock: the groups of evs, or every group when evs is empty or
-// on the first feed of a day (ages change at midnight); s.mu held.
-func (s *Service) feedTrackers(p *attendance.Presence, evs []attendance.Event) {
-	if s.ix == nil || len(s.three) == 0 {
+// replay feeds the trackers as of at (rebuilding from the event log).
+func (t *threeHour) replay(ix *roster.Index, p *attendance.Presence, evs []attendance.Event, at time.Time) {
+	t.replayAt = at
+	t.feed(ix, p, evs)
+	t.replayAt = time.Time{}
+}
+
+// feed gives the trackers their group's state in p at the trackers'
+// clock: the groups of evs, or every group when evs is empty or on the
+// first feed of a day (ages change at midnight).
+func (t *threeHour) feed(ix *roster.Index, p *attendance.Presence, evs []attendance.Event) {
+	if ix == nil || len(t.trackers) == 0 {
 		return
 	}
-	now := s.trackerNow().In(s.ix.TZ)
+	now := t.now().In(ix.TZ)
 	var states []rules.GroupState
-	if today := attendance.DateOf(now); len(evs) == 0 || today != s.fedDay {
-		s.fedDay = today
-		states = rules.Groups(s.ix, p, now)
+	if today := attendance.DateOf(now); len(evs) == 0 || today != t.fedDay {
+		t.fedDay = today
+		states = rules.Groups(ix, p, now)
 	} else {
 		var groups []string
 		for _, e := range evs {
 			g := e.GroupID
-			if c, ok := s.ix.Child(e.ChildID); ok {
+			if c, ok := ix.Child(e.ChildID); ok {
 				g = c.GroupID // ratio counts children in their roster group
 			}
 			if g != "" && !slices.Contains(groups, g) {
 				groups = append(groups, g)
 			}
 		}
-		states = rules.GroupsOf(s.ix, p, now, groups...)
+		states = rules.GroupsOf(ix, p, now, groups...)
 	}
 	for _, gs := range states {
-		if tr, ok := s.three[gs.GroupID]; ok {
+		if tr, ok := t.trackers[gs.GroupID]; ok {
 			if err := tr.Set(gs.Staff, gs.Required); err != nil {
-				s.log.Error("three-hour tracker", "group", gs.GroupID, "err", err)
+				t.log.Error("three-hour tracker", "group", gs.GroupID, "err", err)
 			}
 		}
 	}
 }
 
-// rebuild folds the whole event log into a fresh presence and, when a
-// roster is in force, new trackers fed with today's history (the state at
-// midnight, then every event since); s.mu held or not yet shared.
-func (s *Service) rebuild(ctx context.Context, st *store.Store) error {
-	p := attendance.NewPresence()
-	var midnight time.Time
-	if s.ix != nil {
-		s.three = s.newTrackers(s.ix)
-		midnight = attendance.DateOf(s.cfg.Clock.Now().In(s.ix.TZ)).In(s.ix.TZ)
-	}
-	crossed := false
-	defer func() { s.replayAt = time.Time{} }()
-	err := st.Events(ctx, 0, func(e attendance.Event) error {
-		if s.ix != nil && !e.Wall.Before(midnight) {
-			if !crossed {
-				crossed = true
-				s.replayAt = midnight
-				s.feedTrackers(p, nil)
-			}
-			p.Apply(e)
-			s.replayAt = e.Wall
-			s.feedTrackers(p, []attendance.Event{e})
-			return nil
-		}
-		p.Apply(e)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("door: rebuild presence: %w", err)
-	}
-	if s.ix != nil && !crossed {
-		s.replayAt = midnight
-		s.feedTrackers(p, nil)
-	}
-	s.local = p
-	s.merge()
-	return nil
-}
-
-// threeHourLocked is a group's three-hour state now, nil without a
-// tracker; s.mu held.
-func (s *Service) threeHourLocked(groupID string) *rules.ThreeHour {
-	tr, ok := s.three[groupID]
+// report is a group's three-hour state now, nil without a tracker.
+func (t *threeHour) report(groupID string) *rules.ThreeHour {
+	tr, ok := t.trackers[groupID]
 	if !ok {
 		return nil
 	}
 	rep, err := tr.Report()
 	if err != nil {
-		s.log.Error("three-hour report", "group", groupID, "err", err)
+		t.log.Error("three-hour report", "group", groupID, "err", err)
 		return nil
 	}
 	th := &rules.ThreeHour{MinutesBelow: rep.BelowMinutes()}
@@ -216,6 +199,32 @@ func (s *Service) threeHourLocked(groupID string) *rules.ThreeHour {
 	slices.Sort(kinds)
 	th.Alert = strings.Join(kinds, ",")
 	return th
+}
+
+// newAlerts returns a warning per group whose three-hour alert started
+// since the last call. It runs on the door's tick, not on the tap path: a
+// whole-day evaluation per group is too much work to put between a card
+// and its answer.
+func (t *threeHour) newAlerts(ix *roster.Index) []rules.Warning {
+	if len(t.trackers) == 0 {
+		return nil
+	}
+	if t.alerts == nil {
+		t.alerts = map[string]string{}
+	}
+	var ws []rules.Warning
+	for _, g := range ix.Roster.Groups {
+		th := t.report(g.ID)
+		if th == nil || th.Alert == t.alerts[g.ID] {
+			continue
+		}
+		t.alerts[g.ID] = th.Alert
+		if th.Alert != "" {
+			ws = append(ws, rules.Warning{Code: "three_hour", GroupID: g.ID,
+				Text: fmt.Sprintf("%s: 3-uursregeling: %s (%d van %d minuten gebruikt)", g.Name, th.Alert, th.MinutesBelow, th.Budget)})
+		}
+	}
+	return ws
 }
 
 // CalendarThreeHourDay returns a Config.ThreeHourDay backed by a school

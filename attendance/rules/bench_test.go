@@ -134,7 +134,7 @@ func BenchmarkDecide(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		bd := badges[rng.IntN(len(badges))]
-		in := Input{Now: now, Role: RoleBoth, Badge: &bd, Roster: ix, Presence: p}
+		in := Input{Now: now, Role: attendance.ReaderBoth, Badge: &bd, Roster: ix, Presence: p}
 		t0 := time.Now()
 		d := Decide(in)
 		ds = append(ds, time.Since(t0))
@@ -171,7 +171,7 @@ func BenchmarkDecideCheckIn(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		bd := absent[i%len(absent)]
 		t0 := time.Now()
-		d := Decide(Input{Now: now, Role: RoleBoth, Badge: &bd, Roster: ix, Presence: p})
+		d := Decide(Input{Now: now, Role: attendance.ReaderBoth, Badge: &bd, Roster: ix, Presence: p})
 		ds = append(ds, time.Since(t0))
 		if d.Outcome != CheckIn && d.Outcome != NeedsStaff {
 			b.Fatalf("outcome %s", d.Outcome)

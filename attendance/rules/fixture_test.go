@@ -169,7 +169,7 @@ func present(ix *roster.Index, since time.Time, ids ...string) *attendance.Prese
 
 // tapBy is the Input of holder's badge tapped at now on a "both" reader.
 func tapBy(ix *roster.Index, p *attendance.Presence, holder string, now time.Time) Input {
-	in := Input{Now: now, Role: RoleBoth, Roster: ix, Presence: p}
+	in := Input{Now: now, Role: attendance.ReaderBoth, Roster: ix, Presence: p}
 	if b, ok := ix.Badge(hashOf(holder)); ok {
 		in.Badge = &b
 	}

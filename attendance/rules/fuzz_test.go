@@ -150,7 +150,7 @@ func FuzzDecide(f *testing.F) {
 				p.Apply(attendance.Event{Seq: seq, Type: attendance.StaffIn, StaffID: s.ID, GroupID: s.Groups[0], Wall: now.Add(-time.Hour)})
 			}
 		}
-		input := Input{Now: now, Role: []ReaderRole{RoleBoth, RoleIn, RoleOut}[in.n(3)], Roster: ix, Presence: p}
+		input := Input{Now: now, Role: []attendance.ReaderRole{attendance.ReaderBoth, attendance.ReaderIn, attendance.ReaderOut}[in.n(3)], Roster: ix, Presence: p}
 		if k := in.n(len(r.Badges) + 1); k < len(r.Badges) {
 			b := r.Badges[k]
 			input.Badge = &b

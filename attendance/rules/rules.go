@@ -60,16 +60,6 @@ const (
 	ActNone     Action = "none"
 )
 
-// ReaderRole limits what a reader does: a door with two readers may have one
-// for arriving and one for leaving.
-type ReaderRole string
-
-const (
-	RoleIn   ReaderRole = "in"
-	RoleOut  ReaderRole = "out"
-	RoleBoth ReaderRole = "both"
-)
-
 // Policy holds the location's door settings that are not in the roster.
 type Policy struct {
 	// HandoverWindow is how long one half of a two-tap handover waits for
@@ -100,7 +90,7 @@ type Tap struct {
 // Input is everything a decision depends on.
 type Input struct {
 	Now      time.Time // in the location's time zone
-	Role     ReaderRole
+	Role     attendance.ReaderRole
 	Badge    *roster.Badge // nil: unknown card
 	Roster   *roster.Index
 	Presence *attendance.Presence
@@ -149,15 +139,9 @@ type Decision struct {
 	Remember *Tap `json:"-"`
 	// PolicyVersion names the ratio policies the decision used.
 	PolicyVersion string `json:"-"`
-}
-
-// NeedsInput reports whether the decision waits for someone on the screen.
-func (d Decision) NeedsInput() bool {
-	switch d.Outcome {
-	case ChooseChildren, NeedsStaff, Confirm:
-		return true
-	}
-	return false
+	// clockGroup is the group a staff clock-out leaves (the group of the
+	// stay, see ManualStaffOut); nil: the staff member's roster group.
+	clockGroup *string
 }
 
 // Decide decides a tap.
@@ -216,9 +200,9 @@ func (in Input) child(id string) (Child, bool) {
 	}
 	ch.Action = ActNone
 	switch {
-	case ch.Present && in.Role != RoleIn:
+	case ch.Present && in.Role != attendance.ReaderIn:
 		ch.Action = ActCheckOut
-	case !ch.Present && in.Role != RoleOut:
+	case !ch.Present && in.Role != attendance.ReaderOut:
 		ch.Action = ActCheckIn
 	}
 	ch.Selected = ch.Action != ActNone
@@ -761,45 +745,3 @@ func StaffLeave(ix *roster.Index, p *attendance.Presence, now time.Time, staffID
 
 // ErrNothingSelected: a choice with no children.
 var ErrNothingSelected = errors.New("rules: no child selected")
-
-// Events builds the events of a final decision: one per selected child with
-// an action, or the staff clock event. ctx carries the fields every event
-// shares (time, boot, reader, actor, confirmations).
-func Events(d Decision, ctx attendance.Event, ix *roster.Index) []attendance.Event {
-	var evs []attendance.Event
-	base := ctx
-	base.ActorRole, base.ActorID = d.Actor.Role, d.Actor.ID
-	base.LocationID = ix.Roster.Location.ID
-	base.RosterVersion = ix.Roster.Version
-	if base.Reason == "" {
-		base.Reason = d.Reason
-	}
-	switch d.Outcome {
-	case StaffIn, StaffOut:
-		e := base
-		e.Type = attendance.StaffIn
-		if d.Outcome == StaffOut {
-			e.Type = attendance.StaffOut
-		}
-		e.StaffID = d.Actor.ID
-		e.GroupID = StaffGroup(ix, d.Actor.ID)
-		return []attendance.Event{e}
-	}
-	for _, c := range d.Children {
-		if !c.Selected {
-			continue
-		}
-		e := base
-		e.ChildID, e.GroupID = c.ID, c.GroupID
-		switch c.Action {
-		case ActCheckIn:
-			e.Type = attendance.ChildCheckIn
-		case ActCheckOut:
-			e.Type = attendance.ChildCheckOut
-		default:
-			continue
-		}
-		evs = append(evs, e)
-	}
-	return evs
-}

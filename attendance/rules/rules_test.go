@@ -74,7 +74,7 @@ func TestDecide(t *testing.T) {
 		ix      *roster.Index
 		present []string
 		holder  string // "" for an unknown card
-		reader  ReaderRole
+		reader  attendance.ReaderRole
 		now     time.Time
 		want    summary
 	}{
@@ -94,13 +94,13 @@ func TestDecide(t *testing.T) {
 			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_out:sel", "c-m2:check_out:sel", "c-m3:check_out:sel")}},
 
 		// Reader roles.
-		{name: "in-reader: present child is not checked out", holder: "p-one", present: with("c-one"), reader: RoleIn,
+		{name: "in-reader: present child is not checked out", holder: "p-one", present: with("c-one"), reader: attendance.ReaderIn,
 			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-one"}},
-		{name: "out-reader: absent child is not checked in", holder: "p-one", present: with(), reader: RoleOut,
+		{name: "out-reader: absent child is not checked in", holder: "p-one", present: with(), reader: attendance.ReaderOut,
 			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-one"}},
-		{name: "in-reader offers only the absent children", holder: "p-multi", present: with("c-m2"), reader: RoleIn,
+		{name: "in-reader offers only the absent children", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderIn,
 			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m3:check_in:sel")}},
-		{name: "out-reader with one present child: straight out", holder: "p-multi", present: with("c-m2"), reader: RoleOut,
+		{name: "out-reader with one present child: straight out", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderOut,
 			want: summary{Outcome: CheckOut, Actor: "p-multi", Children: kids("c-m2:check_out:sel")}},
 
 		// Standing authorisation: Mondays and Wednesdays, 2026-01-01..2026-06-30.
@@ -269,7 +269,7 @@ func TestDecide(t *testing.T) {
 			want: summary{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: "c-late", Children: kids("c-late:check_out:-")}},
 		{name: "permitted weekdays: not on Saturday", holder: "c-late", present: with("c-late"), now: at("2026-03-07", 16, 30),
 			want: summary{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: "c-late", Children: kids("c-late:check_out:-")}},
-		{name: "child on the in-reader while present: nothing", holder: "c-free", present: with("c-free"), reader: RoleIn,
+		{name: "child on the in-reader while present: nothing", holder: "c-free", present: with("c-free"), reader: attendance.ReaderIn,
 			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "c-free"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

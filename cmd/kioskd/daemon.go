@@ -22,7 +22,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
-	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
@@ -145,11 +144,11 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			d.hwSet.Close()
 		}
 	}()
-	roles := map[string]rules.ReaderRole{}
+	roles := map[string]attendance.ReaderRole{}
 	var names []string
 	for _, r := range d.hwSet.Readers {
 		d.readers = append(d.readers, r)
-		roles[r.Name()] = rules.ReaderRole(d.hwSet.Roles[r.Name()])
+		roles[r.Name()] = d.hwSet.Roles[r.Name()]
 		names = append(names, r.Name())
 		if sr, ok := r.(*simreader.Reader); ok {
 			d.sims[r.Name()] = sr

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/hw/readers"
 )
 
@@ -117,7 +118,7 @@ func loadConfig(f flags) (Config, error) {
 			// Every simulated tap is a deliberate new presentation: no
 			// debounce, so tapping the same card twice in a row is two taps.
 			none := readers.Duration(0)
-			cfg.Readers = []readers.Config{{Name: "entrance", Kind: "sim", Role: readers.RoleBoth, Debounce: &none}}
+			cfg.Readers = []readers.Config{{Name: "entrance", Kind: "sim", Role: attendance.ReaderBoth, Debounce: &none}}
 		}
 	}
 	if f.listen != "" {

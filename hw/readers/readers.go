@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/feedback"
 	"github.com/kinderdeur/kiosk/hw/hid"
@@ -70,21 +71,11 @@ func jsonKind(b []byte) string {
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// Role says which way a reader's taps count.
-type Role string
-
-// Roles.
-const (
-	RoleIn   Role = "in"   // check-in
-	RoleOut  Role = "out"  // check-out
-	RoleBoth Role = "both" // the tap's meaning follows the child's state
-)
-
 // Config is one reader in the kiosk configuration.
 type Config struct {
-	Name string `json:"name"`
-	Kind string `json:"kind"` // "rc522", "hid" or "sim"
-	Role Role   `json:"role"`
+	Name string                `json:"name"`
+	Kind string                `json:"kind"` // "rc522", "hid" or "sim"
+	Role attendance.ReaderRole `json:"role"`
 
 	// rc522
 	SPI      string   `json:"spi,omitempty"`   // periph SPI device: "SPI0.0", "SPI0.1", "SPI1.0"
@@ -120,7 +111,7 @@ func (c *Config) Defaults() {
 		c.Kind = "rc522"
 	}
 	if c.Role == "" {
-		c.Role = RoleBoth
+		c.Role = attendance.ReaderBoth
 	}
 	if c.Kind == "rc522" && c.SpeedHz == 0 {
 		c.SpeedHz = 4_000_000
@@ -163,7 +154,7 @@ func (c Config) Validate(prefix string) error {
 		return bad("name", "%q must be 1-32 lower-case letters, digits, - or _", c.Name)
 	}
 	switch c.Role {
-	case RoleIn, RoleOut, RoleBoth:
+	case attendance.ReaderIn, attendance.ReaderOut, attendance.ReaderBoth:
 	default:
 		return bad("role", "%q is not one of in, out, both", c.Role)
 	}
@@ -340,8 +331,8 @@ func Open(cfg Config) (hw.Reader, error) {
 // Set is the opened readers with their roles and feedback outputs.
 type Set struct {
 	Readers  []hw.Reader
-	Roles    map[string]Role               // by reader name
-	Feedback map[string]*feedback.Feedback // by reader name, only where fitted
+	Roles    map[string]attendance.ReaderRole // by reader name
+	Feedback map[string]*feedback.Feedback    // by reader name, only where fitted
 	ports    []spi.PortCloser
 }
 
@@ -357,7 +348,7 @@ func (s *Set) Close() error {
 // OpenAll opens every configured reader; rc522 readers on the same SPI bus
 // share a turn so they are polled one after the other.
 func OpenAll(cfgs []Config, onEvent func(rc522.Event)) (*Set, error) {
-	s := &Set{Roles: map[string]Role{}, Feedback: map[string]*feedback.Feedback{}}
+	s := &Set{Roles: map[string]attendance.ReaderRole{}, Feedback: map[string]*feedback.Feedback{}}
 	turns := map[string]*rc522.Turn{}
 	fail := func(err error) (*Set, error) { s.Close(); return nil, err }
 	for i, c := range cfgs {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/simreader"
 )
@@ -30,13 +31,13 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Config{
-		{Name: "entrance", Kind: "rc522", Role: RoleIn, SPI: "SPI0.0", IRQ: "GPIO24", Reset: "GPIO25", SpeedHz: 4_000_000,
+		{Name: "entrance", Kind: "rc522", Role: attendance.ReaderIn, SPI: "SPI0.0", IRQ: "GPIO24", Reset: "GPIO25", SpeedHz: 4_000_000,
 			Poll: Duration(10 * time.Millisecond), Debounce: dur(500 * time.Millisecond), Security: "no-random", Buzzer: "GPIO18", LED: "GPIO23"},
-		{Name: "exit", Kind: "rc522", Role: RoleOut, SPI: "SPI0.1", Reset: "GPIO22", SpeedHz: 4_000_000, FieldOff: true,
+		{Name: "exit", Kind: "rc522", Role: attendance.ReaderOut, SPI: "SPI0.1", Reset: "GPIO22", SpeedHz: 4_000_000, FieldOff: true,
 			Poll: Duration(40 * time.Millisecond), Debounce: dur(time.Second), Security: "ntag-original"},
-		{Name: "office", Kind: "hid", Role: RoleBoth, Device: "usb-Sycreader_RFID-event-kbd", Format: "dec-le",
+		{Name: "office", Kind: "hid", Role: attendance.ReaderBoth, Device: "usb-Sycreader_RFID-event-kbd", Format: "dec-le",
 			Debounce: dur(500 * time.Millisecond), Security: "no-random"},
-		{Name: "demo", Kind: "sim", Role: RoleBoth, Poll: Duration(10 * time.Millisecond),
+		{Name: "demo", Kind: "sim", Role: attendance.ReaderBoth, Poll: Duration(10 * time.Millisecond),
 			Debounce: dur(0), Security: "no-random"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -116,7 +116,7 @@ func startSeededDaemon(t testing.TB, s *suite, r roster.Roster) *daemon {
 	if err := os.WriteFile(d.config, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
-	cmd := exec.Command(d.bin, "-config", d.config)
+	cmd := exec.Command(d.bin, "-allow-sim-readers", "-config", d.config)
 	cmd.Stdout, cmd.Stderr = d, d
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start kioskd: %v", err)

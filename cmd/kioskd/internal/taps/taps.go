@@ -17,7 +17,7 @@ import (
 
 // Door decides a tap (*door.Service).
 type Door interface {
-	Tap(ctx context.Context, reader string, uid []byte) (door.View, error)
+	Tap(ctx context.Context, reader string, uid []byte) (door.Result, error)
 }
 
 var _ Door = (*door.Service)(nil)
@@ -52,7 +52,7 @@ func (p *Pump) Run(ctx context.Context, taps <-chan hw.Tap) error {
 }
 
 // Pattern is the buzzer/LED signal for a decision.
-func Pattern(v door.View) feedback.Pattern {
+func Pattern(v door.Result) feedback.Pattern {
 	switch v.Outcome {
 	case rules.CheckIn, rules.CheckOut, rules.StaffIn, rules.StaffOut, rules.StaffMenu:
 		if v.Committed {

@@ -19,16 +19,16 @@ import (
 func TestPattern(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		v    door.View
+		v    door.Result
 		want feedback.Pattern
 	}{
-		{"check-in committed", door.View{Outcome: rules.CheckIn, Committed: true}, feedback.Success},
-		{"check-out not committed", door.View{Outcome: rules.CheckOut}, feedback.Deny},
-		{"staff menu", door.View{Outcome: rules.StaffMenu, Committed: true}, feedback.Success},
-		{"denied", door.View{Outcome: rules.Denied}, feedback.Deny},
-		{"error", door.View{Outcome: "error"}, feedback.Deny},
-		{"choose children", door.View{Outcome: rules.ChooseChildren}, feedback.Attention},
-		{"needs staff", door.View{Outcome: rules.NeedsStaff}, feedback.Attention},
+		{"check-in committed", door.Result{Decision: rules.Decision{Outcome: rules.CheckIn}, Committed: true}, feedback.Success},
+		{"check-out not committed", door.Result{Decision: rules.Decision{Outcome: rules.CheckOut}}, feedback.Deny},
+		{"staff menu", door.Result{Decision: rules.Decision{Outcome: rules.StaffMenu}, Committed: true}, feedback.Success},
+		{"denied", door.Result{Decision: rules.Decision{Outcome: rules.Denied}}, feedback.Deny},
+		{"error", door.Result{Decision: rules.Decision{Outcome: "error"}}, feedback.Deny},
+		{"choose children", door.Result{Decision: rules.Decision{Outcome: rules.ChooseChildren}}, feedback.Attention},
+		{"needs staff", door.Result{Decision: rules.Decision{Outcome: rules.NeedsStaff}}, feedback.Attention},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Pattern(tt.v); got != tt.want {
@@ -43,14 +43,14 @@ type fakeDoor struct {
 	seen []string
 }
 
-func (d *fakeDoor) Tap(_ context.Context, reader string, uid []byte) (door.View, error) {
+func (d *fakeDoor) Tap(_ context.Context, reader string, uid []byte) (door.Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seen = append(d.seen, reader)
 	if len(uid) == 0 {
-		return door.View{}, errors.New("no uid")
+		return door.Result{}, errors.New("no uid")
 	}
-	return door.View{Outcome: rules.CheckIn, Committed: true}, nil
+	return door.Result{Decision: rules.Decision{Outcome: rules.CheckIn}, Committed: true}, nil
 }
 
 func TestPumpGivesEveryTapToTheDoorAndSurvivesRefusals(t *testing.T) {

@@ -1,13 +1,18 @@
-package door
+package ui
 
 import (
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/rules"
 )
+
+// The screen's JSON (PROTOCOL.md) and the API's (contract 4), mapped from
+// the door's domain results. This is where the public screen's privacy is
+// decided: first names only, a contact ban shown as the neutral
+// "not_allowed", staff-only data only on the staff panel.
 
 // View is a decision as the public screen may show it: first names only,
 // nothing sensitive. A contact ban is shown as the neutral "not_allowed".
@@ -48,10 +53,12 @@ func firstName(name string) string {
 	return ""
 }
 
-func (s *Service) view(d rules.Decision, now time.Time) *View {
-	v := &View{ID: newID("d-"), Outcome: d.Outcome, Reason: d.Reason, At: now,
-		Actor: PublicActor{Role: d.Actor.Role, Name: firstName(d.Actor.Name)}}
-	switch d.Reason {
+// viewOf is the public form of a door result.
+func viewOf(r door.Result) View {
+	v := View{ID: r.ID, Outcome: r.Outcome, Reason: r.Reason, At: r.At,
+		Actor:   PublicActor{Role: r.Actor.Role, Name: firstName(r.Actor.Name)},
+		Session: r.Session, ExpiresInMS: r.ExpiresIn.Milliseconds(), Committed: r.Committed}
+	switch r.Reason {
 	case rules.ReasonContactBan:
 		v.Reason = "not_allowed"
 		v.Actor = PublicActor{}
@@ -59,14 +66,23 @@ func (s *Service) view(d rules.Decision, now time.Time) *View {
 	case rules.ReasonNotAnnounced, rules.ReasonTooYoung:
 		return v // which child is at stake is for staff eyes
 	}
-	for _, c := range d.Children {
+	for _, c := range r.Children {
 		cv := ChildView{ID: c.ID, Name: c.Name, Group: c.Group, Present: c.Present, Action: c.Action, Selected: c.Selected}
 		if !c.Since.IsZero() {
-			cv.Since = c.Since.In(now.Location()).Format("15:04")
+			cv.Since = c.Since.In(r.At.Location()).Format("15:04")
 		}
 		v.Children = append(v.Children, cv)
 	}
 	return v
+}
+
+// viewPtr is viewOf for an optional result (nil: JSON null).
+func viewPtr(r *door.Result) *View {
+	if r == nil {
+		return nil
+	}
+	v := viewOf(*r)
+	return &v
 }
 
 // Presence is contract 4: GET /api/v1/presence.
@@ -86,41 +102,23 @@ type PresentPerson struct {
 	Since   time.Time `json:"since"`
 }
 
-// Presence returns who is present now, derived from committed events.
-func (s *Service) Presence() Presence {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.presenceLocked()
+func presenceOf(p door.Presence) Presence {
+	return Presence{At: p.At, Children: presentPeople(p.Children), Staff: presentPeople(p.Staff), Groups: nonNil(p.Groups)}
 }
 
-func (s *Service) presenceLocked() Presence {
-	now := s.now()
-	p := Presence{At: now, Children: []PresentPerson{}, Staff: []PresentPerson{}, Groups: []rules.GroupState{}}
-	if s.ix == nil {
-		return p
+func presentPeople(ps []door.Person) []PresentPerson {
+	out := make([]PresentPerson, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, PresentPerson{ID: p.ID, Name: p.Name, GroupID: p.GroupID, Group: p.Group, Since: p.Since})
 	}
-	group := func(id string) string {
-		if g, ok := s.ix.Group(id); ok {
-			return g.Name
-		}
-		return ""
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	for _, st := range s.presence.Children() {
-		name := st.ID
-		if c, ok := s.ix.Child(st.ID); ok {
-			name = c.FirstName
-		}
-		p.Children = append(p.Children, PresentPerson{ID: st.ID, Name: name, GroupID: st.GroupID, Group: group(st.GroupID), Since: st.Since.In(now.Location())})
-	}
-	for _, st := range s.presence.StaffPresent() {
-		name := st.ID
-		if m, ok := s.ix.Staff(st.ID); ok {
-			name = m.Name
-		}
-		p.Staff = append(p.Staff, PresentPerson{ID: st.ID, Name: name, GroupID: st.GroupID, Group: group(st.GroupID), Since: st.Since.In(now.Location())})
-	}
-	p.Groups = rules.Groups(s.ix, s.presence, now)
-	return p
+	return s
 }
 
 // StaffView is the staff panel: sent only while a staff session is open.
@@ -201,82 +199,54 @@ type ConfirmStaffLeave struct {
 	Warnings []rules.Warning `json:"warnings"`
 }
 
-func (s *Service) staffViewLocked() *StaffView {
-	if s.staff == nil || s.ix == nil {
+// staffChildren maps children on the staff panel; since formats their
+// Since ("" leaves it out). nil stays nil (JSON null).
+func staffChildren(ps []door.Person, since string) []StaffChild {
+	var out []StaffChild
+	for _, p := range ps {
+		c := StaffChild{ID: p.ID, Name: p.Name, Group: p.Group, Alert: p.Alert}
+		if since != "" {
+			c.Since = p.Since.Format(since)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// staffViewOf is the staff panel on the wire (nil: no staff session, JSON
+// null).
+func staffViewOf(p *door.StaffPanel) *StaffView {
+	if p == nil {
 		return nil
 	}
-	now := s.now()
-	st := s.staff
-	v := &StaffView{Name: st.name, StaffID: st.staffID, PINRequired: st.needPIN,
-		LocksInMS: max(0, st.lastSeen.Add(s.cfg.StaffLockAfter).Sub(now).Milliseconds()),
-		Present:   []StaffChild{}, Requests: []Request{}, Forgotten: []StaffChild{}, Absent: []StaffChild{},
-		Warnings: append([]rules.Warning{}, s.warnings...), StaffPresent: []PresentPerson{}}
-	if st.needPIN {
-		return v // nothing else until the PIN is entered
+	v := &StaffView{Name: p.Name, StaffID: p.StaffID, LocksInMS: p.LocksIn.Milliseconds(), PINRequired: p.PINRequired,
+		Groups:       p.Groups,
+		Present:      nonNil(staffChildren(p.Present, "15:04")),
+		StaffPresent: presentPeople(p.StaffPresent),
+		Requests:     []Request{},
+		Forgotten:    nonNil(staffChildren(p.Forgotten, "2006-01-02 15:04")),
+		Warnings:     nonNil(p.Warnings),
+		Absent:       nonNil(staffChildren(p.Absent, "")),
 	}
-	pres := s.presenceLocked()
-	v.Groups, v.StaffPresent = pres.Groups, pres.Staff
-	for i := range v.Groups {
-		v.Groups[i].ThreeHour = s.threeHourLocked(v.Groups[i].GroupID)
+	for i := range v.Absent {
+		v.Absent[i].Alert = "" // the absent list is names only
 	}
-	present := map[string]bool{}
-	for _, pp := range pres.Children {
-		c, _ := s.ix.Child(pp.ID)
-		sc := StaffChild{ID: pp.ID, Name: pp.Name, Group: pp.Group, Since: pp.Since.Format("15:04")}
-		if c != nil {
-			sc.Alert = c.StaffAlert
+	for _, r := range p.Requests {
+		rv := Request{Session: r.Session, Reason: r.Reason, Person: r.Person, Role: string(r.Role), Relation: r.Relation,
+			Children: staffChildren(r.Children, ""), Photo: r.Photo, Alert: r.Alert}
+		for _, w := range r.Warnings {
+			rv.Warnings = append(rv.Warnings, w.Text)
 		}
-		present[pp.ID] = true
-		v.Present = append(v.Present, sc)
-		// Forgotten check-outs: still in from an earlier day, or after closing.
-		if s.forgotten(pp.Since, now) {
-			sc.Since = pp.Since.Format("2006-01-02 15:04")
-			v.Forgotten = append(v.Forgotten, sc)
-		}
+		v.Requests = append(v.Requests, rv)
 	}
-	for _, c := range s.ix.Roster.Children {
-		if !present[c.ID] {
-			g, _ := s.ix.Group(c.GroupID)
-			v.Absent = append(v.Absent, StaffChild{ID: c.ID, Name: c.FirstName, Group: g.Name})
-		}
-	}
-	for _, ss := range s.sessions {
-		if !ss.staff {
-			continue
-		}
-		d := ss.decision
-		r := Request{Session: ss.id, Reason: d.Reason, Person: d.Actor.Name, Role: string(d.Actor.Role), Relation: d.Actor.Relation, Alert: d.StaffAlert}
-		for _, c := range d.Children {
-			rc := StaffChild{ID: c.ID, Name: c.Name, Group: c.Group}
-			if ch, ok := s.ix.Child(c.ID); ok {
-				rc.Alert = ch.StaffAlert
-				r.Photo = r.Photo || ch.PhotoConsent
-			}
-			r.Children = append(r.Children, rc)
-		}
-		for _, w := range d.Warnings {
-			r.Warnings = append(r.Warnings, w.Text)
-		}
-		v.Requests = append(v.Requests, r)
-	}
-	sort.Slice(v.Requests, func(i, j int) bool { return v.Requests[i].Session < v.Requests[j].Session })
-	if s.rollCall != nil {
-		rc := &RollCallView{Started: s.rollCall.started.Format("15:04")}
-		for _, pp := range pres.Children {
-			rc.People = append(rc.People, RollCallLine{ID: pp.ID, Name: pp.Name, Group: pp.Group, Kind: "child", Accounted: s.rollCall.marks[pp.ID]})
-		}
-		for _, pp := range pres.Staff {
-			rc.People = append(rc.People, RollCallLine{ID: pp.ID, Name: pp.Name, Group: pp.Group, Kind: "staff", Accounted: s.rollCall.marks[pp.ID]})
-		}
+	if rc := p.RollCall; rc != nil {
+		v.RollCall = &RollCallView{Started: rc.Started.Format("15:04"), Missing: rc.Missing}
 		for _, l := range rc.People {
-			if !l.Accounted {
-				rc.Missing++
-			}
+			v.RollCall.People = append(v.RollCall.People, RollCallLine{ID: l.ID, Name: l.Name, Group: l.Group, Kind: l.Kind, Accounted: l.Accounted})
 		}
-		v.RollCall = rc
 	}
-	if st.pending != nil {
-		v.Confirm = &ConfirmStaffLeave{Warnings: st.pending.Warnings}
+	if p.Confirm != nil {
+		v.Confirm = &ConfirmStaffLeave{Warnings: p.Confirm.Warnings}
 	}
 	return v
 }
