@@ -342,12 +342,14 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, v view) {
 	s.render(w, status, "login", v)
 }
 
-// safeNext keeps redirects on this site.
+// safeNext keeps redirects on this site (auth.LocalPath) and off the
+// sign-in page.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.HasPrefix(n, "/login") {
+	p, ok := auth.LocalPath(n)
+	if !ok || strings.HasPrefix(p, "/login") {
 		return "/"
 	}
-	return n
+	return p
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
