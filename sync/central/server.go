@@ -153,7 +153,9 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
 	m.Handle("GET /api/v1/admin/locations", admin(auth.ReadInspection, s.listLocations))
 	m.Handle("POST /api/v1/admin/locations", admin(auth.ManageDevices, s.putLocation))
-	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadInspection, s.getRoster))
+	// The full roster holds health alerts, contact bans and badge hashes:
+	// the roster page's permission (admin, manager), never the inspector's.
+	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadPersonalData, s.getRoster))
 	m.Handle("PUT /api/v1/admin/locations/{id}/roster", admin(auth.EditRoster, s.putRoster))
 	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
 	m.Handle("POST /api/v1/admin/enrolment-tokens", admin(auth.ManageDevices, s.createToken))
@@ -500,8 +502,11 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, map[string]string{"id": req.ID})
 }
 
+// getRoster answers the roster without staff PIN hashes: they leave
+// central only to enrolled kiosks (deviceRoster). A PUT of the answer
+// keeps the stored PINs (putRoster).
 func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
-	_, body, err := s.sites.Roster(r.Context(), r.PathValue("id"))
+	ro, _, err := s.sites.Roster(r.Context(), r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location")
 		return
@@ -510,8 +515,32 @@ func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body)
+	s.writeJSON(w, http.StatusOK, WithoutPINHashes(ro))
+}
+
+// WithoutPINHashes returns r with every staff PIN hash removed, for any
+// answer that is not the device roster pull (admin API, pages, exports).
+func WithoutPINHashes(r roster.Roster) roster.Roster {
+	r.Staff = append([]roster.Staff(nil), r.Staff...)
+	for i := range r.Staff {
+		r.Staff[i].PINHash = ""
+	}
+	return r
+}
+
+// keepPINHashes gives each staff member of next who comes without a PIN
+// hash the one stored in cur (the admin API never hands hashes out, so a
+// GET-edit-PUT must not drop them).
+func keepPINHashes(next *roster.Roster, cur roster.Roster) {
+	old := map[string]string{}
+	for _, st := range cur.Staff {
+		old[st.ID] = st.PINHash
+	}
+	for i := range next.Staff {
+		if next.Staff[i].PINHash == "" {
+			next.Staff[i].PINHash = old[next.Staff[i].ID]
+		}
+	}
 }
 
 func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
@@ -530,6 +559,12 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := ro.Validate(); err != nil {
 		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
+		return
+	}
+	if cur, _, err := s.sites.Roster(r.Context(), ro.Location.ID); err == nil {
+		keepPINHashes(&ro, cur)
+	} else if !errors.Is(err, ErrNotFound) {
+		s.internal(w, r, err)
 		return
 	}
 	v, err := s.sites.PutRoster(r.Context(), ro)
