@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,6 +51,13 @@ type Config struct {
 	// AdminLimiter limits admin requests per client address (default
 	// bursts of 200, then 20/s).
 	AdminLimiter *auth.Limiter
+	// DeviceLimiter limits device requests per device and client address,
+	// checked before the body is read (default bursts of 120, then 10/s).
+	DeviceLimiter *auth.Limiter
+	// ClientIP keys the rate limits by client address (default
+	// auth.ClientIP, the connection's address; behind a reverse proxy use
+	// auth.Proxies.ClientIP so only trusted proxies' X-Forwarded-For counts).
+	ClientIP func(*http.Request) string
 }
 
 // What the API uses of central's storage, one small interface per part;
@@ -108,6 +116,8 @@ type Server struct {
 	now            func() time.Time
 	presenceWindow time.Duration
 	lastPrune      atomic.Int64
+	deviceLimit    *auth.Limiter
+	clientIP       func(*http.Request) string
 	handler        http.Handler
 }
 
@@ -141,8 +151,14 @@ func NewServer(cfg Config) *Server {
 	if cfg.AdminLimiter == nil {
 		cfg.AdminLimiter = auth.NewLimiter(20, 200, s.now)
 	}
-	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, auth.ClientIP)
-	adminLimit := auth.RateLimit(cfg.AdminLimiter, auth.ClientIP)
+	if s.deviceLimit = cfg.DeviceLimiter; s.deviceLimit == nil {
+		s.deviceLimit = auth.NewLimiter(10, 120, s.now)
+	}
+	if s.clientIP = cfg.ClientIP; s.clientIP == nil {
+		s.clientIP = auth.ClientIP
+	}
+	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, s.clientIP)
+	adminLimit := auth.RateLimit(cfg.AdminLimiter, s.clientIP)
 	admin := func(p auth.Permission, h http.HandlerFunc) http.Handler { return adminLimit(s.auth.Require(p)(h)) }
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
@@ -246,30 +262,60 @@ type deviceHandler func(w http.ResponseWriter, r *http.Request, dev Device, body
 // a valid signature over method, URI, timestamp, nonce and body, a
 // timestamp in the window and a nonce not seen before. The device id comes
 // from the verified credential, never from the body.
+//
+// Everything that can be checked without the body is checked before a
+// byte of it is read: the signature headers' form, the timestamp window,
+// that the device is known and not revoked, and the device's rate limit.
+// A request failing these is refused at once and its connection closed, so
+// an unauthenticated flood costs central neither memory nor a goroutine
+// waiting for a slow body. Only then is the body read, up to limit.
 func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 	if limit == 0 {
 		limit = protocol.MaxSmallBody
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, ok := s.readBody(w, r, limit)
-		if !ok {
-			return
+		refuse := func(status int, code, msg string) {
+			w.Header().Set("Connection", "close") // do not drain an unwanted body
+			s.writeError(w, status, code, msg)
 		}
 		signed, err := protocol.ParseSigned(r.Header)
 		if err != nil {
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
+			refuse(http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
+			return
+		}
+		now := s.now()
+		if d := now.Sub(signed.At); d > protocol.SignatureWindow || d < -protocol.SignatureWindow {
+			refuse(http.StatusUnauthorized, protocol.CodeClockSkew, fmt.Sprintf("%v: off by %s", protocol.ErrClockSkew, d.Round(time.Second)))
 			return
 		}
 		dev, err := s.devices.Device(r.Context(), signed.DeviceID)
 		if errors.Is(err, ErrUnknownDevice) {
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
+			refuse(http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
 			return
 		}
 		if err != nil {
 			s.internal(w, r, err)
 			return
 		}
-		now := s.now()
+		if !dev.RevokedAt.IsZero() {
+			refuse(http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
+			return
+		}
+		// Per device and client address: a stranger who knows a device id
+		// cannot use up the real kiosk's allowance from elsewhere.
+		if ok, wait := s.deviceLimit.Allow("device:" + dev.ID + "|" + s.clientIP(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
+			refuse(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many requests from this device")
+			return
+		}
+		if r.ContentLength > limit {
+			refuse(http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("body over %d bytes", limit))
+			return
+		}
+		body, ok := s.readBody(w, r, limit)
+		if !ok {
+			return
+		}
 		if err := signed.Verify(dev.PublicKey, r.Method, r.URL.RequestURI(), body, now); err != nil {
 			if errors.Is(err, protocol.ErrClockSkew) {
 				s.writeError(w, http.StatusUnauthorized, protocol.CodeClockSkew, err.Error())
@@ -277,10 +323,6 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			}
 			s.log.Warn("central: bad device signature", "device", dev.ID, "err", err)
 			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "bad signature")
-			return
-		}
-		if !dev.RevokedAt.IsZero() {
-			s.writeError(w, http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
 			return
 		}
 		if err := s.devices.UseNonce(r.Context(), dev.ID, signed.Nonce); err != nil {
