@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	adminToken := fs.String("admin-token", os.Getenv("CENTRAL_ADMIN_TOKEN"), "admin bearer token (or env CENTRAL_ADMIN_TOKEN)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
+	behindTLSProxy := fs.Bool("behind-tls-proxy", false, "clients reach central over HTTPS through a TLS-terminating proxy: Secure (__Host-) cookies and HSTS on every answer")
+	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (from anyone else they are ignored)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	retentionEvery := fs.Duration("retention-every", 0, "run the retention engine (delete/anonymise what is due) at this interval, e.g. 24h (0: only from the admin pages)")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
@@ -79,6 +81,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{"-tls-cert and -tls-key go together"}
+	}
+	proxies, err := auth.ParseProxies(*trustedProxies)
+	if err != nil {
+		return usageError{"-trusted-proxies: " + err.Error()}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -136,12 +142,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	authn := central.NewAuthenticator(db, central.AuthOptions{StaticAdminTokens: []string{*adminToken},
-		Secure: *tlsCert != "", Audit: auditLog.Hook})
+		Secure: *tlsCert != "" || *behindTLSProxy, Audit: auditLog.Hook})
 	authn.Log = log
-	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log})
-	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg})
+	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log, ClientIP: proxies.ClientIP})
+	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg, ClientIP: proxies.ClientIP})
 	if err != nil {
 		return err
+	}
+	handler := pages.Handler()
+	if *behindTLSProxy {
+		handler = auth.HSTS(func(*http.Request) bool { return true }, handler)
+	} else if *trustedProxies != "" {
+		handler = auth.HSTS(proxies.TLS, handler)
 	}
 	if *retentionEvery > 0 {
 		eng, err := db.Subjects.NewRetentionEngine(retCfg, auditLog.Hook)
@@ -160,7 +172,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		defer func() { rcancel(); <-done }()
 	}
 	hs := &http.Server{
-		Handler:           pages.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
