@@ -89,6 +89,7 @@ type (
 		Locations(ctx context.Context) ([]Location, error)
 		PutRoster(ctx context.Context, r roster.Roster) (int64, error)
 		Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error)
+		pinPepper(locationID string) string
 	}
 	attendanceReader interface {
 		Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error)
@@ -395,6 +396,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body
 	s.writeJSON(w, http.StatusOK, resp)
 }
 
+func (s *Server) pinPepper(loc string) string { return s.sites.pinPepper(loc) }
+
 func rosterETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
@@ -409,6 +412,9 @@ func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device
 	}
 	etag := rosterETag(ro.Version)
 	w.Header().Set("ETag", etag)
+	if pep := s.pinPepper(dev.LocationID); pep != "" {
+		w.Header().Set(protocol.HeaderPINPepper, pep)
+	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		if have, err := strconv.ParseInt(strings.Trim(inm, `"W/`), 10, 64); err == nil && have >= ro.Version {
 			w.WriteHeader(http.StatusNotModified)
@@ -615,6 +621,8 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusConflict, protocol.CodeConflict, err.Error())
 	case errors.Is(err, ErrNotFound):
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location: create it first")
+	case errors.Is(err, ErrMalformed):
+		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
 	case err != nil:
 		s.internal(w, r, err)
 	default:
