@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,7 +53,10 @@ type Config struct {
 	// bursts of 200, then 20/s).
 	AdminLimiter *auth.Limiter
 	// DeviceLimiter limits device requests per device and client address,
-	// checked before the body is read (default bursts of 120, then 10/s).
+	// checked before the body is read (default bursts of 600, then 50/s:
+	// a kiosk catching up after days offline pushes batch after batch).
+	// Besides, at most maxDeviceInFlight requests per device are served at
+	// once, which bounds the memory bodies of one device id can take.
 	DeviceLimiter *auth.Limiter
 	// ClientIP keys the rate limits by client address (default
 	// auth.ClientIP, the connection's address; behind a reverse proxy use
@@ -118,6 +122,8 @@ type Server struct {
 	presenceWindow time.Duration
 	lastPrune      atomic.Int64
 	deviceLimit    *auth.Limiter
+	inFlightMu     sync.Mutex
+	inFlight       map[string]int // device id -> requests being served
 	clientIP       func(*http.Request) string
 	handler        http.Handler
 }
@@ -153,7 +159,7 @@ func NewServer(cfg Config) *Server {
 		cfg.AdminLimiter = auth.NewLimiter(20, 200, s.now)
 	}
 	if s.deviceLimit = cfg.DeviceLimiter; s.deviceLimit == nil {
-		s.deviceLimit = auth.NewLimiter(10, 120, s.now)
+		s.deviceLimit = auth.NewLimiter(50, 600, s.now)
 	}
 	if s.clientIP = cfg.ClientIP; s.clientIP == nil {
 		s.clientIP = auth.ClientIP
@@ -313,6 +319,12 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			refuse(http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("body over %d bytes", limit))
 			return
 		}
+		if !s.enter(dev.ID) {
+			w.Header().Set("Retry-After", "1")
+			refuse(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many requests of this device at once")
+			return
+		}
+		defer s.leave(dev.ID)
 		body, ok := s.readBody(w, r, limit)
 		if !ok {
 			return
@@ -341,6 +353,31 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 		}
 		h(w, r, dev, body)
 	})
+}
+
+// maxDeviceInFlight bounds a device's concurrent requests (a kiosk makes
+// one or two at a time: a push, a roster or presence pull).
+const maxDeviceInFlight = 4
+
+func (s *Server) enter(id string) bool {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[id] >= maxDeviceInFlight {
+		return false
+	}
+	if s.inFlight == nil {
+		s.inFlight = map[string]int{}
+	}
+	s.inFlight[id]++
+	return true
+}
+
+func (s *Server) leave(id string) {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[id]--; s.inFlight[id] <= 0 {
+		delete(s.inFlight, id)
+	}
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body []byte) {
