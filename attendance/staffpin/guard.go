@@ -103,6 +103,7 @@ type counter struct {
 // gets past a limit.
 type Guard struct {
 	lookup HashLookup
+	pepper func() Pepper // nil or nil result: no pepper (unpeppered hashes only)
 	policy Policy
 	now    func() time.Time
 	dummy  string // hash checked for unknown staff so timing does not tell
@@ -128,6 +129,10 @@ func NewGuard(lookup HashLookup, policy Policy, now func() time.Time) (*Guard, e
 	return &Guard{lookup: lookup, policy: policy, now: now, dummy: dummy,
 		staff: map[string]*counter{}, kiosk: map[string]*counter{}}, nil
 }
+
+// SetPepper sets where the guard finds the site's PIN pepper (the kiosk's
+// secrets); call it before the first Verify.
+func (g *Guard) SetPepper(f func() Pepper) { g.pepper = f }
 
 // Verify checks pin for staffID typed on kioskID. It returns nil on a
 // match, *LockedError while locked (without looking at the PIN),
@@ -166,7 +171,11 @@ func (g *Guard) Verify(ctx context.Context, kioskID, staffID, pin string) error 
 		// The store failed: not the typist's fault, not counted.
 		return fmt.Errorf("staffpin: lookup %s: %w", staffID, err)
 	}
-	ok, cerr := Check(hash, pin)
+	var pepper Pepper
+	if g.pepper != nil && !unknown {
+		pepper = g.pepper()
+	}
+	ok, cerr := CheckPeppered(hash, pin, pepper)
 	if cerr != nil {
 		// A stored hash we cannot read: do not let it be a free guess.
 		ok = false

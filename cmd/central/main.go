@@ -28,6 +28,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/retention"
+	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 	"github.com/kinderdeur/kiosk/sync/central/web"
@@ -65,6 +66,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	adminToken := fs.String("admin-token", os.Getenv("CENTRAL_ADMIN_TOKEN"), "admin bearer token (or env CENTRAL_ADMIN_TOKEN)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
+	behindTLSProxy := fs.Bool("behind-tls-proxy", false, "clients reach central over HTTPS through a TLS-terminating proxy: Secure (__Host-) cookies and HSTS on every answer")
+	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (from anyone else they are ignored)")
+	pepperFile := fs.String("pin-pepper-file", "", "file with central's staff PIN pepper (64 hex characters), kept OUTSIDE the database and backed up apart from it; created on first start (default DATA/pin-pepper)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	retentionEvery := fs.Duration("retention-every", 0, "run the retention engine (delete/anonymise what is due) at this interval, e.g. 24h (0: only from the admin pages)")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
@@ -79,6 +83,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{"-tls-cert and -tls-key go together"}
+	}
+	proxies, err := auth.ParseProxies(*trustedProxies)
+	if err != nil {
+		return usageError{"-trusted-proxies: " + err.Error()}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -119,6 +127,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if *adminToken == "" {
 		log.Warn("no -admin-token: only API tokens created in the database are accepted (none at first)")
 	}
+	if *pepperFile == "" {
+		*pepperFile = filepath.Join(*dataDir, "pin-pepper")
+	}
+	pepper, err := loadPepper(*pepperFile)
+	if err != nil {
+		return err
+	}
+	if err := db.SetPINPepper(ctx, pepper); err != nil {
+		return err
+	}
 	auditLog, err := db.OpenAudit(ctx)
 	if err != nil {
 		return err
@@ -136,12 +154,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	authn := central.NewAuthenticator(db, central.AuthOptions{StaticAdminTokens: []string{*adminToken},
-		Secure: *tlsCert != "", Audit: auditLog.Hook})
+		Secure: *tlsCert != "" || *behindTLSProxy, Audit: auditLog.Hook})
 	authn.Log = log
-	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log})
-	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg})
+	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log, ClientIP: proxies.ClientIP})
+	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg, ClientIP: proxies.ClientIP})
 	if err != nil {
 		return err
+	}
+	handler := pages.Handler()
+	if *behindTLSProxy {
+		handler = auth.HSTS(func(*http.Request) bool { return true }, handler)
+	} else if *trustedProxies != "" {
+		handler = auth.HSTS(proxies.TLS, handler)
 	}
 	if *retentionEvery > 0 {
 		eng, err := db.Subjects.NewRetentionEngine(retCfg, auditLog.Hook)
@@ -160,7 +184,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		defer func() { rcancel(); <-done }()
 	}
 	hs := &http.Server{
-		Handler:           pages.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -200,4 +224,37 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// loadPepper reads the master PIN pepper, creating it (mode 0600) when the
+// file does not exist. It is never stored in the database: a leaked
+// database without it does not give away staff PINs.
+func loadPepper(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		p, err := staffpin.NewPepper()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("pin pepper: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("pin pepper: %w", err)
+		}
+		_, werr := fmt.Fprintln(f, p.String())
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			return nil, fmt.Errorf("pin pepper %s: %w", path, err)
+		}
+		return p, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pin pepper: %w", err)
+	}
+	p, err := staffpin.ParsePepper(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("pin pepper %s: %w", path, err)
+	}
+	return p, nil
 }

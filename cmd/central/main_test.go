@@ -102,3 +102,51 @@ func TestDemoServesAndShutsDown(t *testing.T) {
 		t.Errorf("the default database is not in -data: %v", err)
 	}
 }
+
+// TestBehindTLSProxy is the regression test for issue 16 item 5: behind a
+// TLS-terminating proxy, cookies lost Secure and answers lost HSTS.
+func TestBehindTLSProxy(t *testing.T) {
+	var stderr syncBuffer
+	if err := run(context.Background(), []string{"-trusted-proxies", "10.0.0.0/33"}, &stderr); !errors.As(err, new(usageError)) {
+		t.Errorf("bad -trusted-proxies: %v, want a usage error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-demo", "-admin-token", "tok", "-listen", "127.0.0.1:0", "-data", t.TempDir(),
+			"-behind-tls-proxy", "-trusted-proxies", "127.0.0.1/32"}, &stderr)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	re := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	var url string
+	for url == "" {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("central did not start: %s", stderr.String())
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	resp, err := http.Get(url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS behind the TLS proxy")
+	}
+	cookies := resp.Cookies()
+	if len(cookies) == 0 {
+		t.Fatal("the login page set no cookie")
+	}
+	for _, c := range cookies {
+		if !c.Secure {
+			t.Errorf("cookie %s without Secure behind the TLS proxy", c.Name)
+		}
+	}
+}

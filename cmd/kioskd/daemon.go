@@ -164,6 +164,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	if err != nil {
 		return nil, err
 	}
+	pins.SetPepper(d.pinPepper)
 	d.door, err = door.New(ctx, door.Config{
 		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
@@ -228,6 +229,22 @@ func (d *daemon) pinHash(_ context.Context, staffID string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("staff %q: %w", staffID, attendance.ErrNotFound)
+}
+
+// pinPepper is the site's staff PIN pepper from central (enrolment or a
+// roster pull), kept with the badge key; nil before there is one (then
+// only unpeppered hashes verify).
+func (d *daemon) pinPepper() staffpin.Pepper {
+	s, err := d.store.Meta(context.Background(), outbox.MetaPINPepper)
+	if err != nil {
+		return nil
+	}
+	p, err := staffpin.ParsePepper(s)
+	if err != nil {
+		d.log.Warn("kioskd: stored PIN pepper unreadable", "err", err)
+		return nil
+	}
+	return p
 }
 
 // badgeKey is the per-site key that hashes card UIDs: the demo's public

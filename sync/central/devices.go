@@ -111,7 +111,7 @@ func (s *Devices) Enrol(ctx context.Context, req protocol.EnrolRequest) (protoco
 		if err := s.db.QueryRow(ctx, tx, "SELECT badge_key FROM locations WHERE id = ?", loc).Scan(&key); err != nil {
 			return resp, fmt.Errorf("central: enrol: %w", err)
 		}
-		return protocol.EnrolResponse{DeviceID: req.DeviceID, LocationID: loc, BadgeKey: key, ServerTime: now.UTC()}, nil
+		return protocol.EnrolResponse{DeviceID: req.DeviceID, LocationID: loc, BadgeKey: key, PINPepper: s.sites.pinPepper(loc), ServerTime: now.UTC()}, nil
 	}
 	if uses.Valid {
 		if _, err := s.db.Exec(ctx, tx, "UPDATE enrolment_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?", hashToken(req.Token)); err != nil {
@@ -137,7 +137,7 @@ func (s *Devices) Enrol(ctx context.Context, req protocol.EnrolRequest) (protoco
 	if err := tx.Commit(); err != nil {
 		return resp, fmt.Errorf("central: enrol: %w", err)
 	}
-	return protocol.EnrolResponse{DeviceID: req.DeviceID, LocationID: loc, BadgeKey: key, ServerTime: now.UTC()}, nil
+	return protocol.EnrolResponse{DeviceID: req.DeviceID, LocationID: loc, BadgeKey: key, PINPepper: s.sites.pinPepper(loc), ServerTime: now.UTC()}, nil
 }
 
 func nsTime(ns sql.NullInt64) time.Time {

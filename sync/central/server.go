@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +52,16 @@ type Config struct {
 	// AdminLimiter limits admin requests per client address (default
 	// bursts of 200, then 20/s).
 	AdminLimiter *auth.Limiter
+	// DeviceLimiter limits device requests per device and client address,
+	// checked before the body is read (default bursts of 600, then 50/s:
+	// a kiosk catching up after days offline pushes batch after batch).
+	// Besides, at most maxDeviceInFlight requests per device are served at
+	// once, which bounds the memory bodies of one device id can take.
+	DeviceLimiter *auth.Limiter
+	// ClientIP keys the rate limits by client address (default
+	// auth.ClientIP, the connection's address; behind a reverse proxy use
+	// auth.Proxies.ClientIP so only trusted proxies' X-Forwarded-For counts).
+	ClientIP func(*http.Request) string
 }
 
 // What the API uses of central's storage, one small interface per part;
@@ -81,6 +93,7 @@ type (
 		Locations(ctx context.Context) ([]Location, error)
 		PutRoster(ctx context.Context, r roster.Roster) (int64, error)
 		Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error)
+		pinPepper(locationID string) string
 	}
 	attendanceReader interface {
 		Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error)
@@ -108,6 +121,10 @@ type Server struct {
 	now            func() time.Time
 	presenceWindow time.Duration
 	lastPrune      atomic.Int64
+	deviceLimit    *auth.Limiter
+	inFlightMu     sync.Mutex
+	inFlight       map[string]int // device id -> requests being served
+	clientIP       func(*http.Request) string
 	handler        http.Handler
 }
 
@@ -141,8 +158,14 @@ func NewServer(cfg Config) *Server {
 	if cfg.AdminLimiter == nil {
 		cfg.AdminLimiter = auth.NewLimiter(20, 200, s.now)
 	}
-	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, auth.ClientIP)
-	adminLimit := auth.RateLimit(cfg.AdminLimiter, auth.ClientIP)
+	if s.deviceLimit = cfg.DeviceLimiter; s.deviceLimit == nil {
+		s.deviceLimit = auth.NewLimiter(50, 600, s.now)
+	}
+	if s.clientIP = cfg.ClientIP; s.clientIP == nil {
+		s.clientIP = auth.ClientIP
+	}
+	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, s.clientIP)
+	adminLimit := auth.RateLimit(cfg.AdminLimiter, s.clientIP)
 	admin := func(p auth.Permission, h http.HandlerFunc) http.Handler { return adminLimit(s.auth.Require(p)(h)) }
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
@@ -153,7 +176,9 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
 	m.Handle("GET /api/v1/admin/locations", admin(auth.ReadInspection, s.listLocations))
 	m.Handle("POST /api/v1/admin/locations", admin(auth.ManageDevices, s.putLocation))
-	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadInspection, s.getRoster))
+	// The full roster holds health alerts, contact bans and badge hashes:
+	// the roster page's permission (admin, manager), never the inspector's.
+	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadPersonalData, s.getRoster))
 	m.Handle("PUT /api/v1/admin/locations/{id}/roster", admin(auth.EditRoster, s.putRoster))
 	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
 	m.Handle("POST /api/v1/admin/enrolment-tokens", admin(auth.ManageDevices, s.createToken))
@@ -244,30 +269,66 @@ type deviceHandler func(w http.ResponseWriter, r *http.Request, dev Device, body
 // a valid signature over method, URI, timestamp, nonce and body, a
 // timestamp in the window and a nonce not seen before. The device id comes
 // from the verified credential, never from the body.
+//
+// Everything that can be checked without the body is checked before a
+// byte of it is read: the signature headers' form, the timestamp window,
+// that the device is known and not revoked, and the device's rate limit.
+// A request failing these is refused at once and its connection closed, so
+// an unauthenticated flood costs central neither memory nor a goroutine
+// waiting for a slow body. Only then is the body read, up to limit.
 func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 	if limit == 0 {
 		limit = protocol.MaxSmallBody
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, ok := s.readBody(w, r, limit)
-		if !ok {
-			return
+		refuse := func(status int, code, msg string) {
+			w.Header().Set("Connection", "close") // do not drain an unwanted body
+			s.writeError(w, status, code, msg)
 		}
 		signed, err := protocol.ParseSigned(r.Header)
 		if err != nil {
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
+			refuse(http.StatusUnauthorized, protocol.CodeUnauthorized, err.Error())
+			return
+		}
+		now := s.now()
+		if d := now.Sub(signed.At); d > protocol.SignatureWindow || d < -protocol.SignatureWindow {
+			refuse(http.StatusUnauthorized, protocol.CodeClockSkew, fmt.Sprintf("%v: off by %s", protocol.ErrClockSkew, d.Round(time.Second)))
 			return
 		}
 		dev, err := s.devices.Device(r.Context(), signed.DeviceID)
 		if errors.Is(err, ErrUnknownDevice) {
-			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
+			refuse(http.StatusUnauthorized, protocol.CodeUnauthorized, "unknown device: enrol first")
 			return
 		}
 		if err != nil {
 			s.internal(w, r, err)
 			return
 		}
-		now := s.now()
+		if !dev.RevokedAt.IsZero() {
+			refuse(http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
+			return
+		}
+		// Per device and client address: a stranger who knows a device id
+		// cannot use up the real kiosk's allowance from elsewhere.
+		if ok, wait := s.deviceLimit.Allow("device:" + dev.ID + "|" + s.clientIP(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
+			refuse(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many requests from this device")
+			return
+		}
+		if r.ContentLength > limit {
+			refuse(http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("body over %d bytes", limit))
+			return
+		}
+		if !s.enter(dev.ID) {
+			w.Header().Set("Retry-After", "1")
+			refuse(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many requests of this device at once")
+			return
+		}
+		defer s.leave(dev.ID)
+		body, ok := s.readBody(w, r, limit)
+		if !ok {
+			return
+		}
 		if err := signed.Verify(dev.PublicKey, r.Method, r.URL.RequestURI(), body, now); err != nil {
 			if errors.Is(err, protocol.ErrClockSkew) {
 				s.writeError(w, http.StatusUnauthorized, protocol.CodeClockSkew, err.Error())
@@ -275,10 +336,6 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			}
 			s.log.Warn("central: bad device signature", "device", dev.ID, "err", err)
 			s.writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "bad signature")
-			return
-		}
-		if !dev.RevokedAt.IsZero() {
-			s.writeError(w, http.StatusForbidden, protocol.CodeRevoked, "this device was revoked; ask an admin to enrol it again")
 			return
 		}
 		if err := s.devices.UseNonce(r.Context(), dev.ID, signed.Nonce); err != nil {
@@ -296,6 +353,31 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 		}
 		h(w, r, dev, body)
 	})
+}
+
+// maxDeviceInFlight bounds a device's concurrent requests (a kiosk makes
+// one or two at a time: a push, a roster or presence pull).
+const maxDeviceInFlight = 4
+
+func (s *Server) enter(id string) bool {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[id] >= maxDeviceInFlight {
+		return false
+	}
+	if s.inFlight == nil {
+		s.inFlight = map[string]int{}
+	}
+	s.inFlight[id]++
+	return true
+}
+
+func (s *Server) leave(id string) {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[id]--; s.inFlight[id] <= 0 {
+		delete(s.inFlight, id)
+	}
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body []byte) {
@@ -351,6 +433,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body
 	s.writeJSON(w, http.StatusOK, resp)
 }
 
+func (s *Server) pinPepper(loc string) string { return s.sites.pinPepper(loc) }
+
 func rosterETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
@@ -365,6 +449,9 @@ func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device
 	}
 	etag := rosterETag(ro.Version)
 	w.Header().Set("ETag", etag)
+	if pep := s.pinPepper(dev.LocationID); pep != "" {
+		w.Header().Set(protocol.HeaderPINPepper, pep)
+	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		if have, err := strconv.ParseInt(strings.Trim(inm, `"W/`), 10, 64); err == nil && have >= ro.Version {
 			w.WriteHeader(http.StatusNotModified)
@@ -500,8 +587,11 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, map[string]string{"id": req.ID})
 }
 
+// getRoster answers the roster without staff PIN hashes: they leave
+// central only to enrolled kiosks (deviceRoster). A PUT of the answer
+// keeps the stored PINs (putRoster).
 func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
-	_, body, err := s.sites.Roster(r.Context(), r.PathValue("id"))
+	ro, _, err := s.sites.Roster(r.Context(), r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location")
 		return
@@ -510,8 +600,32 @@ func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body)
+	s.writeJSON(w, http.StatusOK, WithoutPINHashes(ro))
+}
+
+// WithoutPINHashes returns r with every staff PIN hash removed, for any
+// answer that is not the device roster pull (admin API, pages, exports).
+func WithoutPINHashes(r roster.Roster) roster.Roster {
+	r.Staff = append([]roster.Staff(nil), r.Staff...)
+	for i := range r.Staff {
+		r.Staff[i].PINHash = ""
+	}
+	return r
+}
+
+// keepPINHashes gives each staff member of next who comes without a PIN
+// hash the one stored in cur (the admin API never hands hashes out, so a
+// GET-edit-PUT must not drop them).
+func keepPINHashes(next *roster.Roster, cur roster.Roster) {
+	old := map[string]string{}
+	for _, st := range cur.Staff {
+		old[st.ID] = st.PINHash
+	}
+	for i := range next.Staff {
+		if next.Staff[i].PINHash == "" {
+			next.Staff[i].PINHash = old[next.Staff[i].ID]
+		}
+	}
 }
 
 func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
@@ -532,12 +646,20 @@ func (s *Server) putRoster(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
 		return
 	}
+	if cur, _, err := s.sites.Roster(r.Context(), ro.Location.ID); err == nil {
+		keepPINHashes(&ro, cur)
+	} else if !errors.Is(err, ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
 	v, err := s.sites.PutRoster(r.Context(), ro)
 	switch {
 	case errors.Is(err, ErrStaleRoster):
 		s.writeError(w, http.StatusConflict, protocol.CodeConflict, err.Error())
 	case errors.Is(err, ErrNotFound):
 		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "unknown location: create it first")
+	case errors.Is(err, ErrMalformed):
+		s.writeError(w, http.StatusUnprocessableEntity, protocol.CodeInvalidRoster, err.Error())
 	case err != nil:
 		s.internal(w, r, err)
 	default:

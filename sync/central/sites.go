@@ -9,11 +9,72 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
 
 // Sites holds the locations and the versions of their rosters.
-type Sites struct{ db *sqldb.DB }
+type Sites struct {
+	db *sqldb.DB
+	// pepper is the master staff PIN pepper (SetPINPepper), held outside
+	// the database; nil: PIN hashes are stored as they come.
+	pepper []byte
+}
+
+// SetPINPepper sets the master staff PIN pepper (from central's pepper
+// file, never the database) and peppers every unpeppered PIN hash in every
+// stored roster version of every location, in place (the hashes stay
+// valid for the same PINs, so no new roster version is needed). Call it
+// once at start-up, before serving.
+func (d *DB) SetPINPepper(ctx context.Context, master []byte) error {
+	if len(master) < 16 {
+		return fmt.Errorf("central: PIN pepper: at least 16 bytes")
+	}
+	d.Sites.pepper = append([]byte(nil), master...)
+	locs, err := d.Sites.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		var werr error
+		err := d.Sites.rewriteRosterVersions(ctx, l.ID, func(r roster.Roster) (roster.Roster, bool) {
+			changed, err := d.Sites.pepperPINs(&r)
+			werr = errors.Join(werr, err)
+			return r, changed
+		})
+		if err := errors.Join(err, werr); err != nil {
+			return fmt.Errorf("central: pepper PIN hashes of %s: %w", l.ID, err)
+		}
+	}
+	return nil
+}
+
+// pinPepper is the hex pepper of a location's kiosks ("" without one).
+func (s *Sites) pinPepper(locationID string) string {
+	if s.pepper == nil {
+		return ""
+	}
+	return staffpin.SitePepper(s.pepper, locationID).String()
+}
+
+// pepperPINs peppers r's unpeppered PIN hashes (staffpin.Wrap) in place.
+// A hash that cannot be read is refused: it would never verify anyway.
+func (s *Sites) pepperPINs(r *roster.Roster) (bool, error) {
+	if s.pepper == nil {
+		return false, nil
+	}
+	pep := staffpin.SitePepper(s.pepper, r.Location.ID)
+	changed := false
+	r.Staff = append([]roster.Staff(nil), r.Staff...)
+	for i := range r.Staff {
+		h, ch, err := staffpin.Wrap(r.Staff[i].PINHash, pep)
+		if err != nil {
+			return false, fmt.Errorf("%w: staff %s: PIN hash: %v", ErrMalformed, r.Staff[i].ID, err)
+		}
+		r.Staff[i].PINHash, changed = h, changed || ch
+	}
+	return changed, nil
+}
 
 // Location is a site as central knows it.
 type Location struct {
@@ -78,6 +139,9 @@ func (s *Sites) Locations(ctx context.Context) ([]Location, error) {
 // roster must pass Validate. It returns the stored version.
 func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
 	if err := r.Validate(); err != nil {
+		return 0, fmt.Errorf("central: roster: %w", err)
+	}
+	if _, err := s.pepperPINs(&r); err != nil {
 		return 0, fmt.Errorf("central: roster: %w", err)
 	}
 	tx, err := s.db.SQL().BeginTx(ctx, nil)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
@@ -53,6 +54,7 @@ const (
 	MetaEnrolled   = "sync.enrolled"    // central URL the device enrolled with
 	MetaLocationID = "sync.location_id" // location central enrolled the device in
 	MetaBadgeKey   = "badge_key"        // the site's badge key (hex) from enrolment
+	MetaPINPepper  = "pin_pepper"       // the site's staff PIN pepper (hex) from enrolment or a roster pull
 )
 
 // Config configures a Client. Store, CentralURL and Probe are required.
@@ -328,7 +330,14 @@ func (c *Client) ensureEnrolled(ctx context.Context) error {
 	if _, err := attendance.ParseBadgeKey(resp.BadgeKey); err != nil {
 		return fmt.Errorf("outbox: enrol: central sent a bad badge key: %w", err)
 	}
-	for k, v := range map[string]string{MetaBadgeKey: resp.BadgeKey, MetaLocationID: resp.LocationID, MetaEnrolled: c.base} {
+	meta := map[string]string{MetaBadgeKey: resp.BadgeKey, MetaLocationID: resp.LocationID, MetaEnrolled: c.base}
+	if resp.PINPepper != "" {
+		if _, err := staffpin.ParsePepper(resp.PINPepper); err != nil {
+			return fmt.Errorf("outbox: enrol: central sent a bad PIN pepper: %w", err)
+		}
+		meta[MetaPINPepper] = resp.PINPepper
+	}
+	for k, v := range meta {
 		if err := st.SetMeta(ctx, k, v); err != nil {
 			return fmt.Errorf("outbox: enrol: %w", err)
 		}
@@ -339,6 +348,21 @@ func (c *Client) ensureEnrolled(ctx context.Context) error {
 		c.cfg.OnEnrolled(resp)
 	}
 	return nil
+}
+
+// rememberPepper keeps the site's PIN pepper that central sends with a
+// roster pull (kiosks enrolled before central had one learn it so).
+func (c *Client) rememberPepper(ctx context.Context, hexPepper string) {
+	if _, err := staffpin.ParsePepper(hexPepper); err != nil {
+		c.log.Warn("outbox: central sent a bad PIN pepper")
+		return
+	}
+	if have, err := c.cfg.Store.Meta(ctx, MetaPINPepper); err == nil && have == hexPepper {
+		return
+	}
+	if err := c.cfg.Store.SetMeta(ctx, MetaPINPepper, hexPepper); err != nil {
+		c.log.Warn("outbox: store PIN pepper", "err", err)
+	}
 }
 
 func (c *Client) setEnrolled() {
@@ -552,6 +576,9 @@ func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, s
 	data, err := io.ReadAll(io.LimitReader(resp.Body, protocol.MaxRosterBytes+1))
 	if err != nil {
 		return fmt.Errorf("read answer: %w", err)
+	}
+	if pep := resp.Header.Get(protocol.HeaderPINPepper); pep != "" && sign && resp.StatusCode/100 != 4 {
+		c.rememberPepper(ctx, pep)
 	}
 	if resp.StatusCode == http.StatusNotModified {
 		return errNotModified

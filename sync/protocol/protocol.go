@@ -113,9 +113,13 @@ type EnrolRequest struct {
 
 // EnrolResponse tells the device what it needs to work with this site.
 type EnrolResponse struct {
-	DeviceID   string    `json:"device_id"`
-	LocationID string    `json:"location_id"`
-	BadgeKey   string    `json:"badge_key"` // hex; the kiosk hashes card UIDs with it
+	DeviceID   string `json:"device_id"`
+	LocationID string `json:"location_id"`
+	BadgeKey   string `json:"badge_key"` // hex; the kiosk hashes card UIDs with it
+	// PINPepper (hex) is the site's staff PIN pepper: the kiosk keeps it
+	// with its secrets and checks peppered PIN hashes with it. Empty when
+	// central runs without one.
+	PINPepper  string    `json:"pin_pepper,omitempty"`
 	ServerTime time.Time `json:"server_time"`
 }
 

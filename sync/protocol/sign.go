@@ -20,6 +20,9 @@ const (
 	HeaderTimestamp = "Kiosk-Timestamp" // unix milliseconds, central's time as the kiosk estimates it
 	HeaderNonce     = "Kiosk-Nonce"     // 32 hex characters, random per request
 	HeaderSignature = "Kiosk-Signature" // base64 (std) Ed25519 signature of SigningString
+	// HeaderPINPepper on central's answer to a roster pull carries the
+	// site's PIN pepper (hex), for kiosks enrolled before central had one.
+	HeaderPINPepper = "Kiosk-Pin-Pepper"
 )
 
 // SignatureWindow is how far a signed timestamp may be from central's clock.

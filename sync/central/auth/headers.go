@@ -2,6 +2,9 @@ package auth
 
 import "net/http"
 
+// hstsValue pins HTTPS for two years.
+const hstsValue = "max-age=63072000; includeSubDomains"
+
 // ContentSecurityPolicy allows only same-origin resources and no framing.
 const ContentSecurityPolicy = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
 
@@ -18,7 +21,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h.Set("Strict-Transport-Security", hstsValue)
 		}
 		next.ServeHTTP(w, r)
 	})

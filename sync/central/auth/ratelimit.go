@@ -68,6 +68,21 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
+// Forget drops every bucket whose key match accepts (an admin lifting a
+// sign-in lock), so those keys start again with a full burst.
+func (l *Limiter) Forget(match func(key string) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k := range l.buckets {
+		if match(k) {
+			delete(l.buckets, k)
+			n++
+		}
+	}
+	return n
+}
+
 func (l *Limiter) sweep(now time.Time) {
 	for k, b := range l.buckets {
 		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {

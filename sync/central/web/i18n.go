@@ -125,6 +125,7 @@ var texts = map[string][2]string{
 	"saved":            {"Opgeslagen als nieuwe roosterversie", "Saved as a new roster version"},
 	"not_permitted":    {"groep niet toegestaan", "group not permitted"},
 	"language":         {"English", "Nederlands"},
+	"unlock_signin":    {"Aanmeldblokkade opheffen", "Lift sign-in lock"},
 }
 
 // T returns the text for key in l.

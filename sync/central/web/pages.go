@@ -26,6 +26,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/users", auth.ManageUsers, s.usersPage},
 		{"POST", "/users", auth.ManageUsers, s.createUser},
 		{"POST", "/users/{id}/disable", auth.ManageUsers, s.disableUser},
+		{"POST", "/users/{id}/unlock", auth.ManageUsers, s.unlockUser},
 		{"GET", "/devices", auth.ManageDevices, s.devicesPage},
 		{"POST", "/devices/tokens", auth.ManageDevices, s.createEnrolToken},
 		{"POST", "/devices/{id}/revoke", auth.ManageDevices, s.revokeDevice},

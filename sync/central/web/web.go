@@ -50,9 +50,17 @@ type Config struct {
 	API    http.Handler
 	Logger *slog.Logger
 	Now    func() time.Time
-	// SignInLimiter limits sign-in attempts per client address and per
-	// e-mail (default: bursts of 5, then one per 12 s).
+	// SignInLimiter limits sign-in attempts per (client address, e-mail)
+	// pair (default: bursts of 5, then one per 12 s). Not per e-mail alone:
+	// that let anyone keep an admin locked out; the owner at another
+	// address still signs in, and an admin can lift a lock (/users).
 	SignInLimiter *auth.Limiter
+	// SignInIPLimiter limits sign-in attempts per client address over all
+	// accounts (default: bursts of 30, then one per 4 s).
+	SignInIPLimiter *auth.Limiter
+	// ClientIP keys the limits by client address (default auth.ClientIP;
+	// behind a reverse proxy auth.Proxies.ClientIP).
+	ClientIP func(*http.Request) string
 	// Retention is the retention policy for /retention and erasure
 	// (nil: retention.DefaultConfig(), the NL profile).
 	Retention *retention.Config
@@ -104,6 +112,8 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	limit    *auth.Limiter
+	ipLimit  *auth.Limiter
+	clientIP func(*http.Request) string
 	pages    map[string]*template.Template
 	handler  http.Handler
 }
@@ -131,6 +141,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.limit == nil {
 		s.limit = auth.NewLimiter(1.0/12, 5, s.now)
+	}
+	if s.ipLimit = cfg.SignInIPLimiter; s.ipLimit == nil {
+		s.ipLimit = auth.NewLimiter(1.0/4, 30, s.now)
+	}
+	if s.clientIP = cfg.ClientIP; s.clientIP == nil {
+		s.clientIP = auth.ClientIP
 	}
 	if err := s.parse(); err != nil {
 		return nil, err
@@ -342,12 +358,14 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, v view) {
 	s.render(w, status, "login", v)
 }
 
-// safeNext keeps redirects on this site.
+// safeNext keeps redirects on this site (auth.LocalPath) and off the
+// sign-in page.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.HasPrefix(n, "/login") {
+	p, ok := auth.LocalPath(n)
+	if !ok || strings.HasPrefix(p, "/login") {
 		return "/"
 	}
-	return n
+	return p
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -364,9 +382,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	v := s.newView(r, "signin", loginData{Next: safeNext(r.PostFormValue("next")), Email: email})
-	okIP, _ := s.limit.Allow(auth.ClientIP(r))
-	okUser, _ := s.limit.Allow("user:" + email)
-	if !okIP || !okUser {
+	ip := s.clientIP(r)
+	okIP, _ := s.ipLimit.Allow(ip)
+	okPair, _ := s.limit.Allow(signInKey(ip, email))
+	if !okIP || !okPair {
 		if err := s.audit.Hook(r.Context(), string(audit.SignInFailed), "anonymous", "user:"+email, map[string]any{"reason": "rate_limited"}); err != nil {
 			s.log.Error("web: audit", "err", err)
 		}
@@ -388,6 +407,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.a.SetSessionCookie(w, id)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, Secure: s.a.Secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, v.Data.(loginData).Next, http.StatusSeeOther)
+}
+
+// signInKey is the sign-in limiter's key of an address and an account.
+func signInKey(ip, email string) string { return ip + "|user:" + email }
+
+// unlockUser lifts the sign-in locks of a user's account at every address
+// (the owner behind the attacker's address, e.g. an office NAT).
+func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	us, err := s.users.Users(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	email := ""
+	for _, u := range us {
+		if u.ID == id {
+			email = strings.ToLower(u.Email)
+		}
+	}
+	if email == "" {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	n := s.limit.Forget(func(k string) bool { return strings.HasSuffix(k, "|user:"+email) })
+	if err := s.appendAudit(r.Context(), r, audit.UserChange, "user:"+id, map[string]any{"change": "sign_in_unlocked", "locks": n}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/users?ok=1", http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
