@@ -157,13 +157,16 @@ func runReaders(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			for _, r := range set.Readers {
 				h := r.Health()
 				prev, seen := health[r.Name()]
-				if seen && prev.OK == h.OK && prev.Error == h.Error && prev.Chip == h.Chip {
+				if seen && prev.OK == h.OK && prev.Error == h.Error && prev.Chip == h.Chip && prev.Degraded == h.Degraded {
 					continue
 				}
 				health[r.Name()] = h
-				if h.OK {
+				switch {
+				case h.OK && h.Degraded != "":
+					printf("%-10s OK    %s (degraded: %s)", h.Reader, h.Chip, h.Degraded)
+				case h.OK:
 					printf("%-10s OK    %s", h.Reader, h.Chip)
-				} else {
+				default:
 					printf("%-10s DOWN  %s", h.Reader, h.Error)
 				}
 			}
