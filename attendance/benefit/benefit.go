@@ -23,16 +23,15 @@
 package benefit
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 )
 
 // CapMinutesPerMonth is the benefit's ceiling: 230 hours per child per month.
@@ -138,26 +137,46 @@ func firstNonEmpty(s ...string) string {
 }
 
 // Hours renders minutes as hours with two decimals (90 -> "1.50").
-func Hours(m int) string {
-	return fmt.Sprintf("%d.%02d", m/60, (m%60*100+30)/60)
-}
+func Hours(m int) string { return sheet.FormatHours(m, '.') }
 
 // NLColumns is the Dutch statement's CSV header.
-var NLColumns = []string{"year", "month", "child_id", "child_name", "guardian_id", "lrk", "contract_end", "hours",
-	"amount_cents", "avg_hourly_cents", "contract_hours", "benefit_hours_capped", "hours_over_230_cap"}
+var NLColumns = keys(NLTable)
+
+// NLTable is the Dutch statement as a sheet.
+var NLTable = sheet.Table{Name: "Jaaropgave", Columns: []sheet.Column{
+	{Key: "year", Title: "Jaar", Kind: sheet.Int},
+	{Key: "month", Title: "Maand", Kind: sheet.Text, Width: 8},
+	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
+	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
+	{Key: "guardian_id", Title: "Ouder-id", Kind: sheet.Text},
+	{Key: "lrk", Title: "LRK-nummer", Kind: sheet.Text},
+	{Key: "contract_end", Title: "Einde contract", Kind: sheet.Date, Width: 15},
+	{Key: "hours", Title: "Uren", Kind: sheet.Hours},
+	{Key: "amount_cents", Title: "Bedrag", Kind: sheet.Money},
+	{Key: "avg_hourly_cents", Title: "Gemiddelde uurprijs", Kind: sheet.Money},
+	{Key: "contract_hours", Title: "Contracturen", Kind: sheet.Hours},
+	{Key: "benefit_hours_capped", Title: "Uren tot 230-urengrens", Kind: sheet.Hours},
+	{Key: "hours_over_230_cap", Title: "Uren boven 230", Kind: sheet.Hours},
+}}
 
 // WriteNLCSV writes the Dutch statement; the month column is "year" on the
 // year rows.
-func WriteNLCSV(w io.Writer, rows []NLRow) error {
-	return writeCSV(w, NLColumns, len(rows), func(i int) []string {
+func WriteNLCSV(w io.Writer, rows []NLRow) error { return WriteNL(w, sheet.CSV, rows) }
+
+// WriteNL writes the Dutch statement in format f.
+func WriteNL(w io.Writer, f sheet.Format, rows []NLRow) error {
+	return write(w, f, NLTable, len(rows), func(i int) []sheet.Cell {
 		r := rows[i]
 		month := "year"
+		if f != sheet.CSV {
+			month = "jaar"
+		}
 		if r.Month != 0 {
 			month = fmt.Sprintf("%02d", r.Month)
 		}
-		return []string{strconv.Itoa(r.Year), month, r.ChildID, r.ChildName, r.GuardianID, r.LRK, r.ContractEnd.String(),
-			Hours(r.BilledMinutes), strconv.FormatInt(r.AmountCents, 10), strconv.FormatInt(r.AvgHourlyCents, 10),
-			Hours(r.ContractMinutes), Hours(r.CappedMinutes), Hours(r.OverCapMinutes)}
+		return []sheet.Cell{sheet.Num(r.Year), sheet.Str(month), sheet.Str(r.ChildID), sheet.Str(r.ChildName), sheet.Str(r.GuardianID),
+			sheet.Str(r.LRK), sheet.Day(r.ContractEnd), sheet.HoursOf(r.BilledMinutes), sheet.Cents(r.AmountCents),
+			sheet.Cents(r.AvgHourlyCents), sheet.HoursOf(r.ContractMinutes), sheet.HoursOf(r.CappedMinutes), sheet.HoursOf(r.OverCapMinutes)}
 	})
 }
 
@@ -261,33 +280,58 @@ func BE(lines []billing.Line, contracts map[string]billing.Contract, year int) (
 	return out, nil
 }
 
+// BETable is the 281.86 data as a sheet.
+var BETable = sheet.Table{Name: "281.86", Columns: []sheet.Column{
+	{Key: "year", Title: "Jaar", Kind: sheet.Int},
+	{Key: "quarter", Title: "Kwartaal", Kind: sheet.Int},
+	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
+	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
+	{Key: "guardian_id", Title: "Ouder-id (schuldenaar)", Kind: sheet.Text},
+	{Key: "birth_date", Title: "Geboortedatum", Kind: sheet.Date, Width: 15},
+	{Key: "period_from", Title: "Periode van", Kind: sheet.Date, Width: 13},
+	{Key: "period_to", Title: "Periode tot", Kind: sheet.Date, Width: 13},
+	{Key: "days", Title: "Dagen", Kind: sheet.Int},
+	{Key: "amount_cents", Title: "Bedrag", Kind: sheet.Money},
+	{Key: "day_price_cents", Title: "Dagprijs", Kind: sheet.Money},
+	{Key: "excluded_days_age_14_plus", Title: "Dagen vanaf 14 jaar (niet op attest)", Kind: sheet.Int},
+}}
+
 // BEColumns is the 281.86 CSV header.
-var BEColumns = []string{"year", "quarter", "child_id", "child_name", "guardian_id", "birth_date", "period_from", "period_to",
-	"days", "amount_cents", "day_price_cents", "excluded_days_age_14_plus"}
+var BEColumns = keys(BETable)
 
 // WriteBECSV writes the 281.86 data.
-func WriteBECSV(w io.Writer, rows []BERow) error {
-	return writeCSV(w, BEColumns, len(rows), func(i int) []string {
+func WriteBECSV(w io.Writer, rows []BERow) error { return WriteBE(w, sheet.CSV, rows) }
+
+// WriteBE writes the 281.86 data in format f.
+func WriteBE(w io.Writer, f sheet.Format, rows []BERow) error {
+	return write(w, f, BETable, len(rows), func(i int) []sheet.Cell {
 		r := rows[i]
-		return []string{strconv.Itoa(r.Year), strconv.Itoa(r.Quarter), r.ChildID, r.ChildName, r.GuardianID, r.BirthDate.String(),
-			r.From.String(), r.To.String(), strconv.Itoa(r.Days), strconv.FormatInt(r.AmountCents, 10),
-			strconv.FormatInt(r.DayPriceCents, 10), strconv.Itoa(r.ExcludedDays)}
+		return []sheet.Cell{sheet.Num(r.Year), sheet.Num(r.Quarter), sheet.Str(r.ChildID), sheet.Str(r.ChildName), sheet.Str(r.GuardianID),
+			sheet.Day(r.BirthDate), sheet.Day(r.From), sheet.Day(r.To), sheet.Num(r.Days), sheet.Cents(r.AmountCents),
+			sheet.Cents(r.DayPriceCents), sheet.Num(r.ExcludedDays)}
 	})
 }
 
-func writeCSV(w io.Writer, header []string, n int, row func(int) []string) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("benefit: write csv: %w", err)
+func keys(t sheet.Table) []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Key
+	}
+	return out
+}
+
+func write(w io.Writer, f sheet.Format, t sheet.Table, n int, row func(int) []sheet.Cell) error {
+	sw, err := sheet.NewWriter(w, f, t)
+	if err != nil {
+		return fmt.Errorf("benefit: write: %w", err)
 	}
 	for i := 0; i < n; i++ {
-		if err := cw.Write(row(i)); err != nil {
-			return fmt.Errorf("benefit: write csv: %w", err)
+		if err := sw.Write(row(i)); err != nil {
+			return fmt.Errorf("benefit: write: %w", err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("benefit: write csv: %w", err)
+	if err := sw.Close(); err != nil {
+		return fmt.Errorf("benefit: write: %w", err)
 	}
 	return nil
 }

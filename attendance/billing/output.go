@@ -1,16 +1,15 @@
 package billing
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 )
 
 // LineColumns is the invoice-line CSV header: the seven contract-8 columns,
@@ -18,25 +17,44 @@ import (
 var LineColumns = []string{"child_id", "date", "day_type", "minutes", "billed_minutes", "amount_cents", "rule",
 	"child_name", "guardian_id", "stays", "rate_cents_per_hour", "flags"}
 
-// WriteCSV writes invoice lines.
-func WriteCSV(w io.Writer, lines []Line) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(LineColumns); err != nil {
-		return fmt.Errorf("billing: write csv: %w", err)
+// LineTable is the invoice lines as a sheet: LineColumns as machine keys,
+// Dutch titles and typed cells for the formats people open.
+var LineTable = sheet.Table{Name: "Factuurregels", Columns: []sheet.Column{
+	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
+	{Key: "date", Title: "Datum", Kind: sheet.Date},
+	{Key: "day_type", Title: "Soort dag", Kind: sheet.Text, Width: 16},
+	{Key: "minutes", Title: "Minuten", Kind: sheet.Minutes},
+	{Key: "billed_minutes", Title: "Gefactureerde minuten", Kind: sheet.Minutes},
+	{Key: "amount_cents", Title: "Bedrag", Kind: sheet.Money},
+	{Key: "rule", Title: "Tariefregel", Kind: sheet.Text, Width: 24},
+	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
+	{Key: "guardian_id", Title: "Ouder-id", Kind: sheet.Text},
+	{Key: "stays", Title: "Verblijven", Kind: sheet.Int},
+	{Key: "rate_cents_per_hour", Title: "Uurtarief", Kind: sheet.Money},
+	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Text, Width: 24},
+}}
+
+// WriteCSV writes invoice lines (contract 8).
+func WriteCSV(w io.Writer, lines []Line) error { return Write(w, sheet.CSV, lines) }
+
+// Write writes invoice lines in format f.
+func Write(w io.Writer, f sheet.Format, lines []Line) error {
+	sw, err := sheet.NewWriter(w, f, LineTable)
+	if err != nil {
+		return fmt.Errorf("billing: write lines: %w", err)
 	}
-	rec := make([]string, len(LineColumns))
+	row := make([]sheet.Cell, len(LineColumns))
 	for i := range lines {
 		l := &lines[i]
-		rec[0], rec[1], rec[2], rec[3] = l.ChildID, formatDate(l.Date), string(l.DayType), strconv.Itoa(l.Minutes)
-		rec[4], rec[5], rec[6], rec[7] = strconv.Itoa(l.BilledMinutes), strconv.FormatInt(l.AmountCents, 10), l.Rule, l.ChildName
-		rec[8], rec[9], rec[10], rec[11] = l.GuardianID, strconv.Itoa(l.Stays), strconv.FormatInt(l.RateCentsPerHour, 10), strings.Join(l.Flags, ";")
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("billing: write csv: %w", err)
+		row[0], row[1], row[2], row[3] = sheet.Str(l.ChildID), sheet.Day(l.Date), sheet.Str(string(l.DayType)), sheet.Mins(l.Minutes)
+		row[4], row[5], row[6], row[7] = sheet.Mins(l.BilledMinutes), sheet.Cents(l.AmountCents), sheet.Str(l.Rule), sheet.Str(l.ChildName)
+		row[8], row[9], row[10], row[11] = sheet.Str(l.GuardianID), sheet.Num(l.Stays), sheet.Cents(l.RateCentsPerHour), sheet.Str(strings.Join(l.Flags, ";"))
+		if err := sw.Write(row); err != nil {
+			return fmt.Errorf("billing: write lines: %w", err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("billing: write csv: %w", err)
+	if err := sw.Close(); err != nil {
+		return fmt.Errorf("billing: write lines: %w", err)
 	}
 	return nil
 }
@@ -198,23 +216,50 @@ func hasFlag(f []string, x string) bool {
 var SummaryColumns = []string{"month", "level", "family_id", "child_id", "child_name", "days", "minutes", "billed_minutes",
 	"contract_minutes", "extra_minutes", "amount_cents", "unpriced_stays", "flagged_lines", "absence_billed_minutes"}
 
+// SummaryTable is the monthly preview as a sheet.
+var SummaryTable = sheet.Table{Name: "Voorbeeld", Columns: []sheet.Column{
+	{Key: "month", Title: "Maand", Kind: sheet.Text, Width: 10},
+	{Key: "level", Title: "Niveau", Kind: sheet.Text, Width: 9},
+	{Key: "family_id", Title: "Gezin", Kind: sheet.Text, Width: 22},
+	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
+	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
+	{Key: "days", Title: "Dagen", Kind: sheet.Int},
+	{Key: "minutes", Title: "Minuten aanwezig", Kind: sheet.Minutes},
+	{Key: "billed_minutes", Title: "Gefactureerde minuten", Kind: sheet.Minutes},
+	{Key: "contract_minutes", Title: "Contractminuten", Kind: sheet.Minutes},
+	{Key: "extra_minutes", Title: "Extra minuten", Kind: sheet.Minutes},
+	{Key: "amount_cents", Title: "Bedrag", Kind: sheet.Money},
+	{Key: "unpriced_stays", Title: "Niet geprijsd", Kind: sheet.Int},
+	{Key: "flagged_lines", Title: "Te controleren", Kind: sheet.Int},
+	{Key: "absence_billed_minutes", Title: "Gefactureerde afwezigheid (min)", Kind: sheet.Minutes},
+}}
+
 // WriteSummaryCSV writes the monthly preview.
 func WriteSummaryCSV(w io.Writer, rows []MonthSummary) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(SummaryColumns); err != nil {
+	return WriteSummary(w, sheet.CSV, rows, nil)
+}
+
+// WriteSummary writes the monthly preview in format f. familyName, when
+// not nil, replaces the family id of the family column in the formats
+// people open (the guardians' names instead of an id).
+func WriteSummary(w io.Writer, f sheet.Format, rows []MonthSummary, familyName func(id string) string) error {
+	sw, err := sheet.NewWriter(w, f, SummaryTable)
+	if err != nil {
 		return fmt.Errorf("billing: write summary: %w", err)
 	}
 	for _, r := range rows {
-		rec := []string{r.Month, r.Level, r.FamilyID, r.ChildID, r.ChildName, strconv.Itoa(r.Days), strconv.Itoa(r.Minutes),
-			strconv.Itoa(r.BilledMinutes), strconv.Itoa(r.ContractMinutes), strconv.Itoa(r.ExtraMinutes),
-			strconv.FormatInt(r.AmountCents, 10), strconv.Itoa(r.Unpriced), strconv.Itoa(r.FlaggedLines),
-			strconv.Itoa(r.AbsenceMinutes)}
-		if err := cw.Write(rec); err != nil {
+		fam := r.FamilyID
+		if familyName != nil && f != sheet.CSV {
+			fam = familyName(fam)
+		}
+		rec := []sheet.Cell{sheet.Str(r.Month), sheet.Str(r.Level), sheet.Str(fam), sheet.Str(r.ChildID), sheet.Str(r.ChildName),
+			sheet.Num(r.Days), sheet.Mins(r.Minutes), sheet.Mins(r.BilledMinutes), sheet.Mins(r.ContractMinutes), sheet.Mins(r.ExtraMinutes),
+			sheet.Cents(r.AmountCents), sheet.Num(r.Unpriced), sheet.Num(r.FlaggedLines), sheet.Mins(r.AbsenceMinutes)}
+		if err := sw.Write(rec); err != nil {
 			return fmt.Errorf("billing: write summary: %w", err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := sw.Close(); err != nil {
 		return fmt.Errorf("billing: write summary: %w", err)
 	}
 	return nil

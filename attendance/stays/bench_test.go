@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/attendance/stays/staystest"
 )
@@ -86,3 +87,34 @@ type countWriter struct{ n int64 }
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countWriter)(nil)
+
+// BenchmarkWriteYear writes a year's stays (built once) in each sheet
+// format: the contract-6 CSV, the Excel CSV and an xlsx workbook (excelize
+// StreamWriter). The heap sampler measures the writer alone.
+func BenchmarkWriteYear(b *testing.B) {
+	cal := calendar.MustNew(calendar.DefaultConfig())
+	s, err := stays.Build(staystest.Year(cal, 500, 2026, 1), stays.Options{Calendar: cal, Location: "loc-1", Child: directory(500)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []sheet.Format{sheet.CSV, sheet.CSVExcel, sheet.XLSX} {
+		b.Run(string(f), func(b *testing.B) {
+			b.ReportAllocs()
+			var peak uint64
+			var out int64
+			for b.Loop() {
+				h := staystest.StartHeapSampler()
+				cw := &countWriter{}
+				if err := stays.Write(cw, f, s); err != nil {
+					b.Fatal(err)
+				}
+				peak = max(peak, h.Stop())
+				out = cw.n
+			}
+			b.ReportMetric(float64(len(s)), "stays")
+			b.ReportMetric(float64(out)/1e6, "out-MB")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(s)), "ns/stay")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/csvline"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 )
 
 // Columns is the header WriteCSV writes: the eight contract-6 columns, then
@@ -25,25 +26,44 @@ var Columns = []string{"child_id", "child_name", "group", "date", "check_in", "c
 // RequiredColumns must be present in a CSV that ReadCSV accepts.
 var RequiredColumns = Columns[:8]
 
-// WriteCSV writes stays with the Columns header.
-func WriteCSV(w io.Writer, stays []Stay) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
-		return fmt.Errorf("stays: write csv: %w", err)
+// Table is the attendance export as a sheet: Columns as machine keys, with
+// Dutch titles and typed cells for the formats people open.
+var Table = sheet.Table{Name: "Aanwezigheid", Columns: []sheet.Column{
+	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
+	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
+	{Key: "group", Title: "Groep", Kind: sheet.Text, Width: 16},
+	{Key: "date", Title: "Datum", Kind: sheet.Date},
+	{Key: "check_in", Title: "Aankomst", Kind: sheet.Clock, Width: 11},
+	{Key: "check_out", Title: "Vertrek", Kind: sheet.Clock, Width: 11},
+	{Key: "minutes", Title: "Minuten", Kind: sheet.Minutes},
+	{Key: "day_type", Title: "Soort dag", Kind: sheet.Text, Width: 16},
+	{Key: "location", Title: "Locatie", Kind: sheet.Text},
+	{Key: "guardian_id", Title: "Ouder-id", Kind: sheet.Text},
+	{Key: "time_quality", Title: "Tijdkwaliteit", Kind: sheet.Text},
+	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Text, Width: 24},
+}}
+
+// WriteCSV writes stays with the Columns header (contract 6).
+func WriteCSV(w io.Writer, stays []Stay) error { return Write(w, sheet.CSV, stays) }
+
+// Write writes stays in format f: the contract-6 CSV, the Excel CSV or xlsx.
+func Write(w io.Writer, f sheet.Format, stays []Stay) error {
+	sw, err := sheet.NewWriter(w, f, Table)
+	if err != nil {
+		return fmt.Errorf("stays: write: %w", err)
 	}
-	rec := make([]string, len(Columns))
+	row := make([]sheet.Cell, len(Columns))
 	for i := range stays {
 		s := &stays[i]
-		rec[0], rec[1], rec[2], rec[3] = s.ChildID, s.ChildName, s.Group, formatDate(s.Date)
-		rec[4], rec[5], rec[6], rec[7] = s.CheckIn.String(), s.CheckOut.String(), strconv.Itoa(s.Minutes), string(s.DayType)
-		rec[8], rec[9], rec[10], rec[11] = s.Location, s.GuardianID, string(s.Quality), FlagsString(s.Flags)
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("stays: write csv: %w", err)
+		row[0], row[1], row[2], row[3] = sheet.Str(s.ChildID), sheet.Str(s.ChildName), sheet.Str(s.Group), sheet.Day(s.Date)
+		row[4], row[5], row[6], row[7] = sheet.TimeOfDay(int(s.CheckIn)), sheet.TimeOfDay(int(s.CheckOut)), sheet.Mins(s.Minutes), sheet.Str(string(s.DayType))
+		row[8], row[9], row[10], row[11] = sheet.Str(s.Location), sheet.Str(s.GuardianID), sheet.Str(string(s.Quality)), sheet.Str(FlagsString(s.Flags))
+		if err := sw.Write(row); err != nil {
+			return fmt.Errorf("stays: write: %w", err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("stays: write csv: %w", err)
+	if err := sw.Close(); err != nil {
+		return fmt.Errorf("stays: write: %w", err)
 	}
 	return nil
 }
@@ -253,7 +273,7 @@ func ReadCSV(r io.Reader) ([]Stay, error) {
 			return strings.TrimSpace(rec[i])
 		}
 		bad := func(column string, err error) { errs = append(errs, &LineError{Line: line, Column: column, Err: err}) }
-		s := Stay{ChildID: get("child_id"), ChildName: get("child_name"), Group: get("group"),
+		s := Stay{ChildID: get("child_id"), ChildName: sheet.Undefuse(get("child_name")), Group: sheet.Undefuse(get("group")),
 			Location: get("location"), GuardianID: get("guardian_id"), CheckIn: NoTime, CheckOut: NoTime}
 		ok := true
 		if s.ChildID == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/benefit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
 	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 )
 
@@ -199,12 +200,43 @@ func writeOutput(out string, stdout io.Writer, write func(io.Writer) error) erro
 	return nil
 }
 
+// outputFormat checks -format: csv, csv-excel, xlsx (and json when
+// allowed; then the sheet format is ""). An xlsx workbook is binary: it
+// is refused on a terminal unless -out names a file.
+func outputFormat(format, out string, stdout io.Writer, allowJSON bool) (sheet.Format, error) {
+	if allowJSON && format == "json" {
+		return "", nil
+	}
+	f, err := sheet.ParseFormat(format)
+	if err != nil {
+		want := "csv, csv-excel or xlsx"
+		if allowJSON {
+			want = "csv, csv-excel, xlsx or json"
+		}
+		return "", usageError{fmt.Sprintf("-format %q: want %s", format, want)}
+	}
+	if f.Binary() && (out == "" || out == "-") && isTerminal(stdout) {
+		return "", usageError{"-format xlsx writes a binary workbook: add -out FILE.xlsx (or redirect stdout)"}
+	}
+	return f, nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 func runBill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bill", stderr)
 	var b billInputs
 	b.register(fs)
 	out := fs.String("out", "", "write to this file instead of stdout")
-	format := fs.String("format", "csv", "csv or json")
+	format := fs.String("format", "csv", "csv (contract 8), csv-excel (; BOM, decimal comma, euros), xlsx (needs -out or a redirect) or json")
 	summary := fs.Bool("summary", false, "write the monthly preview per child and family instead of the lines")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), billHelp)
@@ -216,8 +248,9 @@ func runBill(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	if *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("-format %q: want csv or json", *format)}
+	sf, err := outputFormat(*format, *out, stdout, true)
+	if err != nil {
+		return err
 	}
 	lines, contracts, err := b.load(os.Stdin)
 	if err != nil {
@@ -228,11 +261,11 @@ func runBill(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		case *summary && *format == "json":
 			return billing.WriteSummaryJSON(w, billing.Preview(lines, contracts))
 		case *summary:
-			return billing.WriteSummaryCSV(w, billing.Preview(lines, contracts))
+			return billing.WriteSummary(w, sf, billing.Preview(lines, contracts), nil)
 		case *format == "json":
 			return billing.WriteJSON(w, lines)
 		default:
-			return billing.WriteCSV(w, lines)
+			return billing.Write(w, sf, lines)
 		}
 	})
 }
@@ -245,11 +278,16 @@ func runStatement(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	year := fs.Int("year", 0, "calendar year of the statement")
 	lrk := fs.String("lrk", "", "nl: the location's LRK number (a contract's lrk column wins)")
 	out := fs.String("out", "", "write to this file instead of stdout")
+	format := fs.String("format", "csv", "csv, csv-excel (; BOM, decimal comma, euros) or xlsx (needs -out or a redirect)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	sf, err := outputFormat(*format, *out, stdout, false)
+	if err != nil {
+		return err
 	}
 	if *kind != "nl" && *kind != "be" {
 		return usageError{fmt.Sprintf("-kind %q: want nl or be", *kind)}
@@ -266,7 +304,7 @@ func runStatement(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if *kind == "nl" {
 		rows := benefit.NL(lines, contracts, benefit.NLOptions{Year: *year, LRK: *lrk})
-		return writeOutput(*out, stdout, func(w io.Writer) error { return benefit.WriteNLCSV(w, rows) })
+		return writeOutput(*out, stdout, func(w io.Writer) error { return benefit.WriteNL(w, sf, rows) })
 	}
 	rows, err := benefit.BE(lines, contracts, *year)
 	if err != nil {
@@ -275,5 +313,5 @@ func runStatement(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return err
 	}
-	return writeOutput(*out, stdout, func(w io.Writer) error { return benefit.WriteBECSV(w, rows) })
+	return writeOutput(*out, stdout, func(w io.Writer) error { return benefit.WriteBE(w, sf, rows) })
 }

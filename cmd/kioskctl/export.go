@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 )
 
@@ -43,7 +44,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	db := fs.String("db", "", "export from a local kiosk database instead of central")
 	from := fs.String("from", "", "first day, YYYY-MM-DD")
 	to := fs.String("to", "", "last day, YYYY-MM-DD (inclusive)")
-	format := fs.String("format", "csv", "csv or json")
+	format := fs.String("format", "csv", "csv (contract 6), csv-excel (; BOM, decimal comma), xlsx (needs -out or a redirect) or json")
 	location := fs.String("location", "", "only this location id")
 	group := fs.String("group", "", "only this group id")
 	child := fs.String("child", "", "only this child id")
@@ -66,8 +67,25 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if q.To.Before(q.From) {
 		return usageError{fmt.Sprintf("-to %s is before -from %s", q.To, q.From)}
 	}
-	if q.Format != "csv" && q.Format != "json" {
-		return usageError{fmt.Sprintf("-format %q: want csv or json", q.Format)}
+	sf, err := outputFormat(q.Format, *out, stdout, true)
+	if err != nil {
+		return err
+	}
+	if sf != "" && sf != sheet.CSV {
+		// Central is asked for contract-6 CSV (checked before anything is
+		// written) and the spreadsheet is made here.
+		q.Format = string(sheet.CSV)
+	}
+	convert := func(w io.Writer, body []byte) error {
+		if sf == "" || sf == sheet.CSV {
+			_, err := w.Write(body)
+			return err
+		}
+		st, err := stays.ReadCSV(bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		return stays.Write(w, sf, st)
 	}
 	switch {
 	case *db != "" && *central != "":
@@ -76,7 +94,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if exportFromDB == nil {
 			return usageError{"-db is not available in this build; use -central"}
 		}
-		return writeOutput(*out, stdout, func(w io.Writer) error { return exportFromDB(ctx, *db, q, w) })
+		return writeOutput(*out, stdout, func(w io.Writer) error {
+			var buf bytes.Buffer
+			if err := exportFromDB(ctx, *db, q, &buf); err != nil {
+				return err
+			}
+			return convert(w, buf.Bytes())
+		})
 	case *central == "":
 		return usageError{"-central URL is required"}
 	}
@@ -93,10 +117,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return writeOutput(*out, stdout, func(w io.Writer) error {
-		_, err := w.Write(body)
-		return err
-	})
+	return writeOutput(*out, stdout, func(w io.Writer) error { return convert(w, body) })
 }
 
 // ErrCentral marks an answer from central that is not a valid export.

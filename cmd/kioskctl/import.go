@@ -198,6 +198,8 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 			bad(line, "first_name is empty")
 		} else if len(c.FirstName) > 100 {
 			bad(line, "first_name over 100 bytes")
+		} else if err := roster.CheckName(c.FirstName); err != nil {
+			bad(line, "first_name: %v", err)
 		}
 		if bd, err := attendance.ParseDate(get("birth_date")); err != nil {
 			bad(line, "birth_date %q: want YYYY-MM-DD", get("birth_date"))
@@ -217,6 +219,9 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 			bad(line, "group %q: use letters, digits, '-', '_' or '.'", c.GroupID)
 		} else {
 			name, policy := get("group_name"), get("group_policy")
+			if err := roster.CheckName(name); err != nil {
+				bad(line, "group_name: %v", err)
+			}
 			if i, ok := groups[c.GroupID]; ok {
 				g := &out.Groups[i]
 				if name != "" && name != g.Name {
@@ -248,6 +253,10 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 			}
 			if !validID(pid) {
 				bad(line, "%s_id %q: use letters, digits, '-', '_' or '.'", role, pid)
+				continue
+			}
+			if err := errors.Join(roster.CheckName(pname), roster.CheckName(rel)); err != nil {
+				bad(line, "%s: %v", role, err)
 				continue
 			}
 			p := roster.Person{ID: pid, Name: pname, Relation: rel}

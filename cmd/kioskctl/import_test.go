@@ -85,6 +85,9 @@ func TestParseRosterCSVErrors(t *testing.T) {
 		{"photo consent", "child_id,first_name,group,birth_date,photo_consent\nc1,A,g1,2024-01-01,maybe\n", []string{`line 2: photo_consent "maybe": want yes or no`}},
 		{"errors on many lines", hdr + "c1,A,g1,x,,\nc2,B,,2024-01-01,,\n", []string{`line 2: birth_date "x": want YYYY-MM-DD`, "line 3: group is empty"}},
 		{"no children", hdr, []string{"no children in the file"}},
+		{"bidi override in a name", hdr + "c1,Zo\u202eë,g1,2024-01-01,,\n", []string{"line 2: first_name: roster: bad name: bidirectional override U+202E at byte 2"}},
+		{"isolate in a guardian", hdr + "c1,A,g1,2024-01-01,p1,P\u2068x\n", []string{"line 2: guardian1: roster: bad name: bidirectional override U+2068 at byte 1"}},
+		{"control character", hdr + "c1,\"A\tB\",g1,2024-01-01,,\n", []string{"line 2: first_name: roster: bad name: control character U+0009 at byte 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 	"github.com/kinderdeur/kiosk/sync/protocol"
@@ -512,9 +513,13 @@ func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "csv"
 	}
-	if format != "csv" && format != "json" {
-		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "format: want csv or json")
-		return
+	var sf sheet.Format
+	if format != "json" {
+		var err error
+		if sf, err = sheet.ParseFormat(format); err != nil {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "format: want csv, csv-excel, xlsx or json")
+			return
+		}
 	}
 	if to.Before(from) || to.In(time.UTC).Sub(from.In(time.UTC)) > 400*24*time.Hour {
 		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "to must not be before from, and the range at most 400 days")
@@ -537,9 +542,8 @@ func (s *Server) attendance(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		err = stays.WriteJSON(w, out)
 	} else {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attendance-%s-%s.csv"`, from, to))
-		err = stays.WriteCSV(w, out)
+		SetDownload(w.Header(), sf, fmt.Sprintf("attendance-%s-%s", from, to))
+		err = stays.Write(w, sf, out)
 	}
 	if err != nil {
 		s.log.Warn("central: write attendance", "err", err)
@@ -831,4 +835,13 @@ func (s *Server) revokeAPIToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(r, audit.TokenRevoked, "token:"+r.PathValue("id"), nil)
 	s.writeJSON(w, http.StatusOK, map[string]string{"revoked": r.PathValue("id")})
+}
+
+// SetDownload sets the headers of a file download in format f named
+// base plus the format's extension (base must be a plain file name).
+func SetDownload(h http.Header, f sheet.Format, base string) {
+	h.Set("Content-Type", f.ContentType())
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, base, f.Ext()))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }

@@ -136,9 +136,9 @@ func (s *Sites) Locations(ctx context.Context) ([]Location, error) {
 
 // PutRoster stores a new roster version for its location. Version 0 means
 // "the next one"; an explicit version must be above the current one. The
-// roster must pass Validate. It returns the stored version.
+// roster must pass Validate and CheckNames. It returns the stored version.
 func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
-	if err := r.Validate(); err != nil {
+	if err := errors.Join(r.Validate(), r.CheckNames()); err != nil {
 		return 0, fmt.Errorf("central: roster: %w", err)
 	}
 	if _, err := s.pepperPINs(&r); err != nil {

@@ -1,15 +1,20 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/benefit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/sync/central"
 )
 
@@ -31,13 +36,20 @@ func contractsFrom(r roster.Roster) map[string]billing.Contract {
 }
 
 type billingData struct {
-	Loc      central.Location
-	Month    string
-	Profile  string
-	Profiles []string
-	Lines    []billing.Line
-	Summary  []billing.MonthSummary
-	Year     int
+	Loc       central.Location
+	From, To  string
+	ThisMonth [2]string // from, to of this month (a quick link)
+	LastMonth [2]string
+	Profile   string
+	Profiles  []string
+	Lines     []billing.Line
+	Rows      []billingRow
+	Total     billingRow
+	Year      int
+	Query     string // from, to and profile, for the download links
+	HasLines  bool
+	Unpriced  int
+	Flagged   int
 }
 
 // bill prices the attendance of [from, to] with the named preset.
@@ -61,11 +73,117 @@ func (s *Server) bill(r *http.Request, locID, profile string, from, to attendanc
 	return eng.Bill(st), rs, nil
 }
 
+// billingRow is one row of the preview table: a child's month, or the
+// total of a family with more than one child.
+type billingRow struct {
+	billing.MonthSummary
+	Family string // the guardians' names
+	Total  bool   // a family total
+}
+
+// defaultProfile is the tariff preset that fits the location's kind: the
+// Flemish BKO's in Flanders, the childminder's (De Burcht) for
+// gastouderopvang, the day-care centre's (Bernefertier, dagopvang and BSO)
+// otherwise.
 func defaultProfile(rs roster.Roster) string {
-	if rs.Location.Country == "BE" || rs.Location.Country == "be" {
+	switch {
+	case strings.EqualFold(rs.Location.Country, "be"):
 		return "anzegem-bko"
+	case rs.Location.Kind == "gastouder":
+		return "deburcht"
 	}
 	return "bernefertier"
+}
+
+// familyNames names each family (the first guardian's id, as billing
+// groups them) by its guardians: "Fatima B. en Kees B.".
+func familyNames(rs roster.Roster, l Lang) func(id string) string {
+	person := map[string]string{}
+	for _, p := range rs.People {
+		person[p.ID] = p.Name
+	}
+	first := map[string]string{} // child -> first guardian
+	all := map[string][]string{} // first guardian -> every guardian of those children
+	for _, g := range rs.Guardianships {
+		if _, ok := first[g.ChildID]; !ok {
+			first[g.ChildID] = g.PersonID
+		}
+	}
+	for _, g := range rs.Guardianships {
+		f := first[g.ChildID]
+		if !slices.Contains(all[f], g.PersonID) {
+			all[f] = append(all[f], g.PersonID)
+		}
+	}
+	and := " en "
+	if l == EN {
+		and = " and "
+	}
+	return func(id string) string {
+		var names []string
+		for _, p := range all[id] {
+			if n := person[p]; n != "" {
+				names = append(names, n)
+			}
+		}
+		switch len(names) {
+		case 0:
+			if n := person[id]; n != "" {
+				return n
+			}
+			return id
+		case 1:
+			return names[0]
+		}
+		return strings.Join(names[:len(names)-1], ", ") + and + names[len(names)-1]
+	}
+}
+
+// billingPeriod reads from and to (or a month, YYYY-MM) from the query;
+// the default is the current month. At most 400 days.
+func (s *Server) billingPeriod(r *http.Request) (from, to attendance.Date, err error) {
+	q := r.URL.Query()
+	if m := q.Get("month"); m != "" && q.Get("from") == "" {
+		mt, err := time.Parse("2006-01", m)
+		if err != nil {
+			return from, to, badInput("month: want YYYY-MM")
+		}
+		return attendance.DateOf(mt), attendance.DateOf(mt.AddDate(0, 1, -1)), nil
+	}
+	now := s.now()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	from, to = attendance.DateOf(first), attendance.DateOf(first.AddDate(0, 1, -1))
+	if v := q.Get("from"); v != "" {
+		if from, err = attendance.ParseDate(v); err != nil {
+			return from, to, badInput("from: want YYYY-MM-DD")
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = attendance.ParseDate(v); err != nil {
+			return from, to, badInput("to: want YYYY-MM-DD")
+		}
+	}
+	if to.Before(from) || to.In(time.UTC).Sub(from.In(time.UTC)) > 400*24*time.Hour {
+		return from, to, badInput("to must not be before from, and the period at most 400 days")
+	}
+	return from, to, nil
+}
+
+// billingPreview prices the period of the request with its profile (or the
+// location's default).
+func (s *Server) billingPreview(r *http.Request, loc string) (lines []billing.Line, rs roster.Roster, profile string, from, to attendance.Date, err error) {
+	if from, to, err = s.billingPeriod(r); err != nil {
+		return
+	}
+	profile = r.URL.Query().Get("profile")
+	if profile == "" {
+		if rs, _, err = s.loadRoster(r.Context(), loc); err != nil {
+			return
+		}
+		profile = defaultProfile(rs)
+	}
+	lines, rs, err = s.bill(r, loc, profile, from, to)
+	return
 }
 
 func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
@@ -75,36 +193,82 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	month := r.URL.Query().Get("month")
-	if month == "" {
-		month = s.now().Format("2006-01")
-	}
-	mt, err := time.Parse("2006-01", month)
-	if err != nil {
-		s.fail(w, r, badInput("month: want YYYY-MM"))
-		return
-	}
-	from := attendance.DateOf(mt)
-	to := attendance.DateOf(mt.AddDate(0, 1, -1))
-	profile := r.URL.Query().Get("profile")
-	if profile == "" {
-		rs, _, err := s.loadRoster(r.Context(), loc)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		profile = defaultProfile(rs)
-	}
-	lines, rs, err := s.bill(r, loc, profile, from, to)
+	lines, rs, profile, from, to, err := s.billingPreview(r, loc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := billingData{Loc: l, Month: month, Profile: profile, Lines: lines, Summary: billing.Preview(lines, contractsFrom(rs)), Year: mt.Year()}
+	v := s.newView(r, "billing", nil)
+	names := familyNames(rs, v.Lang)
+	d := billingData{Loc: l, From: from.String(), To: to.String(), Profile: profile, Lines: lines, Year: from.Year, HasLines: len(lines) > 0}
+	now := s.now()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	d.ThisMonth = [2]string{first.Format(time.DateOnly), first.AddDate(0, 1, -1).Format(time.DateOnly)}
+	d.LastMonth = [2]string{first.AddDate(0, -1, 0).Format(time.DateOnly), first.AddDate(0, 0, -1).Format(time.DateOnly)}
+	d.Query = url.Values{"from": {d.From}, "to": {d.To}, "profile": {profile}}.Encode()
+	sum := billing.Preview(lines, contractsFrom(rs))
+	children := map[string]int{} // month|family -> children
+	for _, m := range sum {
+		if m.Level == "child" {
+			children[m.Month+"|"+m.FamilyID]++
+		}
+	}
+	for _, m := range sum {
+		if m.Level == "family" && children[m.Month+"|"+m.FamilyID] < 2 {
+			continue // a family of one child: its child row says it all
+		}
+		row := billingRow{MonthSummary: m, Family: names(m.FamilyID), Total: m.Level == "family"}
+		d.Rows = append(d.Rows, row)
+		if m.Level == "child" {
+			t := &d.Total
+			t.Days += m.Days
+			t.Minutes += m.Minutes
+			t.BilledMinutes += m.BilledMinutes
+			t.AmountCents += m.AmountCents
+			t.Unpriced += m.Unpriced
+			t.FlaggedLines += m.FlaggedLines
+		}
+	}
+	d.Unpriced, d.Flagged = d.Total.Unpriced, d.Total.FlaggedLines
 	for _, p := range billing.Presets() {
 		d.Profiles = append(d.Profiles, p.Name)
 	}
-	s.render(w, http.StatusOK, "billing", s.newView(r, "billing", d))
+	v.Data = d
+	s.render(w, http.StatusOK, "billing", v)
+}
+
+// billingExport serves the preview (kind summary, the default) or its
+// invoice lines (kind lines) as xlsx, csv-excel or csv.
+func (s *Server) billingExport(w http.ResponseWriter, r *http.Request) {
+	loc := r.PathValue("loc")
+	f, err := sheet.ParseFormat(cmp.Or(r.URL.Query().Get("format"), "xlsx"))
+	if err != nil {
+		s.fail(w, r, badInput("%v", err))
+		return
+	}
+	kind := cmp.Or(r.URL.Query().Get("kind"), "summary")
+	if kind != "summary" && kind != "lines" {
+		s.fail(w, r, badInput("kind: want summary or lines"))
+		return
+	}
+	lines, rs, profile, from, to, err := s.billingPreview(r, loc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := "facturatie"
+	if kind == "lines" {
+		name = "factuurregels"
+	}
+	central.SetDownload(w.Header(), f, fmt.Sprintf("%s-%s-%s-%s-%s", name, safeFile(loc), safeFile(profile), from, to))
+	if kind == "lines" {
+		err = billing.Write(w, f, lines)
+	} else {
+		err = billing.WriteSummary(w, f, billing.Preview(lines, contractsFrom(rs)), familyNames(rs, langOf(r)))
+	}
+	if err != nil {
+		s.log.Warn("web: billing export", "err", err)
+	}
 }
 
 // statementDownload serves the Dutch benefit statement (kind nl) or the
@@ -136,22 +300,25 @@ func (s *Server) statementDownload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-%d.csv"`, kind, safeFile(loc), year))
+	f, err := sheet.ParseFormat(cmp.Or(r.URL.Query().Get("format"), "csv"))
+	if err != nil {
+		s.fail(w, r, badInput("%v", err))
+		return
+	}
 	if kind == "nl" {
-		if err := benefit.WriteNLCSV(w, benefit.NL(lines, contractsFrom(rs), benefit.NLOptions{Year: year, LRK: r.URL.Query().Get("lrk")})); err != nil {
+		central.SetDownload(w.Header(), f, fmt.Sprintf("%s-%s-%d", kind, safeFile(loc), year))
+		if err := benefit.WriteNL(w, f, benefit.NL(lines, contractsFrom(rs), benefit.NLOptions{Year: year, LRK: r.URL.Query().Get("lrk")})); err != nil {
 			s.log.Warn("web: statement", "err", err)
 		}
 		return
 	}
 	rows, err := benefit.BE(lines, contractsFrom(rs), year)
 	if err != nil {
-		w.Header().Del("Content-Disposition")
 		s.fail(w, r, badInput("%v", err))
 		return
 	}
-	if err := benefit.WriteBECSV(w, rows); err != nil {
+	central.SetDownload(w.Header(), f, fmt.Sprintf("%s-%s-%d", kind, safeFile(loc), year))
+	if err := benefit.WriteBE(w, f, rows); err != nil {
 		s.log.Warn("web: statement", "err", err)
 	}
 }

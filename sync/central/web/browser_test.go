@@ -30,28 +30,38 @@ func findBrowser() string {
 // chart and the printable inspection list, checks the SVG was drawn (step
 // lines and the shaded below-ratio stretches) and saves screenshots to
 // $KIOSK_ARTEFACTS (or a temp dir).
-func TestChartInChromium(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
+// browser is a headless Chromium signed in to e's admin pages.
+type browser struct {
+	run      func(actions ...chromedp.Action[chromedp.Void])
+	evalBool func(expr string) bool
+	waitFor  func(expr string)
+	shot     func(name string)
+}
+
+// newBrowser starts headless Chromium at w x h and signs in as email.
+func newBrowser(t *testing.T, e *env, w, h int, email string) *browser {
+	t.Helper()
+	exe := findBrowser()
+	if exe == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("no chromium on PATH (CI=true: browser tests must run)")
 		}
 		t.Skip("no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)")
 	}
-	e := newEnv(t, centraltest.Backends()[0])
 	tmp := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
-		chromedp.Flag("hide-scrollbars", true), chromedp.WindowSize(1100, 900))
+		chromedp.Flag("hide-scrollbars", true), chromedp.WindowSize(w, h))
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer acancel()
+	t.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	t.Cleanup(bcancel)
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start browser: %v", err)
 	}
-	run := func(actions ...chromedp.Action[chromedp.Void]) {
+	b := &browser{}
+	b.run = func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(bctx, 20*time.Second)
 		defer cancel()
@@ -59,7 +69,7 @@ func TestChartInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	evalBool := func(expr string) bool {
+	b.evalBool = func(expr string) bool {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(bctx, 20*time.Second)
 		defer cancel()
@@ -69,28 +79,28 @@ func TestChartInChromium(t *testing.T) {
 		}
 		return v
 	}
-	waitFor := func(expr string) {
+	b.waitFor = func(expr string) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for !evalBool(expr) {
+		for !b.evalBool(expr) {
 			if time.Now().After(deadline) {
 				t.Fatalf("timed out waiting for %s", expr)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	run(chromedp.Navigate(e.srv.URL + "/login"))
-	waitFor(`document.readyState === "complete" && !!document.querySelector("form.login")`)
-	run(chromedp.Evaluate[chromedp.Void](`document.querySelector("[name=email]").value = "manager@demo";
+	b.run(chromedp.Navigate(e.srv.URL + "/login"))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector("form.login")`)
+	b.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("[name=email]").value = "` + email + `";
 		document.querySelector("[name=password]").value = "` + central.DemoPassword + `";
 		document.querySelector("form.login").submit(); true`))
-	waitFor(`location.pathname === "/" && document.readyState === "complete"`)
+	b.waitFor(`location.pathname === "/" && document.readyState === "complete"`)
 	art := os.Getenv("KIOSK_ARTEFACTS")
 	if art == "" {
 		art = t.TempDir()
 	}
 	os.MkdirAll(art, 0o755)
-	shot := func(name string) {
+	b.shot = func(name string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(bctx, 20*time.Second)
 		defer cancel()
@@ -104,6 +114,13 @@ func TestChartInChromium(t *testing.T) {
 		}
 		t.Logf("screenshot: %s", f)
 	}
+	return b
+}
+
+func TestChartInChromium(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	b := newBrowser(t, e, 1100, 900, "manager@demo")
+	run, evalBool, waitFor, shot := b.run, b.evalBool, b.waitFor, b.shot
 	run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/chart?group=g-rupsen&date=" + e.day.String()))
 	waitFor(`document.readyState === "complete" && !!document.querySelector("svg.chart")`)
 	checks := map[string]string{
@@ -124,4 +141,44 @@ func TestChartInChromium(t *testing.T) {
 	run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/inspection?group=g-rupsen&date=" + e.day.String()))
 	waitFor(`document.readyState === "complete" && document.querySelectorAll("tr.below").length > 0`)
 	shot("inspection-rupsen.png")
+}
+
+// TestOfficePagesInChromium opens the billing and attendance pages as an
+// admin at month end would (1280x800), checks what an office reads there
+// (euros, Dutch headers, guardians' names, a total, translated codes,
+// download buttons) and saves screenshots to $KIOSK_ARTEFACTS.
+func TestOfficePagesInChromium(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	b := newBrowser(t, e, 1280, 800, "admin@demo")
+	first := e.day.In(time.UTC).AddDate(0, 0, 1-e.day.Day)
+	last := first.AddDate(0, 1, -1)
+	b.run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/billing?from=" + first.Format(time.DateOnly) + "&to=" + last.Format(time.DateOnly)))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector("tr.grand")`)
+	checks := map[string]string{
+		"euro amounts":            `/€ [0-9.]+,[0-9][0-9]/.test(document.querySelector("tr.grand").textContent)`,
+		"no English headers":      `![...document.querySelectorAll("th")].some(th => /^(Days|Billed|Unpriced|Flagged|Lines)/.test(th.textContent))`,
+		"families by guardians":   `document.body.textContent.includes("Fatima B. en Kees B.") && !/family p-/.test(document.body.textContent)`,
+		"no untranslated codes":   `!/\?[a-z_]+\?|\bweekday\b|missing_check|unverified\b/.test(document.querySelector("main").textContent)`,
+		"xlsx download":           `[...document.querySelectorAll("a.button")].some(a => a.href.includes("format=xlsx"))`,
+		"day-care default tariff": `document.querySelector("select[name=profile]").value === "bernefertier"`,
+	}
+	for name, expr := range checks {
+		if !b.evalBool(expr) {
+			t.Errorf("billing: %s: false", name)
+		}
+	}
+	b.shot("billing.png")
+	b.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("tr.grand").scrollIntoView({block: "center"}); true`))
+	b.shot("billing-total.png")
+	b.run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/attendance?from=" + e.day.In(time.UTC).AddDate(0, 0, -6).Format(time.DateOnly) + "&to=" + e.day.String()))
+	b.waitFor(`document.readyState === "complete" && document.querySelectorAll("tr").length > 2`)
+	for name, expr := range map[string]string{
+		"xlsx download":         `[...document.querySelectorAll("a.button")].some(a => a.href.includes("format=xlsx"))`,
+		"no untranslated codes": `!/\?[a-z_]+\?|\bweekday\b|missing_check/.test(document.querySelector("table").textContent)`,
+	} {
+		if !b.evalBool(expr) {
+			t.Errorf("attendance: %s: false", name)
+		}
+	}
+	b.shot("attendance.png")
 }

@@ -1,12 +1,13 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 )
@@ -116,30 +117,65 @@ func parseHM(s string) (int, error) {
 	return int(c), err
 }
 
-// InspectionColumns are the columns of the inspection CSV. Rows: one per
-// child stay (kind=child), one per staff span (kind=staff), one per change
-// of the ratio (kind=ratio: at, children, staff, required, ok), one per
-// three-hour-rule alert (kind=deviation) and a summary row.
-var InspectionColumns = []string{"kind", "date", "location", "group", "id", "name", "from", "until", "children", "staff", "required", "status", "time_quality", "flags"}
+// InspectionTable is the inspection list of one group on one day. Rows:
+// one per child stay (kind=child), one per staff span (kind=staff), one per
+// change of the ratio (kind=ratio: at, children, staff, required, ok), one
+// per three-hour-rule alert (kind=deviation) and a summary row.
+var InspectionTable = sheet.Table{Name: "Inspectielijst", Columns: []sheet.Column{
+	{Key: "kind", Title: "Soort", Kind: sheet.Text, Width: 10},
+	{Key: "date", Title: "Datum", Kind: sheet.Date},
+	{Key: "location", Title: "Locatie", Kind: sheet.Text},
+	{Key: "group", Title: "Groep", Kind: sheet.Text, Width: 14},
+	{Key: "id", Title: "Id", Kind: sheet.Text},
+	{Key: "name", Title: "Naam", Kind: sheet.Text, Width: 16},
+	{Key: "from", Title: "Van", Kind: sheet.Clock},
+	{Key: "until", Title: "Tot", Kind: sheet.Clock},
+	{Key: "children", Title: "Kinderen", Kind: sheet.Int},
+	{Key: "staff", Title: "Medewerkers", Kind: sheet.Int},
+	{Key: "required", Title: "Nodig", Kind: sheet.Int},
+	{Key: "status", Title: "Status", Kind: sheet.Text, Width: 14},
+	{Key: "time_quality", Title: "Tijdkwaliteit", Kind: sheet.Text},
+	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Text, Width: 30},
+}}
+
+// InspectionColumns are the columns of the inspection CSV.
+var InspectionColumns = func() []string {
+	out := make([]string, len(InspectionTable.Columns))
+	for i, c := range InspectionTable.Columns {
+		out[i] = c.Key
+	}
+	return out
+}()
 
 // WriteInspectionCSV writes the inspection list of one group on one day.
 func WriteInspectionCSV(w io.Writer, gd central.GroupDay) error {
-	cw := csv.NewWriter(w)
-	row := func(vals ...string) {
-		cw.Write(append([]string{}, vals...))
+	return WriteInspection(w, sheet.CSV, gd)
+}
+
+// WriteInspection writes the inspection list in format f.
+func WriteInspection(w io.Writer, f sheet.Format, gd central.GroupDay) error {
+	sw, err := sheet.NewWriter(w, f, InspectionTable)
+	if err != nil {
+		return err
 	}
-	row(InspectionColumns...)
-	d, loc, g := gd.Date.String(), gd.Location.ID, gd.Group.Name
+	var werr error
+	row := func(cells ...sheet.Cell) {
+		if werr == nil {
+			werr = sw.Write(cells)
+		}
+	}
+	str, clock, num, e := sheet.Str, func(c stays.Clock) sheet.Cell { return sheet.TimeOfDay(int(c)) }, sheet.Num, sheet.Empty()
+	d, loc, g := sheet.Day(gd.Date), str(gd.Location.ID), str(gd.Group.Name)
 	for _, c := range gd.Children {
-		row("child", d, loc, g, c.ID, safeCell(c.Name), c.In.String(), c.Out.String(), "", "", "", "", string(c.Quality), stays.FlagsString(c.Flags))
+		row(str("child"), d, loc, g, str(c.ID), str(c.Name), clock(c.In), clock(c.Out), e, e, e, e, str(string(c.Quality)), str(stays.FlagsString(c.Flags)))
 	}
 	for _, st := range gd.Staff {
-		row("staff", d, loc, g, st.ID, safeCell(st.Name), st.In.String(), st.Out.String(), "", "", "", "", string(st.Quality), stays.FlagsString(st.Flags))
+		row(str("staff"), d, loc, g, str(st.ID), str(st.Name), clock(st.In), clock(st.Out), e, e, e, e, str(string(st.Quality)), str(stays.FlagsString(st.Flags)))
 	}
 	for i, p := range gd.Timeline {
-		until := ""
+		until := e
 		if i+1 < len(gd.Timeline) {
-			until = stays.Clock(gd.Timeline[i+1].Clock).String()
+			until = clock(stays.Clock(gd.Timeline[i+1].Clock))
 		}
 		status := "ok"
 		if p.NotPermitted {
@@ -147,23 +183,19 @@ func WriteInspectionCSV(w io.Writer, gd central.GroupDay) error {
 		} else if p.Staff < p.Required {
 			status = "below"
 		}
-		row("ratio", d, loc, g, "", "", stays.Clock(p.Clock).String(), until, strconv.Itoa(p.Children), strconv.Itoa(p.Staff), strconv.Itoa(p.Required), status, "", "")
+		row(str("ratio"), d, loc, g, e, e, clock(stays.Clock(p.Clock)), until, num(p.Children), num(p.Staff), num(p.Required), str(status), e, e)
+	}
+	local := func(t time.Time) sheet.Cell {
+		t = t.In(gd.TZ)
+		return sheet.TimeOfDay(t.Hour()*60 + t.Minute())
 	}
 	for _, a := range gd.Report.Alerts {
-		at, to := a.From.In(gd.TZ).Format("15:04"), a.To.In(gd.TZ).Format("15:04")
-		row("deviation", d, loc, g, "", "", at, to, "", strconv.Itoa(a.Staff), strconv.Itoa(a.Required), string(a.Kind), "", safeCell(a.Message()))
+		row(str("deviation"), d, loc, g, e, e, local(a.From), local(a.To), e, num(a.Staff), num(a.Required), str(string(a.Kind)), e, str(a.Message()))
 	}
-	row("summary", d, loc, g, gd.Policy, "", "", "", "", "", "", fmt.Sprintf("below=%dmin in_window=%dmin budget=%dmin qualifies=%t",
-		gd.Report.BelowMinutes(), int(gd.Report.InWindow.Minutes()), int(gd.Report.Budget.Minutes()), gd.Report.Qualifies), "", "")
-	cw.Flush()
-	return cw.Error()
-}
-
-// safeCell defuses spreadsheet formula injection: a cell starting with
-// = + - @ (or a tab/CR) is prefixed with a quote.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	row(str("summary"), d, loc, g, str(gd.Policy), e, e, e, e, e, e, str(fmt.Sprintf("below=%dmin in_window=%dmin budget=%dmin qualifies=%t",
+		gd.Report.BelowMinutes(), int(gd.Report.InWindow.Minutes()), int(gd.Report.Budget.Minutes()), gd.Report.Qualifies)), e, e)
+	if werr != nil {
+		return werr
 	}
-	return s
+	return sw.Close()
 }

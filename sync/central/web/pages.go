@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
@@ -36,6 +38,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/locations/{loc}/chart", auth.ReadInspection, s.chartPage},
 		{"GET", "/locations/{loc}/inspection", auth.ReadInspection, s.inspectionPage},
 		{"GET", "/locations/{loc}/inspection.csv", auth.ReadInspection, s.inspectionCSV},
+		{"GET", "/locations/{loc}/inspection.xlsx", auth.ReadInspection, s.inspectionCSV},
 		{"GET", "/subjects/{kind}/{id}", auth.ExportPersonalData, s.subjectPage},
 		{"GET", "/subjects/{kind}/{id}/export.json", auth.ExportPersonalData, s.subjectJSON},
 		{"GET", "/requests", auth.EraseData, s.requestsPage},
@@ -45,6 +48,7 @@ func (s *Server) routes() []Route {
 		{"POST", "/retention/apply", auth.EraseData, s.retentionApply},
 		{"GET", "/audit", auth.ReadAudit, s.auditPage},
 		{"GET", "/locations/{loc}/billing", auth.ReadBilling, s.billingPage},
+		{"GET", "/locations/{loc}/billing/export", auth.ReadBilling, s.billingExport},
 		{"GET", "/locations/{loc}/statements/{kind}", auth.ReadBilling, s.statementDownload},
 	}
 }
@@ -520,17 +524,26 @@ func (s *Server) inspectionPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "inspection", v)
 }
 
+// inspectionCSV serves the inspection list: inspection.csv as CSV (or
+// ?format=csv-excel), inspection.xlsx as a workbook.
 func (s *Server) inspectionCSV(w http.ResponseWriter, r *http.Request) {
+	def := "csv"
+	if strings.HasSuffix(r.URL.Path, ".xlsx") {
+		def = "xlsx"
+	}
+	f, err := sheet.ParseFormat(cmp.Or(r.URL.Query().Get("format"), def))
+	if err != nil {
+		s.fail(w, r, badInput("%v", err))
+		return
+	}
 	gd, _, err := s.groupDay(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="inspectie-%s-%s.csv"`, safeFile(gd.Group.ID), gd.Date))
-	w.Header().Set("Cache-Control", "no-store")
-	if err := WriteInspectionCSV(w, gd); err != nil {
-		s.log.Warn("web: inspection csv", "err", err)
+	central.SetDownload(w.Header(), f, fmt.Sprintf("inspectie-%s-%s", safeFile(gd.Group.ID), gd.Date))
+	if err := WriteInspection(w, f, gd); err != nil {
+		s.log.Warn("web: inspection export", "err", err)
 	}
 }
 

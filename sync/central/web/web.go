@@ -226,6 +226,15 @@ type view struct {
 // T translates key into the page's language.
 func (v view) T(key string) string { return T(v.Lang, key) }
 
+// Code translates a domain code (day type, time quality, flag, alert kind).
+func (v view) Code(code any) string { return Code(v.Lang, fmt.Sprint(code)) }
+
+// Euro formats cents as an amount: "€ 1.234,56" in Dutch, "€1,234.56" in English.
+func (v view) Euro(cents int64) string { return Euro(v.Lang, cents) }
+
+// HM formats minutes as hours and minutes, "8:05".
+func (v view) HM(minutes int) string { return HM(minutes) }
+
 // Can reports whether the signed-in user has permission p (for menus).
 func (v view) Can(p string) bool { return v.Signed && auth.Can(v.User.Role, auth.Permission(p)) }
 
