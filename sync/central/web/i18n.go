@@ -47,6 +47,7 @@ var texts = map[string][2]string{
 	"billing":          {"Facturatie", "Billing"},
 	"requests":         {"Verzoeken van betrokkenen", "Data subject requests"},
 	"retention":        {"Bewaartermijnen", "Retention"},
+	"last_run":         {"Laatste run", "Last run"},
 	"audit":            {"Audittrail", "Audit trail"},
 	"name":             {"Naam", "Name"},
 	"first_name":       {"Voornaam", "First name"},
