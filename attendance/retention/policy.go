@@ -31,8 +31,11 @@ const (
 	Attendance Category = "attendance"
 	// Contact: address, birth date, bank account, e-mail, phone.
 	Contact Category = "contact"
-	// Sensitive: photos, health data (allergies, medication), diary.
+	// Sensitive: photos of the child and diary data.
 	Sensitive Category = "sensitive"
+	// Health: health data (allergies, medication, medical alerts), a special
+	// category of its own (AVG art. 9): at most 1 year after care ends.
+	Health Category = "health"
 	// Staff: employee records; term runs from the end of employment.
 	Staff Category = "staff"
 	// Applicant: job applicants.
@@ -75,6 +78,9 @@ type Policy struct {
 	// promised maximum. Zero: no limit.
 	Floor   Period `json:"floor"`
 	Ceiling Period `json:"ceiling"`
+	// ExtendedCeiling limits ExtendedTerm likewise (staff with a labour
+	// dispute: 10 years; applicants with consent: 1 year).
+	ExtendedCeiling Period `json:"extended_ceiling"`
 	// Anchor says when the term starts running, for people.
 	Anchor string `json:"anchor"`
 	Basis  string `json:"basis"`
@@ -136,6 +142,34 @@ const kioskBasis = "inspection window: attendance lists kept at least 6 weeks (D
 var kioskPolicy = Policy{Term: P(0, 0, 6, 0), Disposal: Delete, Bound: Minimum, Floor: P(0, 0, 6, 0),
 	Anchor: "synced to central", Basis: kioskBasis}
 
+// healthPolicy: allergies, medication and medical alerts (seed 001 §2.3
+// "Gezondheidsgegevens 1 jaar max"; seed 004: allergies and medication
+// within 1 year after the contract ends).
+var healthPolicy = Policy{Term: P(1, 0, 0, 0), Disposal: Delete, Bound: Maximum, Ceiling: P(1, 0, 0, 0),
+	Anchor: "end of care (the child's last contract day or last attendance, whichever is later)",
+	Basis:  "seed 001 §2.3: health data at most 1 year; seed 004: allergies and medication within 1 year after the contract ends"}
+
+// staffPolicy: the staff record (name, PIN hash, badges, groups, contact
+// details, clock-in/out identity) goes 2 years after employment ends, 10
+// with a labour dispute; a config may not keep it longer (seed 001 §3.1).
+var staffPolicy = Policy{Term: P(2, 0, 0, 0), ExtendedTerm: P(10, 0, 0, 0), Disposal: Delete, Bound: Maximum,
+	Ceiling: P(2, 0, 0, 0), ExtendedCeiling: P(10, 0, 0, 0),
+	Anchor: "end of employment (extended: labour dispute)",
+	Basis:  "seed 001 §3.1: deleted at the latest 2 years after employment ends, 10 years with a labour dispute"}
+
+// applicantPolicy: 4 weeks, 1 year with the applicant's consent, never
+// longer (seed 001 §3.2).
+var applicantPolicy = Policy{Term: P(0, 0, 4, 0), ExtendedTerm: P(1, 0, 0, 0), Disposal: Delete, Bound: Maximum,
+	Ceiling: P(0, 0, 4, 0), ExtendedCeiling: P(1, 0, 0, 0),
+	Anchor: "end of the application procedure (extended: with consent)",
+	Basis:  "seed 001 §3.2: 4 weeks, at most 1 year with the applicant's consent"}
+
+func unconfirmed(p Policy, basis string) Policy {
+	p.Unconfirmed = true
+	p.Basis = basis
+	return p
+}
+
 // Profile returns the default policies of a country profile.
 func Profile(name string) (map[Category]Policy, error) {
 	switch name {
@@ -150,11 +184,10 @@ func Profile(name string) (map[Category]Policy, error) {
 			Contact: {Term: P(2, 0, 0, 0), Disposal: Delete, Bound: Maximum, Ceiling: P(2, 0, 0, 0),
 				Anchor: "end of care", Basis: "seed 001 §2.3: address, birth date, bank account, e-mail, phone at most 2 years; seed 000: 2 years after care ends"},
 			Sensitive: {Term: P(1, 0, 0, 0), Disposal: Delete, Bound: Maximum, Ceiling: P(1, 0, 0, 0),
-				Anchor: "end of care", Basis: "seed 001 §2.3: photos, health data, diary at most 1 year; seed 004: sensitive data within 1 year after the contract ends"},
-			Staff: {Term: P(2, 0, 0, 0), ExtendedTerm: P(10, 0, 0, 0), Disposal: Delete, Bound: Maximum,
-				Anchor: "end of employment (extended: labour dispute)", Basis: "seed 001 §2.3: 2 years after employment ends, 10 with a labour dispute"},
-			Applicant: {Term: P(0, 0, 4, 0), ExtendedTerm: P(1, 0, 0, 0), Disposal: Delete, Bound: Maximum,
-				Anchor: "end of the application procedure (extended: with consent)", Basis: "seed 001 §2.3: 4 weeks, 1 year with consent"},
+				Anchor: "end of care", Basis: "seed 001 §2.3: photos of the child and diary data at most 1 year; seed 004: within 1 year after the contract ends"},
+			Health:      healthPolicy,
+			Staff:       staffPolicy,
+			Applicant:   applicantPolicy,
 			KioskEvents: kioskPolicy,
 		}, nil
 	case "be-vl":
@@ -167,10 +200,9 @@ func Profile(name string) (map[Category]Policy, error) {
 				Anchor: "end of the year of care", Basis: "child data under decree art. 24 (5 years); anonymised after"},
 			Administration: {Term: P(7, 0, 0, 0), Disposal: Delete, Bound: Minimum, Unconfirmed: true,
 				Anchor: "end of the financial year", Basis: "invoices and fiscal certificates (281.86): 7 years (unconfirmed)"},
-			Staff: {Term: P(2, 0, 0, 0), ExtendedTerm: P(10, 0, 0, 0), Disposal: Delete, Bound: Maximum, Unconfirmed: true,
-				Anchor: "end of employment (extended: labour dispute)", Basis: "as the NL default (unconfirmed for Flanders)"},
-			Applicant: {Term: P(0, 0, 4, 0), ExtendedTerm: P(1, 0, 0, 0), Disposal: Delete, Bound: Maximum, Unconfirmed: true,
-				Anchor: "end of the application procedure (extended: with consent)", Basis: "as the NL default (unconfirmed for Flanders)"},
+			Health:      unconfirmed(healthPolicy, "as the NL default: health data at most 1 year after care ends (unconfirmed for Flanders)"),
+			Staff:       unconfirmed(staffPolicy, "as the NL default (unconfirmed for Flanders)"),
+			Applicant:   unconfirmed(applicantPolicy, "as the NL default (unconfirmed for Flanders)"),
 			KioskEvents: kioskPolicy,
 		}, nil
 	}
@@ -286,6 +318,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %s.term: %s is above the maximum %s (%s)", ErrConfig, key, p.Term, p.Ceiling, p.Basis)
 		case !p.ExtendedTerm.IsZero() && !p.ExtendedTerm.AtLeast(p.Term):
 			return fmt.Errorf("%w: %s.extended_term: %s is shorter than term %s", ErrConfig, key, p.ExtendedTerm, p.Term)
+		case !p.ExtendedTerm.IsZero() && !p.ExtendedCeiling.IsZero() && !p.ExtendedCeiling.AtLeast(p.ExtendedTerm):
+			return fmt.Errorf("%w: %s.extended_term: %s is above the maximum %s (%s)", ErrConfig, key, p.ExtendedTerm, p.ExtendedCeiling, p.Basis)
 		}
 	}
 	for i, h := range c.Holds {

@@ -168,18 +168,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		handler = auth.HSTS(proxies.TLS, handler)
 	}
 	if *retentionEvery > 0 {
-		eng, err := db.Subjects.NewRetentionEngine(retCfg, auditLog.Hook)
-		if err != nil {
+		if _, err := db.Subjects.NewRetentionEngine(retCfg, nil); err != nil {
 			return err
 		}
-		eng.Log = log
 		rctx, rcancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := eng.RunEvery(rctx, *retentionEvery, time.Now); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("retention runs stopped", "err", err)
-			}
+			runRetentionEvery(rctx, *retentionEvery, func(ctx context.Context) (retention.Result, error) {
+				return db.Subjects.RunRetention(ctx, retCfg, auditLog.Hook)
+			}, log)
 		}()
 		defer func() { rcancel(); <-done }()
 	}
@@ -257,4 +255,28 @@ func loadPepper(path string) ([]byte, error) {
 		return nil, fmt.Errorf("pin pepper %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// runRetentionEvery runs retention at once and then every interval until
+// ctx ends. run is the single scheduled job (central.Subjects.RunRetention);
+// a failed run is logged and retried at the next tick.
+func runRetentionEvery(ctx context.Context, interval time.Duration, run func(context.Context) (retention.Result, error), log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		res, err := run(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("retention run failed", "err", err)
+		default:
+			log.Info("retention run", "deleted", res.Deleted, "anonymised", res.Anonymised, "held", res.Held)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

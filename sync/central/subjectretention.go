@@ -11,16 +11,31 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
 
-// NewRetentionEngine returns a retention engine over central's data:
-// events (category attendance: anonymised when their term ends, counted
-// from the end of the year of care) and roster entries of children and
-// persons (category contact, or child_family for the be-vl profile:
-// removed from every stored roster version when disposed of).
+// NewRetentionEngine returns a retention engine over central's data, one
+// store per category (PRIVACY.md §3 says which data each covers):
+//
+//   - attendance: door events, anonymised 7 years after the end of their
+//     year (eventStore);
+//   - administration: care periods of children and persons (contract
+//     dates, legal name, BSN);
+//   - contact (child_family in be-vl): contact details and the subject's
+//     roster entry (birth date, names at the door, badges, guardianships,
+//     pickups, bans, permissions) in every stored roster version;
+//   - health: a child's staff alert (allergy, medication, medical) in every
+//     stored roster version;
+//   - staff: the staff member's care period, contact details, roster entry
+//     and badges, and the staff id of their clock events;
+//   - applicant: the applicant's care period and contact details.
+//
+// Terms run from the end of care (the later of the last contract day or
+// the day the subject left the roster, and the last attendance). The
+// audit trail is not a category: it holds ids only and stays append-only.
 func (s *Subjects) NewRetentionEngine(cfg retention.Config, auditFn retention.AuditFunc) (*retention.Engine, error) {
 	e, err := retention.NewEngine(cfg)
 	if err != nil {
@@ -32,16 +47,55 @@ func (s *Subjects) NewRetentionEngine(cfg retention.Config, auditFn retention.Au
 			return nil, err
 		}
 	}
-	rc := retention.Contact
-	if _, ok := cfg.Policies[rc]; !ok {
-		rc = retention.ChildFamily
+	contact := retention.Contact
+	if _, ok := cfg.Policies[contact]; !ok {
+		contact = retention.ChildFamily
 	}
-	if _, ok := cfg.Policies[rc]; ok {
-		if err := e.Register(rc, rosterStore{s.sites, rc}); err != nil {
+	for c, job := range map[retention.Category]subjectJob{
+		retention.Administration: jobAdministration,
+		contact:                  jobContact,
+		retention.Health:         jobHealth,
+		retention.Staff:          jobStaff,
+		retention.Applicant:      jobApplicant,
+	} {
+		if _, ok := cfg.Policies[c]; !ok {
+			continue
+		}
+		if err := e.Register(c, subjectStore{s: s, c: c, job: job}); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
+}
+
+// RunRetention is central's scheduled retention run: it brings the care
+// periods up to date with the rosters, then deletes or anonymises what is
+// due at the database clock's now, and audits the run (retention_run). It
+// is the one entry point a scheduler calls (cmd/central -retention-every).
+func (s *Subjects) RunRetention(ctx context.Context, cfg retention.Config, auditFn retention.AuditFunc) (retention.Result, error) {
+	e, err := s.NewRetentionEngine(cfg, auditFn)
+	if err != nil {
+		return retention.Result{}, err
+	}
+	return e.Run(ctx, s.db.Now())
+}
+
+// LastRetentionRun returns the newest retention_run audit entry (time and
+// details), ErrNotFound when retention never ran.
+func (s *Subjects) LastRetentionRun(ctx context.Context) (time.Time, string, error) {
+	var at, details string
+	err := s.db.QueryRow(ctx, nil, "SELECT at, details FROM audit_log WHERE action = 'retention_run' ORDER BY seq DESC LIMIT 1").Scan(&at, &details)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, "", fmt.Errorf("central: retention never ran: %w", ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("central: last retention run: %w", err)
+	}
+	t, err := time.Parse(audit.TimeLayout, at)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("central: last retention run: %w", err)
+	}
+	return t, details, nil
 }
 
 // eventStore is the attendance category over the events table. Record id:
@@ -131,88 +185,6 @@ func (s eventStore) Anonymise(ctx context.Context, _ retention.Category, ids []s
 		return 0, fmt.Errorf("central: anonymise events: %w", err)
 	}
 	return n, nil
-}
-
-// rosterStore is a subject's roster entries (child or person record with
-// its links and badges) in every location. Record id: location/subject.
-// Their term starts with an erasure request (the anchor is unset before:
-// care has not ended as far as central knows).
-type rosterStore struct {
-	sites *Sites
-	c     retention.Category
-}
-
-func (s rosterStore) Candidates(context.Context, retention.Category, time.Time) ([]retention.Record, error) {
-	return nil, nil // no anchor until a request: nothing falls due on its own
-}
-
-func (s rosterStore) BySubject(ctx context.Context, _ retention.Category, subject string) ([]retention.Record, error) {
-	kind, id, _ := strings.Cut(subject, ":")
-	if _, err := ParseSubject(kind, id); err != nil {
-		return nil, nil
-	}
-	locs, err := s.sites.Locations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []retention.Record
-	for _, l := range locs {
-		r, _, err := s.sites.Roster(ctx, l.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if _, hit := subjectInRoster(r, kind, id); hit {
-			out = append(out, retention.Record{ID: l.ID + "/" + subject, Category: s.c, Subject: subject})
-		}
-	}
-	return out, nil
-}
-
-func (s rosterStore) SetAnchor(context.Context, retention.Category, []string, time.Time) error {
-	return nil
-}
-
-func (s rosterStore) Anonymise(ctx context.Context, c retention.Category, ids []string) (int64, error) {
-	return s.Delete(ctx, c, ids)
-}
-
-// Delete publishes a roster version without the subject and scrubs the
-// subject from every older stored version of that location.
-func (s rosterStore) Delete(ctx context.Context, _ retention.Category, ids []string) (int64, error) {
-	var n int64
-	for _, rid := range ids {
-		loc, subject, ok := strings.Cut(rid, "/")
-		kind, id, _ := strings.Cut(subject, ":")
-		if !ok {
-			return n, fmt.Errorf("%w: roster record %q", ErrMalformed, rid)
-		}
-		cur, _, err := s.sites.Roster(ctx, loc)
-		if err != nil {
-			return n, err
-		}
-		next := withoutSubject(cur, kind, id)
-		next.Version = 0
-		if _, err := s.sites.PutRoster(ctx, next); err != nil {
-			return n, err
-		}
-		if err := s.scrubRosterVersions(ctx, loc, kind, id); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-func (s rosterStore) scrubRosterVersions(ctx context.Context, loc, kind, id string) error {
-	return s.sites.rewriteRosterVersions(ctx, loc, func(r roster.Roster) (roster.Roster, bool) {
-		if _, hit := subjectInRoster(r, kind, id); !hit {
-			return r, false
-		}
-		return withoutSubject(r, kind, id), true
-	})
 }
 
 // withoutSubject returns r without the child or person and everything that

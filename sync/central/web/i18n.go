@@ -192,6 +192,7 @@ var texts = map[string][2]string{
 	"code_child":                 {"kind", "child"},
 	"code_family":                {"gezin", "family"},
 	"unlock_signin":              {"Aanmeldblokkade opheffen", "Lift sign-in lock"},
+	"last_run":                   {"Laatste run", "Last run"},
 }
 
 // T returns the text for key in l.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
@@ -157,6 +158,16 @@ type retentionData struct {
 	Report retention.Report
 	Result *retention.Result
 	Config retention.Config
+	// LastRun is the newest retention_run audit entry (scheduled or from
+	// this page); zero when retention never ran.
+	LastRun        time.Time
+	LastRunDetails string
+}
+
+func (s *Server) retentionData(r *http.Request, rep retention.Report, res *retention.Result) retentionData {
+	d := retentionData{Report: rep, Result: res, Config: s.retentionConfig()}
+	d.LastRun, d.LastRunDetails, _ = s.subjects.LastRetentionRun(r.Context())
+	return d
 }
 
 func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +181,7 @@ func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, http.StatusOK, "retention", s.newView(r, "retention", retentionData{Report: rep, Config: s.retentionConfig()}))
+	s.render(w, http.StatusOK, "retention", s.newView(r, "retention", s.retentionData(r, rep, nil)))
 }
 
 func (s *Server) retentionApply(w http.ResponseWriter, r *http.Request) {
@@ -190,5 +201,5 @@ func (s *Server) retentionApply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, http.StatusOK, "retention", s.newView(r, "retention", retentionData{Report: rep, Result: &res, Config: s.retentionConfig()}))
+	s.render(w, http.StatusOK, "retention", s.newView(r, "retention", s.retentionData(r, rep, &res)))
 }

@@ -96,6 +96,7 @@ type (
 		SubjectRequest(ctx context.Context, id string) (central.SubjectRequest, error)
 		SubjectRequests(ctx context.Context, subject string) ([]central.SubjectRequest, error)
 		NewRetentionEngine(cfg retention.Config, auditFn retention.AuditFunc) (*retention.Engine, error)
+		LastRetentionRun(ctx context.Context) (time.Time, string, error)
 	}
 )
 

@@ -505,6 +505,9 @@ func TestErasureRequest(t *testing.T) {
 		if code, _ := a.post(t, "/retention/apply", nil); code != http.StatusOK {
 			t.Fatalf("retention apply: %d", code)
 		}
+		if code, page := a.get(t, "/retention"); code != http.StatusOK || !strings.Contains(page, e.clock.Now().UTC().Format("2006-01-02 15:04")) {
+			t.Errorf("retention page does not show the last run: %d", code)
+		}
 		e.db.SQL().QueryRow("SELECT count(*) FROM events WHERE child_id IS NOT NULL").Scan(&rows)
 		if rows != 0 {
 			t.Errorf("%d events still name a child after their term", rows)
