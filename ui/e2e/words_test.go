@@ -194,7 +194,7 @@ func TestWordsPlurals(t *testing.T) {
 	got := eval[[]string](p, `import("/i18n.js").then(m => typeof m.count !== "function" ? ["i18n.js has no count helper"] :
 	  [m.count("nl", 0, "child"), m.count("nl", 1, "child"), m.count("nl", 2, "child"), m.count("en", 1, "child"), m.count("en", 2, "child"),
 	   m.count("nl", 1, "staff"), m.count("nl", 3, "staff"), m.count("en", 1, "staff"), m.count("en", 3, "staff")])`)
-	want := []string{"0 kinderen", "1 kind", "2 kinderen", "1 child", "2 children", "1 medewerker", "3 medewerkers", "1 member of staff", "3 members of staff"}
+	want := []string{"0 kinderen", "1 kind", "2 kinderen", "1 child", "2 children", "1 medewerker", "3 medewerkers", "1 staff member", "3 staff members"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("count helper:\n got %q\nwant %q", got, want)
 	}
@@ -226,7 +226,7 @@ func TestWordsPlurals(t *testing.T) {
 	}
 	p.tapEl("#lang")
 	p.waitJS(`document.body.dataset.lang === "en"`)
-	wantEN := []string{"g-rupsen:1 child 1 / 1 member of staff (required)", "g-vlinders:2 children 0 / 1 member of staff (required)", "g-bikkels:1 child 0 / 1 member of staff (required)"}
+	wantEN := []string{"g-rupsen:1 child 1 / 1 staff member (required)", "g-vlinders:2 children 0 / 1 staff member (required)", "g-bikkels:1 child 0 / 1 staff member (required)"}
 	if got := cards(); strings.Join(got, "|") != strings.Join(wantEN, "|") {
 		t.Errorf("group cards (EN):\n got %q\nwant %q", got, wantEN)
 	}

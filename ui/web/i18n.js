@@ -251,8 +251,8 @@ export const strings = {
     "and": "and",
     "noun.child.one": "child",
     "noun.child.other": "children",
-    "noun.staff.one": "member of staff",
-    "noun.staff.other": "members of staff",
+    "noun.staff.one": "staff member",
+    "noun.staff.other": "staff members",
     "pending": "One moment…",
     "pending.sub": "Saving",
 
@@ -442,7 +442,7 @@ export function translate(lang, key, vars) {
 
 // count words a number of things in lang with the right plural form:
 // count("nl", 1, "child") is "1 kind", count("nl", 2, "child") "2
-// kinderen", count("en", 1, "staff") "1 member of staff". noun is the word
+// kinderen", count("en", 1, "staff") "1 staff member". noun is the word
 // alone (for a number set apart in bold). The nouns are "noun.<key>.one"
 // and "noun.<key>.other" above; the plural rule is the language's own.
 export function noun(lang, n, key) {
