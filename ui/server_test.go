@@ -201,7 +201,9 @@ func TestNoSimEndpointsWithoutSimulator(t *testing.T) {
 	srv := New(Config{})
 	for _, path := range []string{"/api/v1/sim/cards"} {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		req := httptest.NewRequest("GET", path, nil)
+		req.Host = "localhost"
+		srv.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s without simulated readers = %d, want 404", path, rec.Code)
 		}
