@@ -132,13 +132,16 @@ type hubServer struct {
 
 // newHubServer runs a Server over a fake door; stop ends it (Cleanup calls
 // it too).
-func newHubServer(t testing.TB, d *fakeDoor, cfg Config) *hubServer {
+func newHubServer(t testing.TB, d *fakeDoor, cfg Config, tweak ...func(*Server)) *hubServer {
 	t.Helper()
 	cfg.Door = d
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
 	}
 	srv := New(cfg)
+	for _, f := range tweak {
+		f(srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hs := &hubServer{srv: srv, door: d, cancel: cancel, ran: make(chan struct{})}
 	go func() { srv.Run(ctx); close(hs.ran) }()
