@@ -615,3 +615,32 @@ func TestReadmeCurlTap(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestTokenBucket(t *testing.T) {
+	now := time.Unix(0, 0)
+	b := newTokenBucket(20, 40, now)
+	for i := range 40 {
+		if !b.take(now) {
+			t.Fatalf("burst: message %d refused", i+1)
+		}
+	}
+	if b.take(now) {
+		t.Fatal("41st message at once allowed")
+	}
+	now = now.Add(time.Second)
+	n := 0
+	for b.take(now) {
+		n++
+	}
+	if n != 20 {
+		t.Errorf("after a second: %d allowed, want 20", n)
+	}
+	now = now.Add(time.Hour)
+	n = 0
+	for b.take(now) {
+		n++
+	}
+	if n != 40 {
+		t.Errorf("after an hour: %d allowed, want the burst (40)", n)
+	}
+}

@@ -295,6 +295,8 @@ func FuzzParseIntent(f *testing.F) {
 	f.Add([]byte(`{"v":1,"type":"pin","pin":"1234"}`))
 	f.Add([]byte(`{"v":2,"type":"lock"}`))
 	f.Add([]byte(`{"v":1,"type":"manual","action":"check_in","child_id":"c"}`))
+	f.Add([]byte(`{"v":1,"type":"resync"}`))
+	f.Add([]byte(`{"v":1e999,"type":"lock"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, err := ParseIntent(b)
 		if err != nil {
