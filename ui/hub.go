@@ -192,6 +192,11 @@ func (h *hub) broadcast(clients map[*client]struct{}, msg func(seq uint64) []byt
 
 // markBehind skips c until its queue has drained; loop only.
 func (h *hub) markBehind(c *client) {
+	select {
+	case <-c.done:
+		return // gone: its unregister is on the way
+	default:
+	}
 	c.asked.Store(false)
 	c.behind.Store(true)
 	if len(c.send) == 0 {
