@@ -159,6 +159,27 @@ function button(label, onclick, cls, extra) {
 let ws = null;
 let backoff = BACKOFF_MIN;
 let retryTimer = 0;
+// seq of the last update applied (null until the first snapshot); a gap
+// means updates were lost: ask for a snapshot, once until it comes.
+let lastSeq = null;
+let resyncAsked = false;
+
+// checkSeq watches the server's update sequence (PROTOCOL.md, "Updates
+// and resync"): a snapshot sets it; an update must be the next one.
+function checkSeq(msg) {
+  if (typeof msg.seq !== "number") return;
+  if (msg.type === "snapshot") {
+    lastSeq = msg.seq;
+    resyncAsked = false;
+    return;
+  }
+  if (msg.type === "error") return; // not a step of the sequence
+  if (lastSeq !== null && msg.seq !== lastSeq + 1 && !resyncAsked) {
+    console.warn("kiosk: missed updates", lastSeq, msg.seq);
+    resyncAsked = send({ type: "resync" });
+  }
+  lastSeq = msg.seq;
+}
 
 function connect() {
   clearTimeout(retryTimer);
@@ -180,11 +201,14 @@ function connect() {
       console.warn("kiosk: bad message");
       return;
     }
+    checkSeq(msg);
     handle(msg);
   };
   sock.onclose = () => {
     if (ws !== sock) return;
     ws = null;
+    lastSeq = null;
+    resyncAsked = false;
     lost();
     scheduleReconnect();
   };
