@@ -460,20 +460,19 @@ func (b *Billing) store(ctx context.Context, req RunRequest, kind, profile strin
 		}
 	}
 	invs := make([]IssuedInvoice, len(drafts))
+	pdfs := make([][]byte, len(drafts))
+	recipes := make([]string, len(drafts))
+	seqs := make([]int64, len(drafts))
 	for i, d := range drafts {
-		n := first + int64(i)
-		number := invoice.FormatNumber(prov.NumberPrefix, series, n)
+		seqs[i] = first + int64(i)
+		number := invoice.FormatNumber(prov.NumberPrefix, series, seqs[i])
 		inv := invoice.New(prov, d.family, year, month, d.lines, number, date)
 		inv.Corrects = d.corrects
 		pdf, sum, recipe, err := render(inv)
 		if err != nil {
 			return Run{}, err
 		}
-		if _, err := b.db.Exec(ctx, tx, `INSERT INTO invoices (location_id, number, seq, run_id, family_id, period, total_cents, corrects, invoice_json, pdf, pdf_sha256)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.LocationID, number, n, run.ID, d.family.ID, req.Month, inv.TotalCents,
-			d.corrects, recipe, pdf, sum); err != nil {
-			return Run{}, fmt.Errorf("central: invoice %s: %w", number, err)
-		}
+		pdfs[i], recipes[i] = pdf, recipe
 		invs[i] = IssuedInvoice{LocationID: req.LocationID, Number: number, RunID: run.ID, FamilyID: d.family.ID, Period: req.Month,
 			TotalCents: inv.TotalCents, Corrects: d.corrects, SHA256: sum, Invoice: inv}
 		run.TotalCents += inv.TotalCents
@@ -487,6 +486,13 @@ func (b *Billing) store(ctx context.Context, req RunRequest, kind, profile strin
 			return Run{}, ErrAlreadyBilled
 		}
 		return Run{}, fmt.Errorf("central: billing run: %w", err)
+	}
+	for i, v := range invs {
+		if _, err := b.db.Exec(ctx, tx, `INSERT INTO invoices (location_id, number, seq, run_id, family_id, period, total_cents, corrects, invoice_json, pdf, pdf_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.LocationID, v.Number, seqs[i], run.ID, v.FamilyID, req.Month, v.TotalCents,
+			v.Corrects, recipes[i], pdfs[i], v.SHA256); err != nil {
+			return Run{}, fmt.Errorf("central: invoice %s: %w", v.Number, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		if isUniqueViolation(err) {
