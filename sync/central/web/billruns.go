@@ -96,7 +96,9 @@ type runsData struct {
 	Invoiced    map[string]bool // periods with a run
 }
 
-func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) { s.renderRuns(w, r, http.StatusOK, nil) }
+func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderRuns(w, r, http.StatusOK, nil)
+}
 
 func (s *Server) renderRuns(w http.ResponseWriter, r *http.Request, status int, pageErr error) {
 	loc := r.PathValue("loc")
@@ -153,7 +155,7 @@ func (s *Server) issueRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s?ok=%s", loc, run.ID, run.FirstNumber), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s?issued=1", loc, run.ID), http.StatusSeeOther)
 }
 
 type runRow struct {
@@ -165,6 +167,7 @@ type runData struct {
 	Loc      central.Location
 	Run      central.Run
 	By, When string
+	Issued   bool // just issued (after the redirect)
 	Rows     []runRow
 	Debits   int
 	DebitSum int64
@@ -183,7 +186,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := runData{Loc: l, Run: run, By: s.userName(r.Context(), run.CreatedBy), When: localTime(run.Created)}
+	d := runData{Loc: l, Run: run, By: s.userName(r.Context(), run.CreatedBy), When: localTime(run.Created), Issued: r.URL.Query().Get("issued") != ""}
 	v := s.newView(r, "billing_run", nil)
 	for _, i := range run.Invoices {
 		d.Rows = append(d.Rows, runRow{IssuedInvoice: i, Family: joinAnd(i.Invoice.Family.Guardians, v.Lang)})
@@ -279,7 +282,7 @@ func (s *Server) runCollected(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s?ok=%d", loc, id, n), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s", loc, id), http.StatusSeeOther)
 }
 
 type diffData struct {
@@ -293,7 +296,9 @@ type diffFamily struct {
 	Family string
 }
 
-func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) { s.renderDiff(w, r, http.StatusOK, nil) }
+func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
+	s.renderDiff(w, r, http.StatusOK, nil)
+}
 
 func (s *Server) renderDiff(w http.ResponseWriter, r *http.Request, status int, pageErr error) {
 	loc := r.PathValue("loc")
@@ -343,7 +348,7 @@ func (s *Server) issueCorrections(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s?ok=%s", loc, run.ID, run.FirstNumber), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/locations/%s/billing/runs/%s?issued=1", loc, run.ID), http.StatusSeeOther)
 }
 
 type familyMandate struct {
@@ -446,7 +451,7 @@ func (s *Server) saveProvider(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/locations/"+loc+"/billing/settings?ok=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/locations/"+loc+"/billing/settings", http.StatusSeeOther)
 }
 
 func (s *Server) saveMandate(w http.ResponseWriter, r *http.Request) {
@@ -468,7 +473,7 @@ func (s *Server) saveMandate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/locations/"+loc+"/billing/settings?ok=1#mandates", http.StatusSeeOther)
+	http.Redirect(w, r, "/locations/"+loc+"/billing/settings#mandates", http.StatusSeeOther)
 }
 
 func (s *Server) deleteMandate(w http.ResponseWriter, r *http.Request) {
@@ -481,7 +486,7 @@ func (s *Server) deleteMandate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/locations/"+loc+"/billing/settings?ok=1#mandates", http.StatusSeeOther)
+	http.Redirect(w, r, "/locations/"+loc+"/billing/settings#mandates", http.StatusSeeOther)
 }
 
 // userName names the audit actor "user:ID" by the user's name.

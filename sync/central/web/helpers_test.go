@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
-	"github.com/kinderdeur/kiosk/attendance/invoice"
 	"github.com/kinderdeur/kiosk/attendance/audit"
+	"github.com/kinderdeur/kiosk/attendance/invoice"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 	"github.com/kinderdeur/kiosk/sync/central/centraltest"

@@ -240,10 +240,10 @@ var texts = map[string][2]string{
 	"was":                        {"Was", "Was"},
 	"becomes":                    {"Wordt", "Becomes"},
 	"no_differences":             {"Geen verschillen: de facturen kloppen met de aanwezigheid van nu.", "No differences: the invoices match today's attendance."},
-	"diff_note":                  {"Vergelijkt wat er gefactureerd is (de run en eerdere correcties) met de aanwezigheid van nu, met hetzelfde tarief. Een gemaakte factuur wordt nooit gewijzigd: een correctie is een nieuwe factuur met een eigen nummer die naar de oorspronkelijke verwijst.", "Compares what was invoiced (the run and earlier corrections) with today's attendance, at the same tariff. An issued invoice is never changed: a correction is a new invoice with its own number that references the original."},
+	"diff_note":                  {"Vergelijkt wat er gefactureerd is (de run en eerdere correcties) met de aanwezigheid van nu, met hetzelfde tarief. Een gemaakte factuur wordt nooit gewijzigd: een correctie is een nieuwe factuur met een eigen nummer die naar de oorspronkelijke verwijst. Ook bij € 0,00 verschil worden gewijzigde uren gecorrigeerd: ze tellen voor de kinderopvangtoeslag.", "Compares what was invoiced (the run and earlier corrections) with today's attendance, at the same tariff. An issued invoice is never changed: a correction is a new invoice with its own number that references the original."},
 	"issue_corrections":          {"Correctiefacturen maken", "Issue correction invoices"},
-	"families_changed":           {"gezinnen met verschillen", "families with differences"},
-	"families_unchanged":         {"ongewijzigd", "unchanged"},
+	"families_changed":           {"Gezinnen met verschillen", "Families with differences"},
+	"families_unchanged":         {"Ongewijzigd", "Unchanged"},
 	"new_family":                 {"nieuw gezin", "new family"},
 	"provider":                   {"Organisatie (op de factuur)", "Organisation (on the invoice)"},
 	"provider_admin_only":        {"Alleen een beheerder kan deze gegevens wijzigen.", "Only an admin can change these details."},
@@ -269,6 +269,9 @@ var texts = map[string][2]string{
 	"remove":                     {"Verwijderen", "Remove"},
 	"no_mandate":                 {"geen machtiging", "no mandate"},
 	"settings":                   {"Factuurgegevens", "Invoice details"},
+	"correction_run":             {"Correctiefacturen", "Correction invoices"},
+	"issued":                     {"Facturen gemaakt", "Invoices issued"},
+	"nothing_to_pay":             {"niets te betalen", "nothing to pay"},
 }
 
 // T returns the text for key in l.

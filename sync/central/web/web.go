@@ -231,6 +231,11 @@ func (v view) T(key string) string { return T(v.Lang, key) }
 // Code translates a domain code (day type, time quality, flag, alert kind).
 func (v view) Code(code any) string { return Code(v.Lang, fmt.Sprint(code)) }
 
+// Day formats a date as the office writes it: 20-12-2026.
+func (v view) Day(d attendance.Date) string {
+	return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year)
+}
+
 // Rule is a tariff rule in words ("per uur + weekend 150%").
 func (v view) Rule(rule string) string { return codes.Rule(string(v.Lang), rule) }
 
