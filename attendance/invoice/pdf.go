@@ -17,7 +17,7 @@ import (
 type words struct {
 	title, number, date, period, due, to, child, day, kind, present, billed, rule, amount,
 	subtotal, total, page, of, payTransfer, payDebit, unverified, kvk, lrk, enterprise, monthMin, absent string
-	correction, credit, corrects string
+	correction, credit, corrects, refund string
 	months                       [12]string
 	weekdays                     [7]string
 }
@@ -32,6 +32,7 @@ var labels = map[Lang]words{
 		unverified:  "* tijd niet geverifieerd of gecorrigeerd (de klok van de kiosk was niet gesynchroniseerd)",
 		kvk:         "KvK", lrk: "LRK", enterprise: "Ondernemingsnummer", monthMin: "maandminimum", absent: "afwezig",
 		correction: "Correctiefactuur", credit: "Creditnota", corrects: "Correctie op factuur",
+		refund: "Wij betalen u %s terug; u hoeft niets te doen.",
 		months:   [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
 		weekdays: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
 	},
@@ -44,6 +45,7 @@ var labels = map[Lang]words{
 		unverified:  "* time not verified or corrected (the kiosk clock was not synchronised)",
 		kvk:         "Chamber of Commerce (KvK)", lrk: "LRK", enterprise: "Enterprise number", monthMin: "monthly minimum", absent: "absent",
 		correction: "Correction invoice", credit: "Credit note", corrects: "Corrects invoice",
+		refund: "We will pay you back %s; no action is needed.",
 		months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 		weekdays: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 	},
@@ -248,12 +250,14 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.CellFormat(cols[5]+8, 8, money(inv.TotalCents), "", 1, "R", true, 0, "")
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "", 9)
-	if m := inv.Family.Mandate; m != nil {
+	if m := inv.Family.Mandate; m != nil && inv.TotalCents > 0 {
 		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payDebit, FormatMoney(inv.TotalCents, lang), date(inv.Collection),
 			maskIBAN(m.IBAN), m.ID, p.CreditorID)), "", "L", false)
 	} else if inv.TotalCents > 0 {
 		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payTransfer, FormatMoney(inv.TotalCents, lang), date(inv.Due),
 			formatIBAN(p.IBAN), p.Name, inv.Number)), "", "L", false)
+	} else if inv.TotalCents < 0 {
+		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.refund, FormatMoney(-inv.TotalCents, lang))), "", "L", false)
 	}
 	pdf.Ln(2)
 	vat := p.VATExemption
