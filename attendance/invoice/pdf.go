@@ -18,8 +18,8 @@ type words struct {
 	title, number, date, period, due, to, child, day, kind, present, billed, rule, amount,
 	subtotal, total, page, of, payTransfer, payDebit, unverified, kvk, lrk, enterprise, monthMin, absent string
 	correction, credit, corrects, refund string
-	months                       [12]string
-	weekdays                     [7]string
+	months                               [12]string
+	weekdays                             [7]string
 }
 
 var labels = map[Lang]words{
@@ -32,7 +32,7 @@ var labels = map[Lang]words{
 		unverified:  "* tijd niet geverifieerd of gecorrigeerd (de klok van de kiosk was niet gesynchroniseerd)",
 		kvk:         "KvK", lrk: "LRK", enterprise: "Ondernemingsnummer", monthMin: "maandminimum", absent: "afwezig",
 		correction: "Correctiefactuur", credit: "Creditnota", corrects: "Correctie op factuur",
-		refund: "Wij betalen u %s terug; u hoeft niets te doen.",
+		refund:   "Wij betalen u %s terug; u hoeft niets te doen.",
 		months:   [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
 		weekdays: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
 	},
@@ -45,7 +45,7 @@ var labels = map[Lang]words{
 		unverified:  "* time not verified or corrected (the kiosk clock was not synchronised)",
 		kvk:         "Chamber of Commerce (KvK)", lrk: "LRK", enterprise: "Enterprise number", monthMin: "monthly minimum", absent: "absent",
 		correction: "Correction invoice", credit: "Credit note", corrects: "Corrects invoice",
-		refund: "We will pay you back %s; no action is needed.",
+		refund:   "We will pay you back %s; no action is needed.",
 		months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 		weekdays: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 	},
