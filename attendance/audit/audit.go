@@ -53,6 +53,8 @@ const (
 	TokenIssued        Action = "token_issued"
 	TokenRevoked       Action = "token_revoked"
 	UserChange         Action = "user_change"
+	BillingRun         Action = "billing_run"      // invoices issued (a month, or its corrections)
+	BillingSettings    Action = "billing_settings" // provider details, SEPA mandates, collections
 )
 
 // Actions lists every known action, in a stable order.
@@ -61,7 +63,7 @@ var Actions = []Action{
 	PersonalDataExport, PersonalDataChange, ProcessingRestrict, RosterChange,
 	SignIn, SignInFailed, SignOut, StaffPINLocked, ErasureRequested, Erasure,
 	RetentionRun, LegalHoldSet, LegalHoldReleased, DeviceEnrolled, DeviceRevoked,
-	TokenIssued, TokenRevoked, UserChange,
+	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings,
 }
 
 // Valid reports whether a is a known action.

@@ -35,6 +35,7 @@ type DB struct {
 	Reports  *Reports    // attendance, presence and the inspection timeline
 	Subjects *Subjects   // data-subject exports, requests and retention
 	Demo     *Demo       // demo organisation, users and history
+	Billing  *Billing    // provider details, mandates, billing runs and invoices
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -64,6 +65,7 @@ func newDB(h *sqldb.DB) *DB {
 	d.Sessions = &Sessions{db: h}
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
+	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
 	d.Demo = &Demo{db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d
 }
