@@ -146,6 +146,9 @@ type AnnouncedPickup struct {
 	From      string          `json:"from,omitempty"`       // HH:MM, empty: all day
 	Until     string          `json:"until,omitempty"`      // HH:MM
 	CreatedBy string          `json:"created_by,omitempty"` // person id of the announcing parent
+	// IDNote is what identity document the person will show (staff only,
+	// e.g. "rijbewijs"); never its number.
+	IDNote string `json:"id_note,omitempty"`
 	// CreatedAt is when the parent announced it (the parents' portal sets
 	// it), so the staff panel can say "aangekondigd door Fatima om 16:55".
 	CreatedAt time.Time `json:"created_at,omitzero"`
