@@ -715,3 +715,15 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 
 var _ = retention.ErasureRequest{}
 var _ = attendance.Date{}
+
+// Mount serves the portal's paths with portal and everything else with
+// rest (central's admin pages and API).
+func Mount(portal, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if Owns(r.URL.Path) {
+			portal.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
+}
