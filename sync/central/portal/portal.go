@@ -304,6 +304,12 @@ func (s *Server) guard(pattern string, h http.HandlerFunc) http.Handler {
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			if err := r.ParseForm(); err != nil {
+				auth.WriteError(w, http.StatusBadRequest, "malformed", "bad form")
+				return
+			}
+		}
 		if isPage && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 			c, err := r.Cookie(s.a.CookieName())
 			if err != nil {
