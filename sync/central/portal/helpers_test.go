@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -179,7 +181,7 @@ func newEnv(t testing.TB, b centraltest.Backend) *env {
 	p, err := portal.New(portal.Config{DB: db, Audit: al, Origin: "http://localhost:" + port,
 		Mailer:       &portal.SMTPMailer{Addr: mb.addr, From: "ouders@kinderdeur.test", InsecurePlain: true},
 		ParentTokens: map[string]string{tokFatima: fatima.ID, tokIngrid: ingrid.ID, tokOmar: omar.ID},
-		Now:          clk.Now, CodeHasher: cheapHasher, LivePoll: 100 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)), Now: clk.Now, CodeHasher: cheapHasher, LivePoll: 100 * time.Millisecond,
 		CodeLimiter: auth.NewLimiter(100, 1000, nil), VerifyLimiter: auth.NewLimiter(100, 1000, nil)})
 	if err != nil {
 		t.Fatal(err)

@@ -52,8 +52,9 @@ func (v view) T(k string) string { return T(v.Lang, k) }
 
 func (s *Server) parse() error {
 	fm := template.FuncMap{
-		"euro": func(c int64) string { return fmt.Sprintf("€ %d,%02d", c/100, c%100) },
-		"join": strings.Join,
+		"euro":     func(c int64) string { return fmt.Sprintf("€ %d,%02d", c/100, c%100) },
+		"join":     strings.Join,
+		"weekdays": func() []string { return []string{"1", "2", "3", "4", "5"} },
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {

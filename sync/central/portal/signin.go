@@ -62,7 +62,7 @@ func (s *Server) requestCode(ctx context.Context, r *http.Request, email string)
 		return err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	hash, err := s.cfg.CodeHasher.Hash(code)
+	hash, err := s.cfg.CodeHasher.Hash(codeSecret(e, code))
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,11 @@ func (s *Server) requestCode(ctx context.Context, r *http.Request, email string)
 	}
 	return nil
 }
+
+// codeSecret is what is hashed (argon2id, attendance/passhash): the code
+// bound to its address, so a stored hash is useless for any other address
+// and long enough for the hasher's minimum.
+func codeSecret(email, code string) string { return "kinderdeur-parent-code\x00" + email + "\x00" + code }
 
 var errRateLimited = errors.New("portal: too many attempts; wait a few minutes")
 
@@ -96,7 +101,7 @@ func (s *Server) verifyCode(ctx context.Context, r *http.Request, email, code st
 		return "", err
 	}
 	code = strings.TrimSpace(code)
-	ok, _, verr := s.cfg.CodeHasher.Verify(hash, code)
+	ok, _, verr := s.cfg.CodeHasher.Verify(hash, codeSecret(e, code))
 	if attempts > codeMaxAttempts || s.now().After(exp) || verr != nil || !ok || len(code) != 6 {
 		if attempts >= codeMaxAttempts || s.now().After(exp) {
 			s.parents.DeleteCode(ctx, e)
