@@ -80,7 +80,9 @@ func (s *Server) requestCode(ctx context.Context, r *http.Request, email string)
 // codeSecret is what is hashed (argon2id, attendance/passhash): the code
 // bound to its address, so a stored hash is useless for any other address
 // and long enough for the hasher's minimum.
-func codeSecret(email, code string) string { return "kinderdeur-parent-code\x00" + email + "\x00" + code }
+func codeSecret(email, code string) string {
+	return "kinderdeur-parent-code\x00" + email + "\x00" + code
+}
 
 var errRateLimited = errors.New("portal: too many attempts; wait a few minutes")
 
