@@ -55,6 +55,16 @@ const (
 	UserChange         Action = "user_change"
 	BillingRun         Action = "billing_run"      // invoices issued (a month, or its corrections)
 	BillingSettings    Action = "billing_settings" // provider details, SEPA mandates, collections
+	// The parents' portal (actor "parent:<account id>").
+	PickupAnnounced   Action = "pickup_announced"
+	PickupWithdrawn   Action = "pickup_withdrawn"
+	IndependenceGrant Action = "independence_granted"
+	IndependenceEnd   Action = "independence_revoked"
+	AbsenceReported   Action = "absence_reported"
+	AbsenceWithdrawn  Action = "absence_withdrawn"
+	ConsentChange     Action = "consent_change"
+	PasskeyAdded      Action = "passkey_added"
+	SubjectRequested  Action = "subject_request"
 )
 
 // Actions lists every known action, in a stable order.
@@ -64,6 +74,8 @@ var Actions = []Action{
 	SignIn, SignInFailed, SignOut, StaffPINLocked, ErasureRequested, Erasure,
 	RetentionRun, LegalHoldSet, LegalHoldReleased, DeviceEnrolled, DeviceRevoked,
 	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings,
+	PickupAnnounced, PickupWithdrawn, IndependenceGrant, IndependenceEnd,
+	AbsenceReported, AbsenceWithdrawn, ConsentChange, PasskeyAdded, SubjectRequested,
 }
 
 // Valid reports whether a is a known action.

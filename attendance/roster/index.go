@@ -232,3 +232,16 @@ func weekdayOK(days []time.Weekday, wd time.Weekday) bool {
 	}
 	return false
 }
+
+// Announcer returns who announced a, by name, and when (zero when the
+// announcement carries no time): what the staff panel shows as
+// "aangekondigd door Fatima om 16:55".
+func (ix *Index) Announcer(a AnnouncedPickup) (name string, at time.Time) {
+	if p, ok := ix.people[a.CreatedBy]; ok {
+		name = p.Name
+	}
+	if !a.CreatedAt.IsZero() {
+		at = a.CreatedAt.In(ix.TZ)
+	}
+	return name, at
+}
