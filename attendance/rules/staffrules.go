@@ -242,7 +242,7 @@ func HandoverNote(to Handover, note string) string {
 // the release to commit now and the request for the rest. For any other
 // decision release is empty and request is d.
 func Split(d Decision) (release, request Decision) {
-	if d.Outcome != NeedsStaff {
+	if d.Outcome != NeedsStaff || d.Reason != ReasonNotAnnounced {
 		return Decision{}, d
 	}
 	release, request = d, d
