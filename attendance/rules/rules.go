@@ -22,7 +22,7 @@ type Outcome string
 const (
 	CheckIn        Outcome = "check_in"
 	CheckOut       Outcome = "check_out"
-	CheckInOut     Outcome = "check_in_out" // a committed choice that checked children in and out
+	CheckInOut     Outcome = "check_in_out"    // a committed choice that checked children in and out
 	ChooseChildren Outcome = "choose_children" // a guardian with several children picks which
 	NeedsStaff     Outcome = "needs_staff"     // the child is not released until staff decide
 	Denied         Outcome = "denied"
