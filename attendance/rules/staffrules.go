@@ -234,7 +234,10 @@ func HandoverNote(to Handover, note string) string {
 	if name == "" || to.PersonID != "" {
 		return note
 	}
-	return strings.TrimSpace("Meegegeven aan: " + name + ". " + note)
+	if note = strings.TrimSpace(note); note != "" {
+		return "Meegegeven aan: " + name + "; " + note
+	}
+	return "Meegegeven aan: " + name
 }
 
 // Split separates a partly released request (NeedsStaff with some
