@@ -934,7 +934,12 @@ function renderRequest(r) {
         }, p.name + (p.relation ? " (" + p.relation + ")" : ""))),
         h("button", {
           type: "button", class: "chip" + (other ? " on" : ""), "aria-pressed": other ? "true" : "false", data: { person: "other" },
-          onclick: () => { ui.releaseTo = "other"; render(); },
+          onclick: () => {
+            ui.releaseTo = "other";
+            render();
+            const el = document.getElementById("release-name");
+            if (el) el.scrollIntoView({ block: "center" });
+          },
         }, t("staff.request.someone_else"))),
       other ? h("input", { type: "text", class: "name-input", id: "release-name", maxlength: "100", autocomplete: "off",
         placeholder: t("staff.request.name"), value: ui.personName || "",
