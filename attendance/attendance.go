@@ -49,6 +49,11 @@ const (
 	// RollCallMark records that a child or staff member was accounted for in an
 	// emergency roll call.
 	RollCallMark EventType = "roll_call_mark"
+	// RequestClosed records that a request for staff closed without a staff
+	// decision: Reason resolved (the situation resolved itself), expired,
+	// superseded (the same person asked again) or state_changed (a child's
+	// state changed before staff confirmed). One per child of the request.
+	RequestClosed EventType = "request_closed"
 )
 
 // Event is one durable fact recorded at the door. Seq is assigned by the

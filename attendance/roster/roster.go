@@ -121,10 +121,18 @@ type Badge struct {
 	Label    string          `json:"label,omitempty"` // e.g. "sleutelhanger"
 }
 
-// Guardianship: the person has parental authority over the child.
+// Guardianship: the person has parental authority over the child. A
+// guardianship whose rights were withdrawn (Withdrawn, or Until passed) is
+// kept so the door can refuse the former guardian like a contact ban,
+// instead of treating them as a stranger.
 type Guardianship struct {
 	ChildID  string `json:"child_id"`
 	PersonID string `json:"person_id"`
+	// Withdrawn: parental authority was withdrawn (court order); the person
+	// may no longer bring or take the child.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+	// Until is the last day of parental authority (inclusive); zero: no end.
+	Until attendance.Date `json:"until,omitzero"`
 }
 
 // Authorisation is a standing permission for a third party to pick a child

@@ -193,6 +193,7 @@ var ErrTooLarge = errors.New("protocol: body too large")
 var KnownTypes = map[attendance.EventType]bool{
 	attendance.ChildCheckIn: true, attendance.ChildCheckOut: true, attendance.StaffIn: true, attendance.StaffOut: true,
 	attendance.PickupRefused: true, attendance.DeniedTap: true, attendance.RatioOverride: true, attendance.RollCallMark: true,
+	attendance.RequestClosed: true,
 }
 
 // DecodeBatch reads and validates a batch of at most MaxBatchBytes from r.
