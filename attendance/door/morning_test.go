@@ -132,7 +132,9 @@ func TestMorning(t *testing.T) {
 	} else {
 		seeds = regressionSeeds(t)
 		for i := 0; i < (total+seqLen-1)/seqLen; i++ {
-			seeds = append(seeds, base+uint64(i))
+			if s := base + uint64(i); !slices.Contains(seeds, s) {
+				seeds = append(seeds, s)
+			}
 		}
 	}
 	baseline := runtime.NumGoroutine()
@@ -325,6 +327,8 @@ type morningRig struct {
 	sent     int // door updates published (counted on a direct subscription)
 
 	lastSeq int64 // events checked
+	seq     int64 // the last "seq" the screen got (spec 9)
+	seqBad  bool
 	evIn    map[string]bool
 }
 
@@ -713,6 +717,22 @@ func (h *morningRig) checkFrames() {
 	h.checked = len(h.frames)
 	h.mu.Unlock()
 	for _, f := range fs {
+		if f.typ != "error" && !h.seqBad {
+			var m struct {
+				Seq *int64 `json:"seq"`
+			}
+			json.Unmarshal(f.raw, &m)
+			switch {
+			case m.Seq == nil:
+				h.seqBad = true
+				h.r.Fail(morningtest.ItemSeq, "a %s message without \"seq\" (spec 9: every server->page message carries it): %.120s", f.typ, f.raw)
+			case *m.Seq <= h.seq && f.typ != "snapshot":
+				h.seqBad = true
+				h.r.Fail(morningtest.ItemSeq, "seq %d after %d", *m.Seq, h.seq)
+			default:
+				h.seq = *m.Seq
+			}
+		}
 		switch f.typ {
 		case "decision", "done", "status":
 			h.checkPublic(f.typ, f.raw)
