@@ -53,6 +53,9 @@ const (
 	TokenIssued        Action = "token_issued"
 	TokenRevoked       Action = "token_revoked"
 	UserChange         Action = "user_change"
+	// StayCorrected: staff or a manager corrected a stay (a check-in or
+	// check-out time, a missed stay, a wrong one), with the reason.
+	StayCorrected Action = "stay_corrected"
 )
 
 // Actions lists every known action, in a stable order.
@@ -61,7 +64,7 @@ var Actions = []Action{
 	PersonalDataExport, PersonalDataChange, ProcessingRestrict, RosterChange,
 	SignIn, SignInFailed, SignOut, StaffPINLocked, ErasureRequested, Erasure,
 	RetentionRun, LegalHoldSet, LegalHoldReleased, DeviceEnrolled, DeviceRevoked,
-	TokenIssued, TokenRevoked, UserChange,
+	TokenIssued, TokenRevoked, UserChange, StayCorrected,
 }
 
 // Valid reports whether a is a known action.
