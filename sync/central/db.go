@@ -33,8 +33,10 @@ type DB struct {
 	Users    *Users      // admin users and API tokens
 	Sessions *Sessions   // sign-in sessions of the admin pages
 	Reports  *Reports    // attendance, presence and the inspection timeline
-	Subjects *Subjects   // data-subject exports, requests and retention
-	Demo     *Demo       // demo organisation, users and history
+	// Corrections holds the corrections of stays (made here or at kiosks).
+	Corrections *CorrectionStore
+	Subjects    *Subjects // data-subject exports, requests and retention
+	Demo        *Demo     // demo organisation, users and history
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -59,10 +61,11 @@ func newDB(h *sqldb.DB) *DB {
 	d := &DB{h: h}
 	d.Sites = &Sites{db: h}
 	d.Devices = &Devices{db: h, sites: d.Sites}
-	d.Events = &EventStore{db: h}
+	d.Corrections = &CorrectionStore{db: h, sites: d.Sites}
+	d.Events = &EventStore{db: h, corrections: d.Corrections}
 	d.Users = &Users{db: h}
 	d.Sessions = &Sessions{db: h}
-	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events}
+	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
 	d.Demo = &Demo{db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d

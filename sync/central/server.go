@@ -116,6 +116,7 @@ type Server struct {
 	sites          siteStore
 	reports        attendanceReader
 	tokens         tokenIssuer
+	corrections    correctionStore
 	auth           *auth.Authenticator
 	audit          *audit.Log
 	log            *slog.Logger
@@ -136,7 +137,9 @@ func NewServer(cfg Config) *Server {
 	if d := cfg.DB; d != nil {
 		if cfg.Audit != nil {
 			d.Events.SetDoorAudit(cfg.Audit)
+			d.Corrections.SetAudit(cfg.Audit)
 		}
+		s.corrections = d.Corrections
 		s.db, s.dialect = d.SQL(), d.Dialect()
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
 		users = d.Users
@@ -174,6 +177,7 @@ func NewServer(cfg Config) *Server {
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
 	m.Handle("GET "+protocol.PathDevicePresence, s.device(0, s.devicePresence))
+	m.Handle("GET "+protocol.PathDeviceCorrections, s.device(0, s.deviceCorrections))
 	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
 	m.Handle("GET /api/v1/admin/locations", admin(auth.ReadInspection, s.listLocations))
 	m.Handle("POST /api/v1/admin/locations", admin(auth.ManageDevices, s.putLocation))
@@ -182,6 +186,8 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadPersonalData, s.getRoster))
 	m.Handle("PUT /api/v1/admin/locations/{id}/roster", admin(auth.EditRoster, s.putRoster))
 	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
+	m.Handle("GET /api/v1/admin/locations/{id}/corrections", admin(auth.ReadAttendance, s.listCorrections))
+	m.Handle("POST /api/v1/admin/locations/{id}/corrections", admin(auth.CorrectAttendance, s.createCorrection))
 	m.Handle("POST /api/v1/admin/enrolment-tokens", admin(auth.ManageDevices, s.createToken))
 	m.Handle("GET /api/v1/admin/devices", admin(auth.ManageDevices, s.listDevices))
 	m.Handle("POST /api/v1/admin/devices/{id}/revoke", admin(auth.ManageDevices, s.revoke))
