@@ -264,6 +264,9 @@ func (s *Service) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("door: rebuild presence: %w", err)
 	}
+	if err := s.foldRemoteCorrections(ctx, p); err != nil {
+		return err
+	}
 	if ix != nil && !crossed {
 		three.replay(ix, p, nil, midnight)
 	}
