@@ -66,7 +66,9 @@ func (c Correction) Validate(now time.Time) error {
 		return bad("a reason is required")
 	case utf8.RuneCountInString(reason) > MaxCorrectionReason:
 		return bad("reason longer than %d characters", MaxCorrectionReason)
-	case strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) }):
+	case strings.ContainsFunc(reason, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+	}):
 		return bad("reason holds control characters")
 	case c.By == "" || len(c.By) > 200:
 		return bad("who corrected (by) is missing")
