@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -22,32 +25,75 @@ const (
 	pingPeriod      = 20 * time.Second
 	maxMessage      = 8 << 10
 	sendBuffer      = 32
+	// A screen sends an intent per touch at most (activity is throttled
+	// to one per few seconds): 20 a second with bursts of 40 is far above
+	// any finger, far below a flood.
+	intentRate  = 20
+	intentBurst = 40
 )
 
-// hub fans the door's updates out to every connected screen. It is owned by
-// Server.Run: one goroutine reads the door, each connection has one read
-// pump and one write pump, and a connection that cannot keep up is dropped
-// (the page reconnects and resyncs from a snapshot).
+// hub fans the door's updates out to every connected screen.
+//
+// One goroutine, the loop in run, owns the set of clients and the update
+// sequence: it reads the door, numbers each message (seq), registers and
+// unregisters clients, and builds every snapshot, so a snapshot's seq is
+// exactly the last update it contains. It never blocks on a client: it
+// queues with a non-blocking send, and a client whose queue is full is
+// marked behind, skipped, and sent a fresh snapshot once its write pump
+// has drained the queue. A client that cannot take even that is cut off
+// by the write deadline, alone.
+//
+// Each connection has one read pump and one write pump. A client's send
+// channel is never closed (no send can race a close); its done channel is
+// closed once, by drop, and ends both pumps.
 type hub struct {
-	srv      *Server
-	upgrader websocket.Upgrader
+	srv        *Server
+	upgrader   websocket.Upgrader
+	pongWait   time.Duration
+	pingPeriod time.Duration
 
-	mu    sync.Mutex
-	conns map[*conn]struct{}
-	wg    sync.WaitGroup
-	ctx   context.Context
+	ctx    context.Context // door calls; done when the loop has stopped
+	cancel context.CancelFunc
+
+	register   chan *client
+	unregister chan *client
+	resync     chan *client // a client wants a fresh snapshot
+	seq        atomic.Uint64
+	wg         sync.WaitGroup // the pumps
 }
 
-type conn struct {
+type client struct {
 	ws   *websocket.Conn
-	send chan []byte
+	send chan []byte   // never closed
+	last chan []byte   // the answer before the server closes (1 slot; never closed)
+	done chan struct{} // closed once by hub.drop
 	once sync.Once
+	// behind: the loop skipped a message for this client; it gets a
+	// snapshot when its queue has drained (asked: it has asked for it).
+	behind atomic.Bool
+	asked  atomic.Bool
 }
 
-func (c *conn) close() { c.once.Do(func() { close(c.send) }) }
+// queue hands m to the client's write pump without waiting; false when
+// the queue is full or the client is gone.
+func (c *client) queue(m []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- m:
+		return true
+	default:
+		return false
+	}
+}
 
 func newHub(s *Server) *hub {
-	h := &hub{srv: s, conns: map[*conn]struct{}{}, ctx: context.Background()}
+	h := &hub{srv: s, pongWait: pongWait, pingPeriod: pingPeriod,
+		register: make(chan *client), unregister: make(chan *client), resync: make(chan *client)}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096, CheckOrigin: checkOrigin}
 	return h
 }
@@ -64,43 +110,126 @@ func checkOrigin(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	return u.Host == r.Host
+	return strings.EqualFold(u.Host, r.Host)
 }
 
 func (h *hub) run(ctx context.Context) error {
-	h.mu.Lock()
-	h.ctx = ctx
-	h.mu.Unlock()
+	stop := context.AfterFunc(ctx, h.cancel)
+	defer stop()
+	clients := map[*client]struct{}{}
+	defer func() {
+		h.cancel() // from here on nobody waits for the loop
+		for c := range clients {
+			h.drop(c)
+		}
+		h.wg.Wait()
+	}()
 	updates, cancel := h.srv.cfg.Door.Subscribe()
 	defer cancel()
 	status := time.NewTicker(5 * time.Second)
 	defer status.Stop()
 	var lastStatus []byte
+	lagged := false
 	for {
 		select {
-		case <-ctx.Done():
-			h.mu.Lock()
-			for c := range h.conns {
-				c.close()
-			}
-			h.mu.Unlock()
-			h.wg.Wait()
+		case <-h.ctx.Done():
 			return nil
+		case c := <-h.register:
+			clients[c] = struct{}{}
+			h.wg.Add(2)
+			go h.writePump(c)
+			go h.readPump(c)
+			h.sendSnapshot(c)
+		case c := <-h.unregister:
+			delete(clients, c)
+		case c := <-h.resync:
+			if _, ok := clients[c]; ok {
+				h.sendSnapshot(c)
+			}
 		case u, ok := <-updates:
 			if !ok {
 				return nil
 			}
-			h.broadcast(message(u))
+			// The door drops updates for a subscriber whose buffer is
+			// full: if it was, resync every screen once caught up.
+			if cap(updates) > 0 && len(updates) >= cap(updates)-1 {
+				lagged = true
+			}
+			b := message(u)
+			h.broadcast(clients, func(seq uint64) []byte { return withSeq(b, seq) })
+			if lagged && len(updates) == 0 {
+				lagged = false
+				h.srv.log.Warn("screen updates lagged behind the door: resyncing every screen")
+				for c := range clients {
+					h.sendSnapshot(c)
+				}
+			}
 		case <-status.C:
-			b := mustJSON(map[string]any{"v": protocolVersion, "type": "status", "status": h.srv.statusNow()})
-			if string(b) != string(lastStatus) {
-				h.broadcast(b)
-				lastStatus = b
+			st := mustJSON(h.srv.statusNow())
+			if string(st) != string(lastStatus) {
+				lastStatus = st
+				h.broadcast(clients, func(seq uint64) []byte {
+					return mustJSON(map[string]any{"v": protocolVersion, "type": "status", "seq": seq, "status": json.RawMessage(st)})
+				})
 			}
 		}
 	}
 }
 
+// broadcast numbers the next message and queues it for every client that
+// is not behind; loop only.
+func (h *hub) broadcast(clients map[*client]struct{}, msg func(seq uint64) []byte) {
+	b := msg(h.seq.Add(1))
+	for c := range clients {
+		if c.behind.Load() {
+			continue // its snapshot will carry this
+		}
+		if !c.queue(b) {
+			h.markBehind(c)
+		}
+	}
+}
+
+// markBehind skips c until its queue has drained; loop only.
+func (h *hub) markBehind(c *client) {
+	select {
+	case <-c.done:
+		return // gone: its unregister is on the way
+	default:
+	}
+	c.asked.Store(false)
+	c.behind.Store(true)
+	if len(c.send) == 0 {
+		// The write pump drained the queue before it could see the
+		// mark: it will not ask, so answer now.
+		h.sendSnapshot(c)
+	}
+}
+
+// sendSnapshot queues the door's state now, numbered with the last seq it
+// contains; loop only.
+func (h *hub) sendSnapshot(c *client) {
+	snap := h.srv.cfg.Door.Snapshot()
+	status := h.srv.statusNow()
+	b := mustJSON(map[string]any{
+		"v": protocolVersion, "type": "snapshot", "seq": h.seq.Load(),
+		"location": snap.Location, "tz": snap.TimeZone, "demo": h.srv.cfg.Sim != nil,
+		"time": time.Now(), "clock_synced": status.ClockSynced, "status": status,
+		"decision": viewPtr(snap.Decision), "staff": staffViewOf(snap.Staff),
+	})
+	c.behind.Store(false)
+	if !c.queue(b) {
+		c.asked.Store(false)
+		c.behind.Store(true) // still full: the write pump asks again when drained
+	}
+}
+
+// withSeq numbers a message: {"seq":N, ...the message's fields}.
+func withSeq(msg []byte, seq uint64) []byte {
+	return append(fmt.Appendf(nil, `{"seq":%d,`, seq), msg[1:]...)
+}
+
+// message is a door update as the page reads it (withSeq numbers it).
 func message(u door.Update) []byte {
 	m := map[string]any{"v": protocolVersion, "type": u.Type}
 	switch u.Type {
@@ -122,18 +251,10 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func (h *hub) broadcast(b []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.conns {
-		select {
-		case c.send <- b:
-		default:
-			// Too slow: drop it; the page reconnects and resyncs.
-			delete(h.conns, c)
-			c.close()
-		}
-	}
+// errorMessage is the answer to a refused intent. Its seq is the last
+// update sent: it is not a step of the update sequence.
+func (h *hub) errorMessage(text string) []byte {
+	return mustJSON(map[string]any{"v": protocolVersion, "type": "error", "seq": h.seq.Load(), "error": text})
 }
 
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -141,82 +262,133 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &conn{ws: ws, send: make(chan []byte, sendBuffer)}
-	snap := h.srv.cfg.Door.Snapshot()
-	status := h.srv.statusNow()
-	c.send <- mustJSON(map[string]any{
-		"v": protocolVersion, "type": "snapshot", "location": snap.Location, "tz": snap.TimeZone, "demo": h.srv.cfg.Sim != nil,
-		"time": time.Now(), "clock_synced": status.ClockSynced, "status": status,
-		"decision": viewPtr(snap.Decision), "staff": staffViewOf(snap.Staff),
-	})
-	h.mu.Lock()
-	if h.ctx.Err() != nil {
-		h.mu.Unlock()
+	c := &client{ws: ws, send: make(chan []byte, sendBuffer), last: make(chan []byte, 1), done: make(chan struct{})}
+	select {
+	case h.register <- c: // the loop starts the pumps
+	case <-h.ctx.Done():
 		ws.Close()
-		return
+	case <-time.After(writeWait): // the hub is not running
+		ws.Close()
 	}
-	h.conns[c] = struct{}{}
-	h.wg.Add(2)
-	h.mu.Unlock()
-	go h.writePump(c)
-	go h.readPump(c)
 }
 
-func (h *hub) drop(c *conn) {
-	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
-	c.close()
+// drop ends the client's pumps and forgets it; any goroutine, any number
+// of times.
+func (h *hub) drop(c *client) {
+	first := false
+	c.once.Do(func() {
+		close(c.done)
+		first = true
+	})
+	if first {
+		select {
+		case h.unregister <- c:
+		case <-h.ctx.Done():
+		}
+	}
 }
 
-func (h *hub) writePump(c *conn) {
+// requestSnapshot asks the loop for a fresh snapshot for c.
+func (h *hub) requestSnapshot(c *client) {
+	select {
+	case h.resync <- c:
+	case <-c.done:
+	case <-h.ctx.Done():
+	}
+}
+
+func (h *hub) writePump(c *client) {
 	defer h.wg.Done()
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(h.pingPeriod)
 	defer func() {
 		ping.Stop()
 		c.ws.Close()
+		h.drop(c)
 	}()
+	closeWith := func(code int, text string) {
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
+	}
 	for {
 		select {
-		case b, ok := <-c.send:
+		case <-c.done:
+			closeWith(websocket.CloseGoingAway, "")
+			return
+		case b := <-c.last:
 			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if !ok {
-				c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
-				return
+			if c.ws.WriteMessage(websocket.TextMessage, b) == nil {
+				closeWith(websocket.ClosePolicyViolation, "too many messages")
 			}
+			return
+		case b := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				h.drop(c)
-				return
+				return // too slow or gone: dropped alone
+			}
+			if len(c.send) == 0 && c.behind.Load() && c.asked.CompareAndSwap(false, true) {
+				h.requestSnapshot(c)
 			}
 		case <-ping.C:
 			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				h.drop(c)
 				return
 			}
 		}
 	}
 }
 
-func (h *hub) readPump(c *conn) {
+func (h *hub) readPump(c *client) {
 	defer h.wg.Done()
 	defer h.drop(c)
 	c.ws.SetReadLimit(maxMessage)
-	c.ws.SetReadDeadline(time.Now().Add(pongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	c.ws.SetReadDeadline(time.Now().Add(h.pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(h.pongWait)) })
+	limit := newTokenBucket(intentRate, intentBurst, time.Now())
 	for {
-		_, b, err := c.ws.ReadMessage()
+		typ, b, err := c.ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		c.ws.SetReadDeadline(time.Now().Add(pongWait))
-		if reply := h.handle(b); reply != nil {
-			select {
-			case c.send <- reply:
-			default:
+		c.ws.SetReadDeadline(time.Now().Add(h.pongWait))
+		if !limit.take(time.Now()) {
+			h.srv.log.Warn("screen sent too many messages: closed", "remote", c.ws.RemoteAddr().String())
+			c.last <- h.errorMessage(fmt.Sprintf("too many messages: at most %d a second", intentRate))
+			select { // the write pump answers, then closes
+			case <-c.done:
+			case <-time.After(2 * writeWait):
 			}
+			return
+		}
+		var reply []byte
+		if typ != websocket.TextMessage {
+			reply = h.errorMessage("binary messages are not accepted")
+		} else {
+			reply = h.handle(c, b)
+		}
+		if reply != nil {
+			c.queue(reply) // an answer to a client that does not read may be lost
 		}
 	}
+}
+
+// tokenBucket limits a client's messages: rate a second, bursts of burst.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newTokenBucket(rate, burst int, now time.Time) *tokenBucket {
+	return &tokenBucket{rate: float64(rate), burst: float64(burst), tokens: float64(burst), last: now}
+}
+
+func (t *tokenBucket) take(now time.Time) bool {
+	t.tokens = min(t.burst, t.tokens+now.Sub(t.last).Seconds()*t.rate)
+	t.last = now
+	if t.tokens < 1 {
+		return false
+	}
+	t.tokens--
+	return true
 }
 
 // Intent is a message from the page (PROTOCOL.md, "Page -> server").
@@ -255,7 +427,7 @@ func ParseIntent(b []byte) (Intent, error) {
 		if in.Action == "" {
 			return in, errors.New("manual: missing action")
 		}
-	case "lock", "activity":
+	case "lock", "activity", "resync":
 	default:
 		return in, errors.New("unknown message type")
 	}
@@ -265,9 +437,9 @@ func ParseIntent(b []byte) (Intent, error) {
 	return in, nil
 }
 
-// handle carries out one intent and returns an error message for the page,
-// or nil.
-func (h *hub) handle(b []byte) []byte {
+// handle carries out one intent of client c and returns an error message
+// for the page, or nil.
+func (h *hub) handle(c *client, b []byte) []byte {
 	in, err := ParseIntent(b)
 	if err == nil {
 		d := h.srv.cfg.Door
@@ -293,11 +465,13 @@ func (h *hub) handle(b []byte) []byte {
 			d.Lock()
 		case "activity":
 			d.Activity()
+		case "resync":
+			h.requestSnapshot(c)
 		}
 	}
 	if err == nil {
 		return nil
 	}
 	h.srv.log.Info("screen intent refused", "type", in.Type, "err", err)
-	return mustJSON(map[string]any{"v": protocolVersion, "type": "error", "error": err.Error()})
+	return h.errorMessage(err.Error())
 }

@@ -13,7 +13,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -69,6 +73,14 @@ type Config struct {
 	Logger *slog.Logger
 	// TapTimeout bounds how long a simulated tap waits for its decision.
 	TapTimeout time.Duration
+	// AllowedHosts names the host names (without port, case-insensitive)
+	// the page and the API may be reached by, besides loopback
+	// ("localhost", "*.localhost", 127.0.0.0/8, ::1) and the IP address a
+	// request came in on. A request with any other Host is refused (403):
+	// a page on a hostile name that resolves to the kiosk (DNS rebinding)
+	// cannot reach the websocket or the API. kioskd passes the host of its
+	// listen address and its configured names.
+	AllowedHosts []string
 }
 
 // Status is the status line shown small on the idle screen.
@@ -118,7 +130,90 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/sim/tap", s.simTap)
 		mux.HandleFunc("GET /api/v1/sim/cards", s.simCards)
 	}
-	return securityHeaders(mux)
+	return securityHeaders(s.checkHost(mux))
+}
+
+// checkHost refuses requests whose Host is not one of ours (DNS
+// rebinding): everything but the health check, which says nothing private
+// and is probed by any name.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, a := range s.cfg.AllowedHosts {
+		if host := normalHost(a); host != "" {
+			allowed[host] = true
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" && !hostAllowed(r, allowed) {
+			s.log.Warn("request with a foreign Host refused", "host", r.Host, "path", r.URL.Path, "remote", r.RemoteAddr)
+			writeError(w, http.StatusForbidden, "host %q is not this kiosk's: use 127.0.0.1 or localhost, or add the name to the kiosk's allowed hosts", r.Host)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// normalHost is a Host header's or a configured name's host: no port, no
+// brackets, no trailing dot, lower case.
+func normalHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	return strings.ToLower(host)
+}
+
+func hostAllowed(r *http.Request, allowed map[string]bool) bool {
+	host := normalHost(r.Host)
+	switch {
+	case host == "":
+		return false
+	case host == "localhost" || strings.HasSuffix(host, ".localhost") || allowed[host]:
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false // a name we were not told about
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	// An IP address is no rebinding risk, but accept only the one this
+	// request reached us on.
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ap, err := netip.ParseAddrPort(la.String()); err == nil && ap.Addr().Unmap() == ip.Unmap() {
+			return true
+		}
+	}
+	return false
+}
+
+// sameOriginPost refuses a request a web page on another site could make
+// (CSRF): a browser (it sends Origin or Sec-Fetch-Site) must be
+// same-origin and send JSON; a tool without those headers (curl -d sends
+// application/x-www-form-urlencoded) may also send a form content type or
+// none. It answers and returns false when refused.
+func sameOriginPost(w http.ResponseWriter, r *http.Request) bool {
+	origin, site := r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" && site != "none" {
+		writeError(w, http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site: %s)", site)
+		return false
+	}
+	if origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			writeError(w, http.StatusForbidden, "cross-origin request refused (Origin: %s)", origin)
+			return false
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	browser := origin != "" || site != ""
+	if mt == "application/json" || !browser && (ct == "" || mt == "application/x-www-form-urlencoded") {
+		return true
+	}
+	writeError(w, http.StatusUnsupportedMediaType, "Content-Type %q: want application/json", ct)
+	return false
 }
 
 func securityHeaders(h http.Handler) http.Handler {
@@ -186,6 +281,9 @@ type tapRequest struct {
 const maxBody = 4 << 10
 
 func (s *Server) simTap(w http.ResponseWriter, r *http.Request) {
+	if !sameOriginPost(w, r) {
+		return
+	}
 	var req tapRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()

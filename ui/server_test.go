@@ -201,7 +201,9 @@ func TestNoSimEndpointsWithoutSimulator(t *testing.T) {
 	srv := New(Config{})
 	for _, path := range []string{"/api/v1/sim/cards"} {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		req := httptest.NewRequest("GET", path, nil)
+		req.Host = "localhost"
+		srv.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s without simulated readers = %d, want 404", path, rec.Code)
 		}
@@ -293,6 +295,8 @@ func FuzzParseIntent(f *testing.F) {
 	f.Add([]byte(`{"v":1,"type":"pin","pin":"1234"}`))
 	f.Add([]byte(`{"v":2,"type":"lock"}`))
 	f.Add([]byte(`{"v":1,"type":"manual","action":"check_in","child_id":"c"}`))
+	f.Add([]byte(`{"v":1,"type":"resync"}`))
+	f.Add([]byte(`{"v":1e999,"type":"lock"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, err := ParseIntent(b)
 		if err != nil {

@@ -150,9 +150,33 @@ type StaffView struct {
 	Requests     []Request          `json:"requests"`
 	RollCall     *RollCallView      `json:"roll_call"`
 	Forgotten    []StaffChild       `json:"forgotten"`
-	Warnings     []rules.Warning    `json:"warnings"`
+	Warnings     []WarningView      `json:"warnings"`
 	Absent       []StaffChild       `json:"absent"`
 	Confirm      *ConfirmStaffLeave `json:"confirm,omitempty"`
+}
+
+// WarningView is a staff note on the panel: the code (the page words it),
+// the group, the door's Dutch detail, when it was last raised (HH:MM in the
+// location's zone) and how often within door.NoteRepeatWindow. The list
+// comes sorted: contact bans and unrecorded taps first, then newest first.
+type WarningView struct {
+	Code  string `json:"code"`
+	Group string `json:"group,omitempty"`
+	Text  string `json:"text"`
+	At    string `json:"at,omitempty"`
+	Count int    `json:"count"`
+}
+
+func warningViews(ns []door.Note) []WarningView {
+	out := make([]WarningView, 0, len(ns))
+	for _, n := range ns {
+		w := WarningView{Code: n.Code, Group: n.GroupID, Text: n.Text, Count: max(n.Count, 1)}
+		if !n.At.IsZero() {
+			w.At = n.At.Format("15:04")
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // StaffChild is a child on the staff panel, with staff-only alerts.
@@ -225,7 +249,7 @@ func staffViewOf(p *door.StaffPanel) *StaffView {
 		StaffPresent: presentPeople(p.StaffPresent),
 		Requests:     []Request{},
 		Forgotten:    nonNil(staffChildren(p.Forgotten, "2006-01-02 15:04")),
-		Warnings:     nonNil(p.Warnings),
+		Warnings:     warningViews(p.Warnings),
 		Absent:       nonNil(staffChildren(p.Absent, "")),
 	}
 	for i := range v.Absent {

@@ -84,7 +84,7 @@ func TestWireJSON(t *testing.T) {
 
 	// A locked panel (PIN first) shows nothing but the lock.
 	b, _ = json.Marshal(staffViewOf(&door.StaffPanel{StaffID: "s-lotte", Name: "Lotte", LocksIn: time.Minute, PINRequired: true,
-		Present: []door.Person{}, StaffPresent: []door.Person{}, Requests: []door.Request{}, Forgotten: []door.Person{}, Absent: []door.Person{}, Warnings: []rules.Warning{}}))
+		Present: []door.Person{}, StaffPresent: []door.Person{}, Requests: []door.Request{}, Forgotten: []door.Person{}, Absent: []door.Person{}, Warnings: []door.Note{}}))
 	if got, want := string(b), `{"name":"Lotte","staff_id":"s-lotte","locks_in_ms":60000,"pin_required":true,"groups":null,"present":[],"staff_present":[],"requests":[],"roll_call":null,"forgotten":[],"warnings":[],"absent":[]}`; got != want {
 		t.Errorf("locked staff panel\n got %s\nwant %s", got, want)
 	}
@@ -96,7 +96,7 @@ func TestWireJSON(t *testing.T) {
 			Children: []door.Person{{ID: "c-daan", Name: "Daan", Group: "Vlinders"}}, Photo: true, Warnings: []rules.Warning{{Code: "ratio", Text: "te weinig"}}}},
 		RollCall:  &door.RollCall{Started: at, People: []door.RollCallLine{{Person: door.Person{ID: "c-noah", Name: "Noah", Group: "Rupsen"}, Kind: "child"}}, Missing: 1},
 		Forgotten: []door.Person{{ID: "c-sem", Name: "Sem", Group: "Vlinders", Since: at.AddDate(0, 0, -1)}},
-		Warnings:  []rules.Warning{{Code: "ratio", GroupID: "g-rupsen", Text: "..."}},
+		Warnings:  []door.Note{{Warning: rules.Warning{Code: "ratio", GroupID: "g-rupsen", Text: "..."}, At: at, Count: 3}},
 		Absent:    []door.Person{{ID: "c-emma", Name: "Emma", Group: "Vlinders", Alert: "not shown for the absent"}},
 		Confirm:   &door.ConfirmStaffLeave{Warnings: []rules.Warning{{Code: "ratio_after_staff_out", Text: "x"}}},
 	}
@@ -108,7 +108,7 @@ func TestWireJSON(t *testing.T) {
 		`"requests":[{"session":"s-1","reason":"not_announced","person":"Els K.","role":"pickup","relation":"buurvrouw","children":[{"id":"c-daan","name":"Daan","group":"Vlinders"}],"photo":true,"warnings":["te weinig"]}],` +
 		`"roll_call":{"started":"08:01","people":[{"id":"c-noah","name":"Noah","group":"Rupsen","kind":"child","accounted":false}],"missing":1},` +
 		`"forgotten":[{"id":"c-sem","name":"Sem","group":"Vlinders","since":"2026-03-03 08:01"}],` +
-		`"warnings":[{"code":"ratio","group":"g-rupsen","text":"..."}],"absent":[{"id":"c-emma","name":"Emma","group":"Vlinders"}],` +
+		`"warnings":[{"code":"ratio","group":"g-rupsen","text":"...","at":"08:01","count":3}],"absent":[{"id":"c-emma","name":"Emma","group":"Vlinders"}],` +
 		`"confirm":{"warnings":[{"code":"ratio_after_staff_out","text":"x"}]}}`
 	if got := string(b); got != want {
 		t.Errorf("staff panel\n got %s\nwant %s", got, want)

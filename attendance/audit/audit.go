@@ -53,6 +53,8 @@ const (
 	TokenIssued        Action = "token_issued"
 	TokenRevoked       Action = "token_revoked"
 	UserChange         Action = "user_change"
+	BillingRun         Action = "billing_run"      // invoices issued (a month, or its corrections)
+	BillingSettings    Action = "billing_settings" // provider details, SEPA mandates, collections
 	// StayCorrected: staff or a manager corrected a stay (a check-in or
 	// check-out time, a missed stay, a wrong one), with the reason.
 	StayCorrected Action = "stay_corrected"
@@ -64,7 +66,7 @@ var Actions = []Action{
 	PersonalDataExport, PersonalDataChange, ProcessingRestrict, RosterChange,
 	SignIn, SignInFailed, SignOut, StaffPINLocked, ErasureRequested, Erasure,
 	RetentionRun, LegalHoldSet, LegalHoldReleased, DeviceEnrolled, DeviceRevoked,
-	TokenIssued, TokenRevoked, UserChange, StayCorrected,
+	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings, StayCorrected,
 }
 
 // Valid reports whether a is a known action.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -22,16 +21,16 @@ var LineColumns = []string{"child_id", "date", "day_type", "minutes", "billed_mi
 var LineTable = sheet.Table{Name: "Factuurregels", Columns: []sheet.Column{
 	{Key: "child_id", Title: "Kind-id", Kind: sheet.Text},
 	{Key: "date", Title: "Datum", Kind: sheet.Date},
-	{Key: "day_type", Title: "Soort dag", Kind: sheet.Text, Width: 16},
+	{Key: "day_type", Title: "Soort dag", Kind: sheet.Code, Width: 16},
 	{Key: "minutes", Title: "Minuten", Kind: sheet.Minutes},
 	{Key: "billed_minutes", Title: "Gefactureerde minuten", Kind: sheet.Minutes},
 	{Key: "amount_cents", Title: "Bedrag", Kind: sheet.Money},
-	{Key: "rule", Title: "Tariefregel", Kind: sheet.Text, Width: 24},
+	{Key: "rule", Title: "Tariefregel", Kind: sheet.Rule, Width: 24},
 	{Key: "child_name", Title: "Kind", Kind: sheet.Text, Width: 16},
 	{Key: "guardian_id", Title: "Ouder-id", Kind: sheet.Text},
 	{Key: "stays", Title: "Verblijven", Kind: sheet.Int},
 	{Key: "rate_cents_per_hour", Title: "Uurtarief", Kind: sheet.Money},
-	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Text, Width: 24},
+	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Codes, Width: 24},
 }}
 
 // WriteCSV writes invoice lines (contract 8).
@@ -46,9 +45,9 @@ func Write(w io.Writer, f sheet.Format, lines []Line) error {
 	row := make([]sheet.Cell, len(LineColumns))
 	for i := range lines {
 		l := &lines[i]
-		row[0], row[1], row[2], row[3] = sheet.Str(l.ChildID), sheet.Day(l.Date), sheet.Str(string(l.DayType)), sheet.Mins(l.Minutes)
-		row[4], row[5], row[6], row[7] = sheet.Mins(l.BilledMinutes), sheet.Cents(l.AmountCents), sheet.Str(l.Rule), sheet.Str(l.ChildName)
-		row[8], row[9], row[10], row[11] = sheet.Str(l.GuardianID), sheet.Num(l.Stays), sheet.Cents(l.RateCentsPerHour), sheet.Str(strings.Join(l.Flags, ";"))
+		row[0], row[1], row[2], row[3] = sheet.Str(l.ChildID), sheet.Day(l.Date), sheet.CodeOf(string(l.DayType)), sheet.Mins(l.Minutes)
+		row[4], row[5], row[6], row[7] = sheet.Mins(l.BilledMinutes), sheet.Cents(l.AmountCents), sheet.RuleOf(l.Rule), sheet.Str(l.ChildName)
+		row[8], row[9], row[10], row[11] = sheet.Str(l.GuardianID), sheet.Num(l.Stays), sheet.Cents(l.RateCentsPerHour), sheet.CodesOf(l.Flags)
 		if err := sw.Write(row); err != nil {
 			return fmt.Errorf("billing: write lines: %w", err)
 		}

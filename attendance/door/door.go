@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		staff:    staffDesk{lockAfter: cfg.StaffLockAfter},
 		three:    &threeHour{log: cfg.Logger, clock: cfg.Clock, dayKind: cfg.ThreeHourDay},
 	}
+	s.warn.now = s.now
 	r, err := cfg.Store.Roster(ctx)
 	if err != nil && !errors.Is(err, attendance.ErrNotFound) {
 		return nil, err

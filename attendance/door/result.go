@@ -66,7 +66,7 @@ type StaffPanel struct {
 	Requests     []Request
 	RollCall     *RollCall
 	Forgotten    []Person
-	Warnings     []rules.Warning
+	Warnings     []Note // pinned first, then newest first (warnings.sorted)
 	Absent       []Person
 	Confirm      *ConfirmStaffLeave
 }
@@ -173,7 +173,7 @@ func (s *Service) staffPanel() *StaffPanel {
 	v := &StaffPanel{Name: st.name, StaffID: st.staffID, PINRequired: st.needPIN,
 		LocksIn: max(0, st.lastSeen.Add(s.staff.lockAfter).Sub(now)),
 		Present: []Person{}, Requests: []Request{}, Forgotten: []Person{}, Absent: []Person{},
-		Warnings: append([]rules.Warning{}, s.warn.list...), StaffPresent: []Person{}}
+		Warnings: s.warn.sorted(), StaffPresent: []Person{}}
 	if st.needPIN {
 		return v // nothing else until the PIN is entered
 	}

@@ -221,10 +221,33 @@ func (t *threeHour) newAlerts(ix *roster.Index) []rules.Warning {
 		t.alerts[g.ID] = th.Alert
 		if th.Alert != "" {
 			ws = append(ws, rules.Warning{Code: "three_hour", GroupID: g.ID,
-				Text: fmt.Sprintf("%s: 3-uursregeling: %s (%d van %d minuten gebruikt)", g.Name, th.Alert, th.MinutesBelow, th.Budget)})
+				Text: fmt.Sprintf("%s: 3-uursregeling: %s (%d van %d minuten gebruikt)", g.Name, alertWords(th.Alert), th.MinutesBelow, th.Budget)})
 		}
 	}
 	return ws
+}
+
+// alertWordsNL words the three-hour alert kinds for the staff note (the
+// panel words the codes of rules.ThreeHour.Alert itself, in NL and EN).
+var alertWordsNL = map[ratio.AlertKind]string{
+	ratio.AlertOutsideWindow: "buiten de afwijkvensters",
+	ratio.AlertOverBudget:    "budget op",
+	ratio.AlertBelowFloor:    "minder dan de helft van de nodige medewerkers",
+	ratio.AlertShortOpening:  "korte openingsdag, geen afwijking toegestaan",
+}
+
+// alertWords turns "below_floor,outside_window" into Dutch words: a note
+// never shows a raw code.
+func alertWords(alert string) string {
+	var out []string
+	for _, k := range strings.Split(alert, ",") {
+		if w, ok := alertWordsNL[ratio.AlertKind(k)]; ok {
+			out = append(out, w)
+		} else if k != "" {
+			out = append(out, strings.ReplaceAll(k, "_", " "))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // CalendarThreeHourDay returns a Config.ThreeHourDay backed by a school

@@ -2,6 +2,7 @@ package door
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -9,23 +10,77 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
-// warnings are the staff-visible notes of the door, newest last, at most
-// 20. Guarded by the door's state lock.
+// Note is a staff warning as the panel lists it: when it was last raised
+// and how often it was raised within NoteRepeatWindow.
+type Note struct {
+	rules.Warning
+	At    time.Time // last raised, in the location's zone
+	Count int       // 1, or how often within the window ("3x" on the panel)
+}
+
+// NoteRepeatWindow: the same warning (code, group and text) raised again
+// within this time of its last raising counts up instead of adding a line.
+const NoteRepeatWindow = 15 * time.Minute
+
+// maxNotes is how many notes the door keeps (the oldest go first).
+const maxNotes = 20
+
+// pinnedCodes are listed above every other warning, whatever their age: a
+// person at the door who may not take a child, and taps that were not
+// recorded, need staff now. The group ratio has its own red card on the
+// panel, so it is not pinned.
+var pinnedCodes = map[string]bool{rules.ReasonContactBan: true, "disk_full": true, "storage": true}
+
+// warnings are the staff-visible notes of the door, at most maxNotes.
+// Guarded by the door's state lock.
 type warnings struct {
-	list         []rules.Warning
-	forgotWarned string // day/count of the last forgotten check-out warning
+	list         []Note
+	now          func() time.Time // the door's clock; s.mu held
+	forgotWarned string           // day/count of the last forgotten check-out warning
 }
 
 func (w *warnings) add(ws ...rules.Warning) {
+	var now time.Time
+	if w.now != nil {
+		now = w.now()
+	}
+next:
 	for _, x := range ws {
 		if x.Text == "" {
 			continue
 		}
-		w.list = append(w.list, x)
+		for i := range w.list {
+			n := &w.list[i]
+			if n.Warning == x && !now.Before(n.At) && now.Sub(n.At) <= NoteRepeatWindow {
+				n.Count++
+				n.At = now
+				continue next
+			}
+		}
+		w.list = append(w.list, Note{Warning: x, At: now, Count: 1})
 	}
-	if n := len(w.list); n > 20 {
-		w.list = w.list[n-20:]
+	if len(w.list) > maxNotes {
+		// Drop the least recently raised.
+		sort.SliceStable(w.list, func(i, j int) bool { return w.list[i].At.After(w.list[j].At) })
+		w.list = w.list[:maxNotes]
 	}
+}
+
+// sorted lists the notes for the panel: pinned codes first, then newest
+// first (ties: the later added first).
+func (w *warnings) sorted() []Note {
+	out := make([]Note, len(w.list))
+	for i, n := range w.list {
+		out[len(out)-1-i] = n // newest added first
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, pj := pinnedCodes[out[i].Code], pinnedCodes[out[j].Code]
+		if pi != pj {
+			return pi
+		}
+		return out[i].At.After(out[j].At)
+	})
+	return out
 }
 
 // forgotten reports whether a child present since since has a forgotten
@@ -58,6 +113,6 @@ func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, 
 	}
 	w.forgotWarned = key
 	w.add(rules.Warning{Code: "forgotten_check_out",
-		Text: fmt.Sprintf("%d kind(eren) nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit", n)})
+		Text: rules.Count(n, "kind", "kinderen") + " nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit"})
 	return true
 }

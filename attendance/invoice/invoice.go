@@ -220,7 +220,17 @@ type Invoice struct {
 	TotalCents int64
 	// Collection is the direct-debit date when the family has a mandate.
 	Collection attendance.Date
+	// Corrects is the number of the invoice this one corrects ("": an
+	// ordinary invoice). A correction holds the credited lines of the
+	// original (flag FlagCredit, negative amounts) and the lines that
+	// replace them; its total is the difference, a credit note when
+	// negative. An issued invoice is never edited.
+	Corrects string `json:",omitempty"`
 }
+
+// FlagCredit marks a line of a correction invoice that credits a line of
+// the corrected invoice (its minutes and amount negated).
+const FlagCredit = "credit"
 
 // MonthLines returns the lines of one month per family id (a line's
 // GuardianID; a line without one is its own child's family), each family's

@@ -165,11 +165,11 @@ func TestPDFText(t *testing.T) {
 		want    []string
 	}{
 		{"nl debit", Dutch, true, []string{"FACTUUR", "Factuurnummer", "2026-00017", "november 2026", "KvK 12345678", "LRK 123456789",
-			"IBAN NL91 ABNA 0417 1643 00", "Sanne de Vries en Mark de Vries", "Zoë", "Milan", "afwezig: ziek", "sick-week",
-			"month-minimum-bso", "maandminimum", "hourly + weekend-150%", "€ 5,50/u", "Subtotaal Zoë", "Totaal",
+			"IBAN NL91 ABNA 0417 1643 00", "Sanne de Vries en Mark de Vries", "Zoë", "Milan", "afwezig: ziek", "ziek (eerste week)",
+			"maandminimum bso", "per uur + weekend 150%", "werkdag", "€ 5,50/u", "Subtotaal Zoë", "Totaal",
 			"automatische incasso", "4567 (machtiging BF-M-0001", "NL20", "NL69ZZZ123456780000",
 			"artikel 11, lid 1, onderdeel f, Wet op de omzetbelasting", "* tijd niet geverifieerd", "Pagina 1 van 1"}},
-		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "absent: sick", "Please transfer", "20 December 2026",
+		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "absent: sick", "sick (first week)", "hourly + weekend 150%", "Please transfer", "20 December 2026",
 			"article 11(1)(f)", "Page 1 of 1"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +190,12 @@ func TestPDFText(t *testing.T) {
 			for _, s := range tt.want {
 				if !strings.Contains(text, s) {
 					t.Errorf("text lacks %q", s)
+				}
+			}
+			// Rule and day-type codes are in words (package codes), never raw.
+			for _, raw := range []string{"sick-week", "month-minimum", "weekend-150%", "weekday", "bernefertier/"} {
+				if strings.Contains(text, raw) && (tt.lang == Dutch || raw != "weekday") {
+					t.Errorf("text shows the raw code %q", raw)
 				}
 			}
 			if !strings.Contains(text, FormatMoney(inv.TotalCents, tt.lang)) {

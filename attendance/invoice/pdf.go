@@ -10,17 +10,16 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/billing"
-	"github.com/kinderdeur/kiosk/attendance/calendar"
+	"github.com/kinderdeur/kiosk/attendance/codes"
 )
 
 // words are the invoice's labels.
 type words struct {
 	title, number, date, period, due, to, child, day, kind, present, billed, rule, amount,
 	subtotal, total, page, of, payTransfer, payDebit, unverified, kvk, lrk, enterprise, monthMin, absent string
-	months   [12]string
-	weekdays [7]string
-	dayTypes map[calendar.DayType]string
-	absences map[billing.AbsenceKind]string
+	correction, credit, corrects, refund string
+	months                               [12]string
+	weekdays                             [7]string
 }
 
 var labels = map[Lang]words{
@@ -32,12 +31,10 @@ var labels = map[Lang]words{
 		payDebit:    "Het bedrag van %s wordt op of rond %s via automatische incasso afgeschreven van rekening %s (machtiging %s, incassant-ID %s).",
 		unverified:  "* tijd niet geverifieerd of gecorrigeerd (de klok van de kiosk was niet gesynchroniseerd)",
 		kvk:         "KvK", lrk: "LRK", enterprise: "Ondernemingsnummer", monthMin: "maandminimum", absent: "afwezig",
+		correction: "Correctiefactuur", credit: "Creditnota", corrects: "Correctie op factuur",
+		refund:   "Wij betalen u %s terug; u hoeft niets te doen.",
 		months:   [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
 		weekdays: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
-		dayTypes: map[calendar.DayType]string{calendar.Weekday: "werkdag", calendar.Wednesday: "woensdag", calendar.SchoolFree: "schoolvrije dag",
-			calendar.Vacation: "vakantie", calendar.VacationActivity: "vakantie, activiteit", calendar.Weekend: "weekend", calendar.PublicHoliday: "feestdag"},
-		absences: map[billing.AbsenceKind]string{billing.AbsenceSick: "ziek", billing.AbsenceLateCancel: "te laat afgemeld",
-			billing.AbsenceCancel: "tijdig afgemeld", billing.AbsenceProviderAway: "opvang gesloten", billing.AbsenceShortDay: "korter dan afgesproken"},
 	},
 	English: {
 		title: "Invoice", number: "Invoice number", date: "Invoice date", period: "Period", due: "Due by",
@@ -47,12 +44,10 @@ var labels = map[Lang]words{
 		payDebit:    "The amount of %s will be collected by direct debit on or about %s from account %s (mandate %s, creditor ID %s).",
 		unverified:  "* time not verified or corrected (the kiosk clock was not synchronised)",
 		kvk:         "Chamber of Commerce (KvK)", lrk: "LRK", enterprise: "Enterprise number", monthMin: "monthly minimum", absent: "absent",
+		correction: "Correction invoice", credit: "Credit note", corrects: "Corrects invoice",
+		refund:   "We will pay you back %s; no action is needed.",
 		months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 		weekdays: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
-		dayTypes: map[calendar.DayType]string{calendar.Weekday: "weekday", calendar.Wednesday: "Wednesday", calendar.SchoolFree: "school-free day",
-			calendar.Vacation: "holiday", calendar.VacationActivity: "holiday, activity", calendar.Weekend: "weekend", calendar.PublicHoliday: "public holiday"},
-		absences: map[billing.AbsenceKind]string{billing.AbsenceSick: "sick", billing.AbsenceLateCancel: "cancelled late",
-			billing.AbsenceCancel: "cancelled in time", billing.AbsenceProviderAway: "provider closed", billing.AbsenceShortDay: "shorter than agreed"},
 	},
 }
 
@@ -86,7 +81,14 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
 	tr := pdf.UnicodeTranslatorFromDescriptor("cp1252")
-	pdf.SetTitle(t.title+" "+inv.Number, true)
+	title := t.title
+	if inv.Corrects != "" {
+		title = t.correction
+		if inv.TotalCents < 0 {
+			title = t.credit
+		}
+	}
+	pdf.SetTitle(title+" "+inv.Number, true)
 	pdf.SetAuthor(inv.Provider.Name, true)
 	pdf.SetCreator("Kinderdeur", true)
 	pdf.SetProducer("Kinderdeur", true)
@@ -97,7 +99,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 		pdf.SetY(-margin)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(contentW/2, 4, tr(inv.Provider.Name+" · "+t.title+" "+inv.Number), "", 0, "L", false, 0, "")
+		pdf.CellFormat(contentW/2, 4, tr(inv.Provider.Name+" · "+title+" "+inv.Number), "", 0, "L", false, 0, "")
 		pdf.CellFormat(contentW/2, 4, tr(fmt.Sprintf("%s %d %s {nb}", t.page, pdf.PageNo(), t.of)), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
@@ -141,10 +143,13 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	x := margin + 112
 	pdf.SetXY(x, margin)
 	pdf.SetFont("Helvetica", "B", 20)
-	pdf.CellFormat(contentW-112, 9, tr(strings.ToUpper(t.title)), "", 2, "R", false, 0, "")
+	pdf.CellFormat(contentW-112, 9, tr(strings.ToUpper(title)), "", 2, "R", false, 0, "")
 	pdf.Ln(1)
 	period := fmt.Sprintf("%s %d", t.months[inv.Month-1], inv.Year)
 	facts := [][2]string{{t.number, inv.Number}, {t.date, date(inv.Date)}, {t.period, period}, {t.due, date(inv.Due)}}
+	if inv.Corrects != "" {
+		facts = append(facts, [2]string{t.corrects, inv.Corrects})
+	}
 	for _, f := range facts {
 		pdf.SetX(x)
 		pdf.SetFont("Helvetica", "", 9)
@@ -198,18 +203,21 @@ func WritePDF(w io.Writer, inv Invoice) error {
 			}
 			fill := i%2 == 1
 			pdf.SetFillColor(247, 248, 250)
-			day, kind := date(l.Date), t.dayTypes[l.DayType]
+			day, kind := date(l.Date), codes.Text(string(lang), string(l.DayType))
 			if l.DayType != "" {
 				day = t.weekdays[l.Date.Weekday()] + " " + day
 			}
 			present := hm(l.Minutes)
 			if k, ok := billing.IsAbsence(&l); ok {
-				kind, present = t.absent+": "+t.absences[k], ""
+				kind, present = t.absent+": "+codes.Text(string(lang), string(k)), ""
 			} else if l.DayType == "" && l.Stays == 0 {
 				day, kind, present = period, t.monthMin, ""
 			}
 			if l.TravelMinutes > 0 {
 				present += "+" + hm(l.TravelMinutes)
+			}
+			if hasAny(l.Flags, FlagCredit) {
+				kind = codes.Text(string(lang), FlagCredit) + ": " + kind
 			}
 			if hasAny(l.Flags, billing.FlagUnverifiedTime, billing.FlagCorrectedTime) {
 				present += "*"
@@ -242,12 +250,14 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.CellFormat(cols[5]+8, 8, money(inv.TotalCents), "", 1, "R", true, 0, "")
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "", 9)
-	if m := inv.Family.Mandate; m != nil {
+	if m := inv.Family.Mandate; m != nil && inv.TotalCents > 0 {
 		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payDebit, FormatMoney(inv.TotalCents, lang), date(inv.Collection),
 			maskIBAN(m.IBAN), m.ID, p.CreditorID)), "", "L", false)
 	} else if inv.TotalCents > 0 {
 		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payTransfer, FormatMoney(inv.TotalCents, lang), date(inv.Due),
 			formatIBAN(p.IBAN), p.Name, inv.Number)), "", "L", false)
+	} else if inv.TotalCents < 0 {
+		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.refund, FormatMoney(-inv.TotalCents, lang))), "", "L", false)
 	}
 	pdf.Ln(2)
 	vat := p.VATExemption
@@ -266,15 +276,11 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	return nil
 }
 
-// ruleText is the rule without the profile's name, with the hourly rate
-// for time-priced lines: "quarter-hour · € 8,00/u".
+// ruleText is the rule in words (package codes), with the hourly rate for
+// time-priced lines: "per kwartier · € 8,00/u".
 func ruleText(l billing.Line, lang Lang) string {
-	_, r, ok := strings.Cut(l.Rule, "/")
-	if !ok {
-		r = l.Rule
-	}
-	r = strings.ReplaceAll(r, "+", " + ")
-	if l.RateCentsPerHour > 0 && l.BilledMinutes > 0 {
+	r := codes.Rule(string(lang), l.Rule)
+	if l.RateCentsPerHour > 0 && l.BilledMinutes != 0 {
 		unit := "/u"
 		if lang == English {
 			unit = "/h"

@@ -699,18 +699,18 @@ func Assess(ix *roster.Index, p *attendance.Presence, now time.Time, cs []Child)
 	}
 	if loc.MaxChildren > 0 && total > loc.MaxChildren {
 		a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity,
-			Text: fmt.Sprintf("Locatie vol: %d kinderen, maximaal %d", total, loc.MaxChildren)})
+			Text: fmt.Sprintf("Locatie vol: %s, maximaal %d", Count(total, "kind", "kinderen"), loc.MaxChildren)})
 		a.Block = ReasonCapacity
 	}
 	for _, gs := range groupStates(ix, present, staffIn, now, touched) {
 		g, _ := ix.Group(gs.GroupID)
 		if g.MaxChildren > 0 && gs.Children > g.MaxChildren {
 			a.Warnings = append(a.Warnings, Warning{Code: ReasonCapacity, GroupID: gs.GroupID,
-				Text: fmt.Sprintf("%s vol: %d kinderen, maximaal %d", gs.Name, gs.Children, g.MaxChildren)})
+				Text: fmt.Sprintf("%s vol: %s, maximaal %d", gs.Name, Count(gs.Children, "kind", "kinderen"), g.MaxChildren)})
 			a.Block = ReasonCapacity
 		}
 		if !gs.OK {
-			text := fmt.Sprintf("%s: %d medewerker(s) aanwezig, %d nodig voor %d kinderen", gs.Name, gs.Staff, gs.Required, gs.Children)
+			text := fmt.Sprintf("%s: %s aanwezig, %d nodig voor %s", gs.Name, Count(gs.Staff, "medewerker", "medewerkers"), gs.Required, Count(gs.Children, "kind", "kinderen"))
 			if gs.Problem != "" {
 				text = fmt.Sprintf("%s: deze samenstelling is niet toegestaan (%s)", gs.Name, gs.Problem)
 			}
@@ -737,7 +737,7 @@ func StaffLeave(ix *roster.Index, p *attendance.Presence, now time.Time, staffID
 		// Breaking the ratio warns, and so does making a broken one worse.
 		if !gs.OK && gs.Staff < staffBefore[gs.GroupID] {
 			ws = append(ws, Warning{Code: ReasonRatioAfterLeave, GroupID: gs.GroupID,
-				Text: fmt.Sprintf("%s: na uitklokken %d medewerker(s) voor %d kinderen, %d nodig", gs.Name, gs.Staff, gs.Children, gs.Required)})
+				Text: fmt.Sprintf("%s: na uitklokken %s voor %s, %d nodig", gs.Name, Count(gs.Staff, "medewerker", "medewerkers"), Count(gs.Children, "kind", "kinderen"), gs.Required)})
 		}
 	}
 	return ws

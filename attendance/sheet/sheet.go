@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/codes"
 )
 
 // Kind is what a column holds; it decides how each format writes a cell.
@@ -34,6 +35,15 @@ const (
 	Clock               // a time of day, minutes after midnight (1440 = 24:00)
 	Hours               // minutes shown as hours with two decimals ("1.50")
 	Minutes             // like Int, but a duration (a column total makes sense)
+	// Code is a machine code (a day type, a time quality): as it is in
+	// CSV, in words (package codes, Dutch) in xlsx and csv-excel.
+	Code
+	// Codes is a ';'-separated list of codes (the flags column): as it is
+	// in CSV, in words separated by ", " elsewhere.
+	Codes
+	// Rule is a tariff rule ("bernefertier/hourly+weekend-150%"): as it is
+	// in CSV, in words without the profile's name elsewhere.
+	Rule
 )
 
 // Column is one column of a table.
@@ -73,6 +83,17 @@ func TimeOfDay(m int) Cell { return Cell{kind: Clock, set: m >= 0, n: int64(m)} 
 
 // HoursOf is minutes shown as hours with two decimals.
 func HoursOf(m int) Cell { return Cell{kind: Hours, set: true, n: int64(m)} }
+
+// CodeOf is a machine code cell (Kind Code).
+func CodeOf(s string) Cell { return Cell{kind: Code, set: s != "", s: s} }
+
+// CodesOf is a list of codes (Kind Codes), written ';'-separated in CSV.
+func CodesOf(list []string) Cell {
+	return Cell{kind: Codes, set: len(list) > 0, s: strings.Join(list, ";")}
+}
+
+// RuleOf is a tariff rule cell (Kind Rule).
+func RuleOf(s string) Cell { return Cell{kind: Rule, set: s != "", s: s} }
 
 // Empty is an empty cell.
 func Empty() Cell { return Cell{} }
@@ -253,12 +274,28 @@ func (c Cell) machine() string {
 	return Defuse(c.s)
 }
 
+// human is a code cell in words (Dutch, like the tables' titles); other
+// cells as they are.
+func (c Cell) human() string {
+	switch c.kind {
+	case Code:
+		return codes.Text("nl", c.s)
+	case Codes:
+		return codes.List("nl", strings.Split(c.s, ";"))
+	case Rule:
+		return codes.Rule("nl", c.s)
+	}
+	return c.s
+}
+
 // excel renders c for the Excel-friendly CSV.
 func (c Cell) excel() string {
 	if !c.set {
 		return ""
 	}
 	switch c.kind {
+	case Code, Codes, Rule:
+		return Defuse(c.human())
 	case Money:
 		return formatEuro(c.n, ',')
 	case Hours:

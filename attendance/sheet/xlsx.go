@@ -102,7 +102,7 @@ func width(c Column) float64 {
 		title = c.Key
 	}
 	w := float64(len([]rune(title))) + 3 // room for the filter button
-	min := map[Kind]float64{Text: 12, Int: 8, Minutes: 9, Money: 13, Date: 12, Clock: 8, Hours: 9}[c.Kind]
+	min := map[Kind]float64{Text: 12, Int: 8, Minutes: 9, Money: 13, Date: 12, Clock: 8, Hours: 9, Code: 14, Codes: 16, Rule: 18}[c.Kind]
 	return max(w, min)
 }
 
@@ -143,7 +143,7 @@ func (x *xlsxWriter) value(c Cell) any {
 	case Clock:
 		return excelize.Cell{StyleID: x.style[Clock], Value: float64(c.n) / 1440}
 	}
-	return Defuse(c.s)
+	return Defuse(c.human())
 }
 
 func (x *xlsxWriter) Close() error {

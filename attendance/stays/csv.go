@@ -36,11 +36,11 @@ var Table = sheet.Table{Name: "Aanwezigheid", Columns: []sheet.Column{
 	{Key: "check_in", Title: "Aankomst", Kind: sheet.Clock, Width: 11},
 	{Key: "check_out", Title: "Vertrek", Kind: sheet.Clock, Width: 11},
 	{Key: "minutes", Title: "Minuten", Kind: sheet.Minutes},
-	{Key: "day_type", Title: "Soort dag", Kind: sheet.Text, Width: 16},
+	{Key: "day_type", Title: "Soort dag", Kind: sheet.Code, Width: 16},
 	{Key: "location", Title: "Locatie", Kind: sheet.Text},
 	{Key: "guardian_id", Title: "Ouder-id", Kind: sheet.Text},
-	{Key: "time_quality", Title: "Tijdkwaliteit", Kind: sheet.Text},
-	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Text, Width: 24},
+	{Key: "time_quality", Title: "Tijdkwaliteit", Kind: sheet.Code},
+	{Key: "flags", Title: "Bijzonderheden", Kind: sheet.Codes, Width: 24},
 }}
 
 // WriteCSV writes stays with the Columns header (contract 6).
@@ -56,8 +56,8 @@ func Write(w io.Writer, f sheet.Format, stays []Stay) error {
 	for i := range stays {
 		s := &stays[i]
 		row[0], row[1], row[2], row[3] = sheet.Str(s.ChildID), sheet.Str(s.ChildName), sheet.Str(s.Group), sheet.Day(s.Date)
-		row[4], row[5], row[6], row[7] = sheet.TimeOfDay(int(s.CheckIn)), sheet.TimeOfDay(int(s.CheckOut)), sheet.Mins(s.Minutes), sheet.Str(string(s.DayType))
-		row[8], row[9], row[10], row[11] = sheet.Str(s.Location), sheet.Str(s.GuardianID), sheet.Str(string(s.Quality)), sheet.Str(FlagsString(s.Flags))
+		row[4], row[5], row[6], row[7] = sheet.TimeOfDay(int(s.CheckIn)), sheet.TimeOfDay(int(s.CheckOut)), sheet.Mins(s.Minutes), sheet.CodeOf(string(s.DayType))
+		row[8], row[9], row[10], row[11] = sheet.Str(s.Location), sheet.Str(s.GuardianID), sheet.CodeOf(string(s.Quality)), sheet.CodesOf(s.Flags)
 		if err := sw.Write(row); err != nil {
 			return fmt.Errorf("stays: write: %w", err)
 		}

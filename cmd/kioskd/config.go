@@ -28,6 +28,10 @@ type Config struct {
 	StaffLockAfter readers.Duration `json:"staff_lock_after"`
 	RetentionWeeks int              `json:"retention_weeks"`
 	LogLevel       string           `json:"log_level"`
+	// AllowedHosts are extra host names the kiosk's pages and APIs answer
+	// to (besides loopback names and IPs and the listen host); any other
+	// Host header is refused (DNS rebinding).
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 }
 
 // CentralConfig says where to sync.

@@ -191,6 +191,10 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		rep.Sync = d.sync
 	}
 	uiCfg := ui.Config{Door: d.door, Health: rep.Health, Status: rep.Status, Logger: d.log}
+	if h, _, err := net.SplitHostPort(d.cfg.Listen); err == nil && h != "" {
+		uiCfg.AllowedHosts = append(uiCfg.AllowedHosts, h)
+	}
+	uiCfg.AllowedHosts = append(uiCfg.AllowedHosts, d.cfg.AllowedHosts...)
 	if len(d.sims) > 0 {
 		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = d.sims, cards, names
 	}

@@ -33,10 +33,11 @@ type DB struct {
 	Users    *Users      // admin users and API tokens
 	Sessions *Sessions   // sign-in sessions of the admin pages
 	Reports  *Reports    // attendance, presence and the inspection timeline
+	Subjects *Subjects   // data-subject exports, requests and retention
+	Demo     *Demo       // demo organisation, users and history
+	Billing  *Billing    // provider details, mandates, billing runs and invoices
 	// Corrections holds the corrections of stays (made here or at kiosks).
 	Corrections *CorrectionStore
-	Subjects    *Subjects // data-subject exports, requests and retention
-	Demo        *Demo     // demo organisation, users and history
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -67,6 +68,7 @@ func newDB(h *sqldb.DB) *DB {
 	d.Sessions = &Sessions{db: h}
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
+	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
 	d.Demo = &Demo{db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d
 }

@@ -39,6 +39,7 @@ type env struct {
 	clock *clock
 	token string // demo enrolment token for loc-regenboog
 	audit *audit.Log
+	dsn   string // to open a second handle (a replica)
 }
 
 // newEnv starts a central with the demo organisation on the given backend.
@@ -60,7 +61,7 @@ func newEnv(t testing.TB, b centraltest.Backend) *env {
 	}
 	srv := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{adminToken}, Audit: al, Now: clk.Now}).Handler())
 	t.Cleanup(srv.Close)
-	return &env{db: db, srv: srv, clock: clk, token: protocol.DemoEnrolToken, audit: al}
+	return &env{db: db, srv: srv, clock: clk, token: protocol.DemoEnrolToken, audit: al, dsn: dsn}
 }
 
 // device is a test kiosk speaking the protocol by hand.

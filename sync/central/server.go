@@ -116,6 +116,7 @@ type Server struct {
 	sites          siteStore
 	reports        attendanceReader
 	tokens         tokenIssuer
+	billing        *Billing
 	corrections    correctionStore
 	auth           *auth.Authenticator
 	audit          *audit.Log
@@ -142,6 +143,7 @@ func NewServer(cfg Config) *Server {
 		s.corrections = d.Corrections
 		s.db, s.dialect = d.SQL(), d.Dialect()
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
+		s.billing = d.Billing
 		users = d.Users
 	}
 	if s.log == nil {
@@ -196,6 +198,9 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET /api/v1/admin/rejected", admin(auth.ReadAttendance, s.listRejected))
 	m.Handle("POST /api/v1/admin/tokens", admin(auth.ManageUsers, s.createAPIToken))
 	m.Handle("POST /api/v1/admin/tokens/{id}/revoke", admin(auth.ManageUsers, s.revokeAPIToken))
+	if s.billing != nil {
+		s.billingRoutes(m, admin)
+	}
 	s.handler = auth.SecurityHeaders(m)
 	return s
 }

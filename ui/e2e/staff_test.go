@@ -50,9 +50,9 @@ func TestStaffPanel(t *testing.T) {
 		p.t = t
 		got := eval[[]string](p, `[...document.querySelectorAll(".group-card")].map(g => g.dataset.group + ":" + g.querySelector(".group-nums").innerText.replace(/\s+/g, " "))`)
 		want := []string{
-			"g-rupsen:1 kinderen 1 / 1 medewerkers (nodig)",
-			"g-vlinders:2 kinderen 0 / 1 medewerkers (nodig)",
-			"g-bikkels:1 kinderen 0 / 1 medewerkers (nodig)",
+			"g-rupsen:1 kind 1 / 1 medewerker (nodig)",
+			"g-vlinders:2 kinderen 0 / 1 medewerker (nodig)",
+			"g-bikkels:1 kind 0 / 1 medewerker (nodig)",
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("groups (-want +got):\n%s", diff)
@@ -275,7 +275,7 @@ func TestStaffPIN(t *testing.T) {
 		p.tapEl(`.keypad [data-key="ok"]`)
 	}
 	enter("9999")
-	p.waitJS(`(document.getElementById("toast") || {}).textContent === "Pincode onjuist"`)
+	p.waitJS(`(document.getElementById("pin-error") || {}).textContent === "Pincode onjuist"`)
 	enter("1234")
 	p.waitScreen("staff", "")
 	if n := eval[int](p, `document.querySelectorAll(".group-card").length`); n != 3 {

@@ -4,7 +4,7 @@
 // staff-only data is rendered only inside the staff panel, and is dropped
 // from the DOM whenever a public screen is shown.
 
-import { translate, defaultLanguage, intl } from "./i18n.js";
+import { translate, defaultLanguage, intl, count, noun } from "./i18n.js";
 import { play, unlock } from "./sound.js";
 
 const PROTOCOL = 1;
@@ -75,6 +75,27 @@ function clock(v) {
   return isNaN(d) ? String(v) : fmtTime(d);
 }
 
+// hourAt is the hour (0-23) at the location of an RFC 3339 time: in the
+// snapshot's zone (tz), not the browser's; without a usable zone, the wall
+// time the server wrote (it writes the location's local time).
+function hourAt(v) {
+  const d = v ? new Date(v) : new Date(now());
+  const when = isNaN(d) ? new Date(now()) : d;
+  try {
+    return Number(new Intl.DateTimeFormat("en-GB", { hour: "numeric", hourCycle: "h23", timeZone: state.tz }).format(when));
+  } catch {
+    const m = /T(\d{2}):/.exec(v || "");
+    return m ? Number(m[1]) : when.getHours();
+  }
+}
+
+// greeting greets by the time of day at the location: morning before
+// 12:00, afternoon before 18:00, evening after.
+function greeting(d, name) {
+  const hr = hourAt(d.at);
+  return t(hr < 12 ? "greeting.morning" : hr < 18 ? "greeting.afternoon" : "greeting.evening", { name });
+}
+
 function names(list) {
   if (list.length <= 1) return list.join("");
   return list.slice(0, -1).join(", ") + " " + t("and") + " " + list[list.length - 1];
@@ -138,6 +159,27 @@ function button(label, onclick, cls, extra) {
 let ws = null;
 let backoff = BACKOFF_MIN;
 let retryTimer = 0;
+// seq of the last update applied (null until the first snapshot); a gap
+// means updates were lost: ask for a snapshot, once until it comes.
+let lastSeq = null;
+let resyncAsked = false;
+
+// checkSeq watches the server's update sequence (PROTOCOL.md, "Updates
+// and resync"): a snapshot sets it; an update must be the next one.
+function checkSeq(msg) {
+  if (typeof msg.seq !== "number") return;
+  if (msg.type === "snapshot") {
+    lastSeq = msg.seq;
+    resyncAsked = false;
+    return;
+  }
+  if (msg.type === "error") return; // not a step of the sequence
+  if (lastSeq !== null && msg.seq !== lastSeq + 1 && !resyncAsked) {
+    console.warn("kiosk: missed updates", lastSeq, msg.seq);
+    resyncAsked = send({ type: "resync" });
+  }
+  lastSeq = msg.seq;
+}
 
 function connect() {
   clearTimeout(retryTimer);
@@ -159,11 +201,14 @@ function connect() {
       console.warn("kiosk: bad message");
       return;
     }
+    checkSeq(msg);
     handle(msg);
   };
   sock.onclose = () => {
     if (ws !== sock) return;
     ws = null;
+    lastSeq = null;
+    resyncAsked = false;
     lost();
     scheduleReconnect();
   };
@@ -255,7 +300,8 @@ function onServerError(err) {
   const scr = screenName();
   if (scr === "pin") {
     state.ui.pin = "";
-    toast(t("staff.pin.wrong"));
+    state.ui.pinWrong = true; // shown in its own line above the keypad
+    render();
   } else if (scr === "staff") {
     toast(t("staff.error", { error: err }));
   } else {
@@ -391,13 +437,23 @@ function render() {
     staff_in: renderStaffIn, staff: renderStaff, pin: renderPIN,
   }[name];
   const content = view();
+  // A staff panel re-rendered by the server (a roll call mark, a new
+  // request) keeps its scroll position: the row under a finger stays put.
+  const was = document.getElementById("staff-body");
+  const where = name + "|" + state.ui.tab + "|" + (state.ui.request || "");
+  const top = was && was.dataset.view === where ? was.scrollTop : 0;
   root.replaceChildren(content);
-  const body = document.body;
-  body.dataset.screen = name;
-  body.dataset.conn = state.conn;
-  body.dataset.lang = state.lang;
-  body.dataset.decision = state.decision ? state.decision.id : "";
-  body.dataset.public = name === "staff" || name === "pin" ? "false" : "true";
+  const body = document.getElementById("staff-body");
+  if (body) {
+    body.scrollTop = top;
+    body.dataset.view = where;
+  }
+  const ds = document.body.dataset;
+  ds.screen = name;
+  ds.conn = state.conn;
+  ds.lang = state.lang;
+  ds.decision = state.decision ? state.decision.id : "";
+  ds.public = name === "staff" || name === "pin" ? "false" : "true";
   document.documentElement.lang = state.lang;
   renderChrome(name);
   if (state.decision) {
@@ -482,13 +538,13 @@ function renderOK() {
       h("div", { class: "big names" }, t("handover.out", { child: kids[0], name: actor })),
       h("div", { class: "sub" }, t("at.time", { time: decisionTime(d) })));
   }
-  const line = kids.length ? t(kids.length > 1 ? (out ? "out.many" : "in.many") : out ? "out.one" : "in.one", { name: kids[0], names: names(kids) }) + " " : "";
+  // The title says what happened, the names say to whom: each name once.
   return screenEl("result ok",
     icon("ok"),
     h("h1", { class: "title" }, t(out ? "out.title" : "in.title")),
     kids.length ? h("div", { class: "big names", id: "names" }, kids.map((n) => h("span", { class: "name" }, n))) : null,
-    h("div", { class: "sub" }, line + t("at.time", { time: decisionTime(d) })),
-    actor ? h("div", { class: "greeting" }, t(out ? "greeting.out" : "greeting.in", { name: actor })) : null);
+    h("div", { class: "sub" }, t("at.time", { time: decisionTime(d) })),
+    actor ? h("div", { class: "greeting", id: "greeting" }, out ? t("greeting.out", { name: actor }) : greeting(d, actor)) : null);
 }
 
 function renderPending() {
@@ -571,12 +627,21 @@ function renderChoose() {
     render();
   };
   return screenEl("choose",
-    h("header", { class: "choose-head" }, h("h1", { class: "title" }, t("choose.title")), h("div", { class: "sub" }, t("choose.hint"))),
+    h("header", { class: "choose-head" }, h("h1", { class: "title" }, t("choose.title")), h("div", { class: "sub", id: "choose-hint" }, chooseHint(kids))),
     grid,
     h("div", { class: "actions" },
       button(t("choose.cancel"), cancel, "secondary", { id: "choose-cancel" }),
       button(sel.size === 0 ? t("choose.none_selected") : t("choose.confirm") + " (" + sel.size + ")", confirm, "primary", { id: "choose-confirm", disabled: sel.size === 0 })),
     countdown(state.decisionUntil - Date.now()));
+}
+
+// chooseHint words the choice by direction: leaving a child out of a
+// check-in, leaving one here at pick-up, or (both directions, nothing
+// preselected) picking the children brought or taken.
+function chooseHint(kids) {
+  const acts = new Set(kids.map((c) => c.action).filter((a) => a === "check_in" || a === "check_out"));
+  if (acts.size > 1) return t("choose.hint.mixed");
+  return t(acts.has("check_in") ? "choose.hint.check_in" : "choose.hint.check_out");
 }
 
 function renderStaffComing() {
@@ -635,6 +700,7 @@ function renderPIN() {
   const s = state.staff;
   const ui = state.ui;
   const press = (k) => {
+    ui.pinWrong = false;
     if (k === "clear") ui.pin = "";
     else if (k === "ok") {
       if (ui.pin) send({ type: "pin", pin: ui.pin });
@@ -648,6 +714,7 @@ function renderPIN() {
     h("div", { class: "pin-body" },
       h("h1", { class: "title" }, t("staff.pin.title")),
       h("div", { class: "pin-dots", id: "pin-dots" }, "●".repeat(ui.pin.length) || " "),
+      h("div", { class: "pin-error", id: "pin-error", role: "alert" }, ui.pinWrong ? t("staff.pin.wrong") : ""),
       h("div", { class: "keypad" }, keys.map((k) => button(k === "clear" ? t("staff.pin.clear") : k === "ok" ? t("staff.pin.ok") : k, () => press(k), "key" + (k === "ok" ? " primary" : ""), { data: { key: k } })))),
     renderToast());
 }
@@ -694,10 +761,24 @@ function groupCard(g) {
   return h("div", { class: "group-card " + (g.ok ? "g-ok" : "g-bad"), data: { group: g.id } },
     h("div", { class: "group-name" }, g.name, h("span", { class: "group-flag" }, g.ok ? t("staff.group.ok") : t("staff.group.short"))),
     h("div", { class: "group-nums" },
-      h("span", { class: "num" }, h("b", {}, String(g.children)), " " + t("staff.group.children")),
-      h("span", { class: "num" }, h("b", {}, g.staff_present + " / " + g.staff_required), " " + t("staff.group.staff") + " (" + t("staff.group.required") + ")")),
+      h("span", { class: "num" }, h("b", {}, String(g.children)), " " + noun(state.lang, g.children, "child")),
+      h("span", { class: "num" }, h("b", {}, g.staff_present + " / " + g.staff_required), " " + noun(state.lang, g.staff_required, "staff") + " (" + t("staff.group.required") + ")")),
     th ? h("div", { class: "group-3h" + (th.alert ? " bad" : "") }, t("staff.group.three_hour", { used: th.minutes_below, budget: th.budget }), th.alert ? " — " + th.alert.split(",").map((a) => t("staff.three_hour." + a.trim())).join(", ") : "") : null,
     g.problem ? h("div", { class: "group-problem" }, g.problem) : null);
+}
+
+// warningItem is one staff note: when, what (the code in words), which
+// group, how often, and the door's detail. The server sends the notes
+// sorted (contact bans and unrecorded taps first, then newest first) and
+// de-duplicated (count).
+function warningItem(w, s) {
+  const group = w.group ? ((s.groups || []).find((g) => g.id === w.group) || {}).name || "" : "";
+  return h("li", { class: "warning w-" + (w.code || ""), data: { code: w.code || "" } },
+    h("div", { class: "warning-head" },
+      w.at ? h("span", { class: "warning-at" }, clock(w.at)) : null,
+      h("span", { class: "warning-what" }, t("staff.reason.code." + w.code) + (group ? " · " + group : "")),
+      w.count > 1 ? h("span", { class: "warning-count" }, t("staff.warning.count", { n: w.count })) : null),
+    w.text ? h("div", { class: "warning-text" }, w.text) : null);
 }
 
 function staffOverview(s) {
@@ -714,7 +795,7 @@ function staffOverview(s) {
     ] : null,
     h("h2", {}, t("staff.warnings")),
     warnings.length
-      ? h("ul", { class: "warnings" }, warnings.slice().reverse().map((w) => h("li", { class: "warning w-" + (w.code || "") }, w.text)))
+      ? h("ul", { class: "warnings", id: "warnings" }, warnings.map((w) => warningItem(w, s)))
       : h("p", { class: "muted" }, t("staff.no_warnings")),
     h("h2", {}, t("staff.staff_present")),
     h("ul", { class: "rows" }, (s.staff_present || []).length ? s.staff_present.map((p) => h("li", { class: "row" },
@@ -834,7 +915,7 @@ function renderRequest(r) {
         r.photo ? null : h("div", { class: "muted small" }, t("staff.request.photo_none")))),
     r.alert ? h("div", { class: "alert-box", id: "request-alert" }, r.alert) : null,
     (r.warnings || []).length ? h("ul", { class: "warnings" }, r.warnings.map((w) => h("li", { class: "warning" }, w))) : null,
-    h("div", { class: "label" }, t("staff.request.children")),
+    h("div", { class: "label" }, t(kids.length === 1 ? "staff.request.child" : "staff.request.children")),
     h("div", { class: "chips" }, kids.map((c) => h("button", {
       type: "button", class: "chip" + (keep.has(c.id) ? " on" : ""), "aria-pressed": keep.has(c.id) ? "true" : "false", data: { child: c.id },
       onclick: () => { if (keep.has(c.id)) keep.delete(c.id); else keep.add(c.id); render(); },
@@ -847,24 +928,53 @@ function renderRequest(r) {
       button(t("staff.request.confirm"), confirm, "primary", { id: "request-confirm", disabled: !ready })));
 }
 
+// staffRoll is the emergency roll call: one big "present" button per
+// person not yet counted, a clear counted state, the count on top, and a
+// question before ending with people uncounted.
 function staffRoll(s) {
   const rc = s.roll_call;
+  const ui = state.ui;
   if (!rc) {
+    ui.rollEndAsk = false;
     return h("div", { class: "roll-start" }, button(t("staff.roll.start"), () => manual("roll_call_start"), "danger big", { id: "roll-start" }));
   }
   const people = rc.people || [];
+  const missing = people.filter((p) => !p.accounted);
+  const end = () => {
+    if (missing.length && !ui.rollEndAsk) {
+      ui.rollEndAsk = true;
+      render();
+      return;
+    }
+    ui.rollEndAsk = false;
+    manual("roll_call_end");
+  };
   return [
     h("div", { class: "roll-head" },
-      h("div", {}, h("div", {}, t("staff.roll.started", { time: clock(rc.started) })),
-        h("div", { class: "roll-missing" + (rc.missing ? " bad" : " good"), id: "roll-missing" }, rc.missing ? t("staff.roll.missing", { n: rc.missing }) : t("staff.roll.all"))),
-      button(t("staff.roll.end"), () => manual("roll_call_end"), "secondary", { id: "roll-end" })),
-    h("ul", { class: "rows roll", id: "roll" }, people.map((p) => h("li", { class: "row" + (p.accounted ? " accounted" : ""), data: { person: p.id } },
+      h("div", {},
+        h("div", { class: "roll-missing" + (missing.length ? " bad" : " good"), id: "roll-missing" },
+          missing.length ? t("staff.roll.counted", { n: people.length - missing.length, total: people.length }) : t("staff.roll.all")),
+        h("div", { class: "roll-started" }, t("staff.roll.started", { time: clock(rc.started) }))),
+      button(t("staff.roll.end"), end, "secondary", { id: "roll-end" })),
+    h("ul", { class: "rows roll", id: "roll" }, people.map((p) => h("li", { class: "row roll-row" + (p.accounted ? " accounted" : ""), data: { person: p.id } },
       h("span", { class: "row-name" }, p.name),
       h("span", { class: "row-meta" }, (p.group || "") + " · " + t(p.kind === "staff" ? "staff.roll.staff" : "staff.roll.child")),
       p.accounted
         ? h("span", { class: "marked" }, t("staff.roll.marked"))
-        : button(t("staff.roll.mark"), () => manual("roll_call_mark", p.kind === "staff" ? { staff_id: p.id } : { child_id: p.id }), "small primary", { data: { mark: p.id } })))),
+        : button(t("staff.roll.mark"), () => manual("roll_call_mark", p.kind === "staff" ? { staff_id: p.id } : { child_id: p.id }), "primary roll-mark", { data: { mark: p.id } })))),
+    ui.rollEndAsk && missing.length ? renderRollEndAsk(missing) : null,
   ];
+}
+
+function renderRollEndAsk(missing) {
+  const kids = missing.filter((p) => p.kind !== "staff");
+  const staff = missing.filter((p) => p.kind === "staff");
+  const who = [kids.length ? count(state.lang, kids.length, "child") : "", staff.length ? count(state.lang, staff.length, "staff") : ""].filter(Boolean).join(" " + t("and") + " ");
+  return h("div", { class: "sheet-backdrop" }, h("div", { class: "sheet", role: "alertdialog", id: "roll-end-ask" },
+    h("p", { class: "ask" }, t("staff.roll.end_ask", { who, names: kids.concat(staff).map((p) => p.name).join(", ") })),
+    h("div", { class: "actions" },
+      button(t("staff.roll.keep"), () => { state.ui.rollEndAsk = false; render(); }, "primary", { id: "roll-keep" }),
+      button(t("staff.roll.end_sure"), () => { state.ui.rollEndAsk = false; manual("roll_call_end"); }, "danger", { id: "roll-end-sure" }))));
 }
 
 function staffSystem() {

@@ -27,7 +27,7 @@ var testParams = auth.PasswordParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 32
 func TestRolePermissionMatrix(t *testing.T) {
 	Y := true
 	want := map[auth.Role]map[auth.Permission]bool{
-		auth.RoleAdmin: {auth.ReadAttendance: Y, auth.ReadInspection: Y, auth.ReadBilling: Y, auth.ManageBilling: Y,
+		auth.RoleAdmin: {auth.ReadAttendance: Y, auth.ReadInspection: Y, auth.ReadBilling: Y, auth.ManageBilling: Y, auth.ManageProvider: Y,
 			auth.ReadPersonalData: Y, auth.EditPersonalData: Y, auth.ExportPersonalData: Y, auth.EraseData: Y,
 			auth.EditRoster: Y, auth.ManageDevices: Y, auth.ManageUsers: Y, auth.ReadAudit: Y, auth.CorrectAttendance: Y},
 		auth.RoleManager: {auth.ReadAttendance: Y, auth.ReadInspection: Y, auth.ReadBilling: Y,

@@ -45,7 +45,8 @@ const (
 	ReadAttendance     Permission = "read_attendance"      // attendance lists and exports
 	ReadInspection     Permission = "read_inspection"      // ratio, three-hour rule, rosters for the inspector
 	ReadBilling        Permission = "read_billing"         // invoices, benefit statements
-	ManageBilling      Permission = "manage_billing"       // tariffs, invoice runs
+	ManageBilling      Permission = "manage_billing"       // tariffs, invoice runs, SEPA mandates
+	ManageProvider     Permission = "manage_provider"      // the provider's invoice details: bank account, creditor id
 	ReadPersonalData   Permission = "read_personal_data"   // child and guardian records
 	EditPersonalData   Permission = "edit_personal_data"   // correction, completion, restriction
 	ExportPersonalData Permission = "export_personal_data" // access and portability exports
@@ -62,7 +63,7 @@ const (
 
 // Permissions lists every permission in a stable order.
 var Permissions = []Permission{
-	ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ReadPersonalData,
+	ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ManageProvider, ReadPersonalData,
 	EditPersonalData, ExportPersonalData, EraseData, EditRoster, ManageDevices,
 	ManageUsers, ReadAudit, SyncDevice, CorrectAttendance,
 }
@@ -71,7 +72,9 @@ var Permissions = []Permission{
 // people, not kiosks, so they do not get SyncDevice; devices get nothing
 // else.
 var grants = map[Role]map[Permission]bool{
-	RoleAdmin: set(ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ReadPersonalData,
+	// Only admins change where the money goes (IBAN, creditor id): the
+	// billing role runs invoices but cannot redirect them.
+	RoleAdmin: set(ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ManageProvider, ReadPersonalData,
 		EditPersonalData, ExportPersonalData, EraseData, EditRoster, ManageDevices, ManageUsers, ReadAudit, CorrectAttendance),
 	RoleManager: set(ReadAttendance, ReadInspection, ReadBilling, ReadPersonalData, EditPersonalData,
 		ExportPersonalData, EraseData, EditRoster, ReadAudit, CorrectAttendance),

@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/centraltest"
 )
@@ -181,4 +183,63 @@ func TestOfficePagesInChromium(t *testing.T) {
 		}
 	}
 	b.shot("attendance.png")
+}
+
+// TestBillingRunsInChromium: the month-end pages of billing runs at
+// 1280x800 as an admin sees them: the runs list, a run with its
+// downloads, the differences after more attendance came in, and the
+// correction run issued from them. Screenshots go to $KIOSK_ARTEFACTS.
+func TestBillingRunsInChromium(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	// Attendance of 16 November reached central after the run.
+	if _, err := e.db.Demo.SeedDemoAttendance(context.Background(), "loc-regenboog", attendance.DateOf(e.day.In(time.UTC).AddDate(0, 0, -1))); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e, 1280, 800, "admin@demo")
+	base := e.srv.URL + "/locations/loc-regenboog/billing"
+	noRaw := `!/\?[a-z_]+\?|\bweekday\b|missing_check|bernefertier\/|hourly|month-minimum/.test(document.querySelector("main").textContent)`
+	b.run(chromedp.Navigate(base + "/runs"))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector("input[name=month]")`)
+	for name, expr := range map[string]string{
+		"the run is listed":     `document.querySelector("main table").textContent.includes("RB2026-00001")`,
+		"euro total":            `/€ [0-9.]+,[0-9][0-9]/.test(document.querySelector("main table").textContent)`,
+		"issued by a name":      `document.querySelector("main table").textContent.includes(" door ")`,
+		"no untranslated codes": noRaw,
+	} {
+		if !b.evalBool(expr) {
+			t.Errorf("runs: %s: false", name)
+		}
+	}
+	b.shot("billing-runs.png")
+	b.run(chromedp.Navigate(base + "/runs/" + e.run.ID))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector("tr.grand")`)
+	for name, expr := range map[string]string{
+		"zip and SEPA downloads": `[...document.querySelectorAll("a.button")].filter(a => /invoices.zip|sepa.xml|format=xlsx/.test(a.href)).length === 3`,
+		"a PDF per invoice":      `document.querySelectorAll("a[href$='.pdf']").length === ` + strconv.Itoa(e.run.Count),
+		"no untranslated codes":  noRaw,
+	} {
+		if !b.evalBool(expr) {
+			t.Errorf("run: %s: false", name)
+		}
+	}
+	b.shot("billing-run.png")
+	b.run(chromedp.Navigate(base + "/diff?month=2026-11"))
+	b.waitFor(`document.readyState === "complete" && !!document.querySelector("button.primary")`)
+	for name, expr := range map[string]string{
+		"added lines":           `document.querySelector("main").textContent.includes("nieuw")`,
+		"references originals":  `document.querySelector("main").textContent.includes("Corrigeert RB2026-0000")`,
+		"rules in words":        `document.querySelector("main").textContent.includes("per uur")`,
+		"no untranslated codes": noRaw,
+	} {
+		if !b.evalBool(expr) {
+			t.Errorf("diff: %s: false", name)
+		}
+	}
+	b.shot("billing-diff.png")
+	b.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("form[action$='/billing/corrections']").submit(); true`))
+	b.waitFor(`document.readyState === "complete" && location.pathname.includes("/billing/runs/") && !!document.querySelector("tr.grand")`)
+	if !b.evalBool(`document.querySelector("h1").textContent.includes("Correctiefacturen") && document.querySelector("main table").textContent.includes("RB2026-00001")`) {
+		t.Errorf("correction run page: no correction referencing the originals")
+	}
+	b.shot("billing-correction.png")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
+	"github.com/kinderdeur/kiosk/attendance/invoice"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 	"github.com/kinderdeur/kiosk/sync/central/centraltest"
@@ -43,6 +44,8 @@ type env struct {
 	srv   *httptest.Server
 	clock *clock
 	day   attendance.Date // a seeded day with attendance
+	run   central.Run     // November 2026 invoiced (a billing run)
+	fam   string          // a family with a SEPA mandate
 }
 
 // newEnv starts central + the admin pages on backend b with the demo
@@ -73,6 +76,7 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 	if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", day); err != nil {
 		t.Fatal(err)
 	}
+	run, fam := seedBillingRun(t, db)
 	al, err := db.OpenAudit(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +90,30 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 	}
 	srv := httptest.NewServer(w.Handler())
 	t.Cleanup(srv.Close)
-	return &env{db: db, audit: al, web: w, srv: srv, clock: clk, day: day}
+	return &env{db: db, audit: al, web: w, srv: srv, clock: clk, day: day, run: run, fam: fam}
+}
+
+// seedBillingRun gives the demo location provider details, a mandate
+// and an invoiced November 2026 (its one seeded day).
+func seedBillingRun(t testing.TB, db *central.DB) (central.Run, string) {
+	t.Helper()
+	ctx := context.Background()
+	p := invoice.Provider{Name: "Kinderopvang De Regenboog", Address: []string{"Dorpsstraat 1", "1234 AB  Ergens"}, Country: "NL",
+		KvK: "12345678", LRK: "123456789", IBAN: "NL91ABNA0417164300", DueDayOfNextMonth: 20, CreditorID: "NL69ZZZ123456780000", NumberPrefix: "RB"}
+	if err := db.Billing.SetProvider(ctx, "loc-regenboog", p, "user:test"); err != nil {
+		t.Fatal(err)
+	}
+	rs, _, _ := db.Sites.Roster(ctx, "loc-regenboog")
+	fam := central.BillingContracts(rs)[rs.Children[0].ID].GuardianID
+	m, _ := central.ParseMandate(fam, "RB-M-0001", "NL20INGB0001234567", "", "", "2025-08-30", "FRST")
+	if err := db.Billing.SetMandate(ctx, "loc-regenboog", m); err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: "loc-regenboog", Month: "2026-11", Actor: "user:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, fam
 }
 
 // client is a browser-like client with a cookie jar that does not follow

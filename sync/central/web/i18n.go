@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+
+	"github.com/kinderdeur/kiosk/attendance/codes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -193,6 +195,84 @@ var texts = map[string][2]string{
 	"code_family":                {"gezin", "family"},
 	"unlock_signin":              {"Aanmeldblokkade opheffen", "Lift sign-in lock"},
 	"last_run":                   {"Laatste run", "Last run"},
+	"billing_runs":               {"Facturen", "Invoices"},
+	"billing_run":                {"Factuurrun", "Billing run"},
+	"billing_diff":               {"Verschillen met de facturen", "Differences with the invoices"},
+	"billing_settings":           {"Factuurgegevens en machtigingen", "Invoice details and mandates"},
+	"run_month":                  {"Maand factureren", "Invoice a month"},
+	"run_month_note":             {"Prijst de aanwezigheid van de maand, nummert één factuur per gezin zonder gaten en bewaart de PDF's. Een maand wordt één keer gefactureerd; wijzigingen daarna worden correctiefacturen.", "Prices the month's attendance, numbers one invoice per family without gaps and keeps the PDFs. A month is invoiced once; later changes become correction invoices."},
+	"issue_invoices":             {"Facturen maken", "Issue invoices"},
+	"no_runs":                    {"Nog geen facturen gemaakt voor deze locatie.", "No invoices issued for this location yet."},
+	"no_provider":                {"Vul eerst de factuurgegevens van de organisatie in (naam, adres, KvK/LRK of ondernemingsnummer, IBAN).", "First enter the organisation's invoice details (name, address, KvK/LRK or enterprise number, IBAN)."},
+	"err_no_provider":            {"De factuurgegevens van de organisatie ontbreken nog: vul ze eerst in.", "The organisation's invoice details are missing: enter them first."},
+	"err_already_billed":         {"Deze maand is al gefactureerd. Bekijk de verschillen en maak zo nodig correctiefacturen.", "This month is already invoiced. Look at the differences and issue corrections if needed."},
+	"err_nothing_to_bill":        {"Er is niets te factureren.", "There is nothing to invoice."},
+	"err_diff_moved":             {"De verschillen zijn veranderd sinds u ze bekeek (nieuwe aanwezigheid of een andere correctie). Bekijk ze opnieuw; er is niets gemaakt.", "The differences changed since you looked (new attendance or another correction). Look again; nothing was issued."},
+	"err_conflict":               {"Dit is al vastgelegd.", "This is already recorded."},
+	"kind_invoice":               {"facturen", "invoices"},
+	"kind_correction":            {"correcties", "corrections"},
+	"numbers":                    {"Nummers", "Numbers"},
+	"invoices_n":                 {"Facturen", "Invoices"},
+	"created":                    {"Gemaakt", "Issued"},
+	"by":                         {"door", "by"},
+	"open":                       {"Openen", "Open"},
+	"compare":                    {"Vergelijk met nu", "Compare with now"},
+	"invoice_number":             {"Factuurnummer", "Invoice number"},
+	"invoice_date":               {"Factuurdatum", "Invoice date"},
+	"payment":                    {"Betaling", "Payment"},
+	"direct_debit":               {"incasso", "direct debit"},
+	"transfer":                   {"overmaken", "transfer"},
+	"refund":                     {"terugbetalen", "refund"},
+	"corrects":                   {"Corrigeert", "Corrects"},
+	"all_pdfs":                   {"Alle PDF's (zip)", "All PDFs (zip)"},
+	"sepa_batch":                 {"SEPA-incassobestand", "SEPA direct-debit file"},
+	"sepa_none":                  {"Geen gezin met een machtiging in deze run.", "No family with a mandate in this run."},
+	"mark_collected":             {"Incasso is uitgevoerd", "Direct debits collected"},
+	"collected_on":               {"Incasso uitgevoerd op", "Collected on"},
+	"collected_note":             {"Na de eerste geslaagde incasso gaan machtigingen van FRST naar RCUR.", "After the first successful collection, mandates move from FRST to RCUR."},
+	"run_lines":                  {"Factuurregels", "Invoice lines"},
+	"invoiced":                   {"Gefactureerd", "Invoiced"},
+	"now":                        {"Nu", "Now"},
+	"difference":                 {"Verschil", "Difference"},
+	"change":                     {"Wijziging", "Change"},
+	"change_added":               {"nieuw", "added"},
+	"change_removed":             {"vervallen", "removed"},
+	"change_changed":             {"gewijzigd", "changed"},
+	"was":                        {"Was", "Was"},
+	"becomes":                    {"Wordt", "Becomes"},
+	"no_differences":             {"Geen verschillen: de facturen kloppen met de aanwezigheid van nu.", "No differences: the invoices match today's attendance."},
+	"diff_note":                  {"Vergelijkt wat er gefactureerd is (de run en eerdere correcties) met de aanwezigheid van nu, met hetzelfde tarief. Een gemaakte factuur wordt nooit gewijzigd: een correctie is een nieuwe factuur met een eigen nummer die naar de oorspronkelijke verwijst. Ook bij € 0,00 verschil worden gewijzigde uren gecorrigeerd: ze tellen voor de kinderopvangtoeslag.", "Compares what was invoiced (the run and earlier corrections) with today's attendance, at the same tariff. An issued invoice is never changed: a correction is a new invoice with its own number that references the original."},
+	"issue_corrections":          {"Correctiefacturen maken", "Issue correction invoices"},
+	"families_changed":           {"Gezinnen met verschillen", "Families with differences"},
+	"families_unchanged":         {"Ongewijzigd", "Unchanged"},
+	"new_family":                 {"nieuw gezin", "new family"},
+	"provider":                   {"Organisatie (op de factuur)", "Organisation (on the invoice)"},
+	"provider_admin_only":        {"Alleen een beheerder kan deze gegevens wijzigen.", "Only an admin can change these details."},
+	"address_lines":              {"Adres (één regel per regel)", "Address (one line per line)"},
+	"country":                    {"Land", "Country"},
+	"kvk":                        {"KvK-nummer", "KvK number"},
+	"lrk":                        {"LRK-nummer", "LRK number"},
+	"enterprise_number":          {"Ondernemingsnummer (BE)", "Enterprise number (BE)"},
+	"iban":                       {"IBAN", "IBAN"},
+	"bic":                        {"BIC", "BIC"},
+	"phone":                      {"Telefoon", "Phone"},
+	"number_prefix":              {"Voorvoegsel factuurnummer", "Invoice number prefix"},
+	"creditor_id":                {"Incassant-ID", "Creditor ID"},
+	"payment_term":               {"Betaaltermijn", "Payment term"},
+	"term_day":                   {"vóór dag … van de volgende maand", "by day … of the next month"},
+	"term_days":                  {"dagen na factuurdatum", "days after the invoice date"},
+	"vat_text":                   {"Btw-tekst (leeg: standaard vrijstelling)", "VAT text (empty: the standard exemption)"},
+	"mandates":                   {"Incassomachtigingen", "Direct-debit mandates"},
+	"mandate_id":                 {"Machtigingskenmerk", "Mandate reference"},
+	"signed":                     {"Getekend op", "Signed on"},
+	"account_holder":             {"Rekeninghouder", "Account holder"},
+	"sequence":                   {"Volgorde", "Sequence"},
+	"remove":                     {"Verwijderen", "Remove"},
+	"no_mandate":                 {"geen machtiging", "no mandate"},
+	"settings":                   {"Factuurgegevens", "Invoice details"},
+	"correction_run":             {"Correctiefacturen", "Correction invoices"},
+	"issued":                     {"Facturen gemaakt", "Invoices issued"},
+	"nothing_to_pay":             {"niets te betalen", "nothing to pay"},
 }
 
 // T returns the text for key in l.
@@ -220,7 +300,7 @@ func langOf(r *http.Request) Lang {
 func Code(l Lang, code string) string {
 	v, ok := texts["code_"+code]
 	if !ok {
-		return code
+		return codes.Text(string(l), code) // the table the invoices and exports share
 	}
 	if l == EN {
 		return v[1]

@@ -22,7 +22,7 @@ import (
 )
 
 func (s *Server) routes() []Route {
-	return []Route{
+	return append([]Route{
 		{"GET", "/{$}", auth.ReadAttendance, s.home},
 		{"POST", "/logout", auth.ReadAttendance, s.logout},
 		{"GET", "/users", auth.ManageUsers, s.usersPage},
@@ -50,7 +50,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/locations/{loc}/billing", auth.ReadBilling, s.billingPage},
 		{"GET", "/locations/{loc}/billing/export", auth.ReadBilling, s.billingExport},
 		{"GET", "/locations/{loc}/statements/{kind}", auth.ReadBilling, s.statementDownload},
-	}
+	}, s.billingRunRoutes()...)
 }
 
 // ---- home ----

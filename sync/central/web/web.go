@@ -30,6 +30,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
+	"github.com/kinderdeur/kiosk/attendance/codes"
 	"github.com/kinderdeur/kiosk/attendance/retention"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/stays"
@@ -108,6 +109,7 @@ type Server struct {
 	reports  reportReader
 	users    userAdmin
 	subjects subjectDesk
+	billing  billingDesk
 	a        *auth.Authenticator
 	audit    *audit.Log
 	log      *slog.Logger
@@ -133,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: DB, Auth and Audit are required")
 	}
 	d := cfg.DB
-	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -229,6 +231,14 @@ func (v view) T(key string) string { return T(v.Lang, key) }
 
 // Code translates a domain code (day type, time quality, flag, alert kind).
 func (v view) Code(code any) string { return Code(v.Lang, fmt.Sprint(code)) }
+
+// Day formats a date as the office writes it: 20-12-2026.
+func (v view) Day(d attendance.Date) string {
+	return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year)
+}
+
+// Rule is a tariff rule in words ("per uur + weekend 150%").
+func (v view) Rule(rule string) string { return codes.Rule(string(v.Lang), rule) }
 
 // Euro formats cents as an amount: "€ 1.234,56" in Dutch, "€1,234.56" in English.
 func (v view) Euro(cents int64) string { return Euro(v.Lang, cents) }

@@ -29,22 +29,25 @@ var update = flag.Bool("update", false, "rewrite golden files")
 var roles = []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleBilling, auth.RoleInspector}
 
 // concrete fills a route pattern with values that exist in the demo.
-func concrete(rt web.Route, day attendance.Date) string {
+func concrete(rt web.Route, e *env) string {
+	day := e.day
 	p := strings.TrimSuffix(rt.Pattern, "{$}")
-	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en")
+	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam)
 	p = r.Replace(p)
 	switch {
 	case strings.HasPrefix(p, "/subjects/"):
 		p = strings.NewReplacer("{kind}", "child", "{id}", "c-emma").Replace(p)
 	case strings.Contains(p, "/statements/"):
 		p = strings.Replace(p, "{kind}", "nl", 1) + "?year=2026"
+	case strings.HasSuffix(p, "/billing/diff"):
+		p += "?month=2026-11"
 	case strings.Contains(p, "/roster/{kind}"):
 		p = strings.Replace(p, "{kind}", "nothing", 1)
 	}
 	p = strings.ReplaceAll(p, "{id}", "does-not-exist")
 	if rt.Method == http.MethodGet && strings.HasPrefix(p, "/locations/") {
 		p += "?date=" + day.String()
-		if strings.HasSuffix(rt.Pattern, "/statements/{kind}") {
+		if strings.HasSuffix(rt.Pattern, "/statements/{kind}") || strings.HasSuffix(rt.Pattern, "/billing/diff") {
 			p = strings.Replace(p, "?date", "&date", 1)
 		}
 	}
@@ -66,7 +69,7 @@ func TestRoleMatrix(t *testing.T) {
 			t.Fatalf("only %d routes", len(rts))
 		}
 		for _, rt := range rts {
-			path := concrete(rt, e.day)
+			path := concrete(rt, e)
 			t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
 				var code int
 				if rt.Method == http.MethodGet {
@@ -544,7 +547,7 @@ func TestLanguages(t *testing.T) {
 			if rt.Method != http.MethodGet {
 				continue
 			}
-			p := concrete(rt, e.day)
+			p := concrete(rt, e)
 			code, body := c.get(t, p)
 			if code != http.StatusOK {
 				continue // downloads are checked elsewhere
@@ -594,8 +597,8 @@ func TestDevicesAndStatements(t *testing.T) {
 			t.Errorf("bad year: %d, want 400", code)
 		}
 		code, page = b.get(t, "/locations/loc-regenboog/billing?month=2026-11&profile=deburcht")
-		if code != http.StatusOK || !strings.Contains(page, "deburcht/") {
-			t.Errorf("billing preview: %d (no deburcht rule in the lines)", code)
+		if code != http.StatusOK || !strings.Contains(page, "per kwartier") || strings.Contains(page, "deburcht/") {
+			t.Errorf("billing preview: %d (want deburcht's rule in words, not raw)", code)
 		}
 	})
 }
