@@ -117,6 +117,7 @@ type Service struct {
 	roll     *rollCall  // the emergency roll call (nil: none)
 	three    *threeHour // the live three-hour rule per group
 	warn     warnings   // staff-visible warnings
+	day      *attendance.DayStays // today's stays, for staff corrections (corrections.go)
 	storeErr error
 }
 
@@ -249,7 +250,9 @@ func (s *Service) rebuild(ctx context.Context) error {
 		midnight = attendance.DateOf(s.cfg.Clock.Now().In(ix.TZ)).In(ix.TZ)
 	}
 	crossed := false
+	day := newDayStays(ix)
 	err := s.cfg.Store.Events(ctx, 0, func(e attendance.Event) error {
+		day.Apply(e)
 		if ix != nil && !e.Wall.Before(midnight) {
 			if !crossed {
 				crossed = true
@@ -265,7 +268,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("door: rebuild presence: %w", err)
 	}
-	if err := s.foldRemoteCorrections(ctx, p); err != nil {
+	if err := s.foldRemoteCorrections(ctx, p, day); err != nil {
 		return err
 	}
 	if ix != nil && !crossed {
@@ -273,6 +276,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.three = three
+	s.day = day
 	s.pres.setLocal(p)
 	s.mu.Unlock()
 	return nil

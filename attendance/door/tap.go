@@ -187,6 +187,7 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 func (s *Service) applyCommitted(committed []attendance.Event) {
 	s.storeErr = nil
 	s.pres.apply(committed)
+	s.foldDay(committed)
 	s.three.feed(s.ix, s.pres.current(), committed)
 	s.notify = true
 }
