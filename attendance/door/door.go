@@ -110,13 +110,13 @@ type Service struct {
 	mu       sync.Mutex
 	key      attendance.BadgeKey
 	ix       *roster.Index
-	pres     presence   // own events merged with the other doors' (remote.go)
-	last     *rules.Tap // the previous tap, for two-tap handovers
-	sessions sessions   // choices and requests waiting for input, and the decision on screen
-	staff    staffDesk  // the staff session and its PIN
-	roll     *rollCall  // the emergency roll call (nil: none)
-	three    *threeHour // the live three-hour rule per group
-	warn     warnings   // staff-visible warnings
+	pres     presence             // own events merged with the other doors' (remote.go)
+	last     *rules.Tap           // the previous tap, for two-tap handovers
+	sessions sessions             // choices and requests waiting for input, and the decision on screen
+	staff    staffDesk            // the staff session and its PIN
+	roll     *rollCall            // the emergency roll call (nil: none)
+	three    *threeHour           // the live three-hour rule per group
+	warn     warnings             // staff-visible warnings
 	day      *attendance.DayStays // today's stays, for staff corrections (corrections.go)
 	storeErr error
 }
