@@ -177,3 +177,34 @@ func (s *Service) Correct(ctx context.Context, in Correction) error {
 	ev.ActorRole, ev.ActorID, ev.ConfirmedBy = attendance.RoleStaff, staff.staffID, staff.staffID
 	return s.record(ctx, rules.CorrectionEvent(in.ChildID, c, ev, ix))
 }
+
+// TodayStay is a stay of today on the staff panel.
+type TodayStay struct {
+	attendance.DayStay
+	Name, Group string
+}
+
+// todayOnPanel lists today's stays with names; s.mu held.
+func (s *Service) todayOnPanel(now time.Time) []TodayStay {
+	out := []TodayStay{}
+	if s.day == nil || s.ix == nil || s.day.Day() != attendance.DateOf(now.In(s.ix.TZ)) {
+		return out
+	}
+	for _, d := range s.day.Today() {
+		if !d.In.IsZero() {
+			d.In = d.In.In(s.ix.TZ)
+		}
+		if !d.Out.IsZero() {
+			d.Out = d.Out.In(s.ix.TZ)
+		}
+		ts := TodayStay{DayStay: d, Name: d.ChildID}
+		if c, ok := s.ix.Child(d.ChildID); ok {
+			ts.Name = c.FirstName
+			if g, ok := s.ix.Group(c.GroupID); ok {
+				ts.Group = g.Name
+			}
+		}
+		out = append(out, ts)
+	}
+	return out
+}
