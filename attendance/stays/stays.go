@@ -108,6 +108,11 @@ type Stay struct {
 	// column; door events never carry it. A profile with travel_is_care
 	// bills it as care time.
 	TravelMinutes int
+	// StayID names the stay for a correction (attendance.Correction.Target):
+	// the event id of its check-in, else of its check-out, else of the
+	// add_stay correction that made it. Every row of a split stay has it.
+	// Not an export column.
+	StayID string
 }
 
 // Has reports whether s carries flag f.
@@ -164,6 +169,7 @@ type side struct {
 // interval is a stay before it becomes rows: paired from door events, then
 // corrected. ids are the event ids a correction may name it by.
 type interval struct {
+	id                     string // the stay's id (Stay.StayID)
 	child, group, location string
 	in, out                side
 	confirmed              bool // staff confirmed the pickup (check-out)
@@ -209,7 +215,7 @@ func Build(events []attendance.Event, opt Options) ([]Stay, error) {
 			if prev, ok := open[e.ChildID]; ok {
 				prev.superseded = true
 			}
-			iv := &interval{child: e.ChildID, group: e.GroupID, location: e.LocationID,
+			iv := &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID,
 				in: side{e.Wall, b.opt.Quality(e), true}}
 			ivs = append(ivs, iv)
 			byID[e.ID] = iv
@@ -225,7 +231,7 @@ func Build(events []attendance.Event, opt Options) ([]Stay, error) {
 				}
 			}
 			if !ok {
-				iv = &interval{child: e.ChildID, group: e.GroupID, location: e.LocationID}
+				iv = &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID}
 				ivs = append(ivs, iv)
 			}
 			iv.out, iv.confirmed = out, e.ConfirmedBy != ""
@@ -281,7 +287,7 @@ func applyCorrections(ivs []*interval, byID map[string]*interval, cs []attendanc
 			if c.CheckIn.IsZero() || c.CheckOut.IsZero() {
 				continue
 			}
-			iv := &interval{child: e.ChildID, group: e.GroupID, location: e.LocationID, corrected: true,
+			iv := &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID, corrected: true,
 				in: side{c.CheckIn, QualityOK, true}, out: side{c.CheckOut, QualityOK, true}}
 			ivs = append(ivs, iv)
 			byID[e.ID] = iv
@@ -354,7 +360,7 @@ type builder struct {
 }
 
 func (b *builder) base(iv *interval, d attendance.Date) Stay {
-	s := Stay{ChildID: iv.child, Group: iv.group, Date: d, CheckIn: NoTime, CheckOut: NoTime, Location: b.opt.Location}
+	s := Stay{ChildID: iv.child, Group: iv.group, Date: d, CheckIn: NoTime, CheckOut: NoTime, Location: b.opt.Location, StayID: iv.id}
 	if s.Location == "" {
 		s.Location = iv.location
 	}

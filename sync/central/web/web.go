@@ -110,6 +110,8 @@ type Server struct {
 	users    userAdmin
 	subjects subjectDesk
 	billing  billingDesk
+	// corrections: the corrections of stays (corrections.go)
+	corrections *central.CorrectionStore
 	a        *auth.Authenticator
 	audit    *audit.Log
 	log      *slog.Logger
@@ -136,6 +138,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	d := cfg.DB
 	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	s.corrections = d.Corrections
+	d.Corrections.SetAudit(cfg.Audit) // every correction is audited, whichever front made it
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
