@@ -112,15 +112,15 @@ type Server struct {
 	billing  billingDesk
 	// corrections: the corrections of stays (corrections.go)
 	corrections *central.CorrectionStore
-	a        *auth.Authenticator
-	audit    *audit.Log
-	log      *slog.Logger
-	now      func() time.Time
-	limit    *auth.Limiter
-	ipLimit  *auth.Limiter
-	clientIP func(*http.Request) string
-	pages    map[string]*template.Template
-	handler  http.Handler
+	a           *auth.Authenticator
+	audit       *audit.Log
+	log         *slog.Logger
+	now         func() time.Time
+	limit       *auth.Limiter
+	ipLimit     *auth.Limiter
+	clientIP    func(*http.Request) string
+	pages       map[string]*template.Template
+	handler     http.Handler
 }
 
 // Route is one page or form endpoint and the permission it requires.
