@@ -53,6 +53,11 @@ const (
 	// a check-in or check-out time, a missed stay, a wrong one. The events
 	// it corrects stay as they were.
 	CorrectionEvent EventType = "correction"
+	// RequestClosed records that a request for staff closed without a staff
+	// decision: Reason resolved (the situation resolved itself), expired,
+	// superseded (the same person asked again) or state_changed (a child's
+	// state changed before staff confirmed). One per child of the request.
+	RequestClosed EventType = "request_closed"
 )
 
 // Event is one durable fact recorded at the door. Seq is assigned by the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/door"
+	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
 // Protocol limits (STYLE.md item 13).
@@ -258,6 +259,12 @@ func (h *hub) errorMessage(text string) []byte {
 	return mustJSON(map[string]any{"v": protocolVersion, "type": "error", "seq": h.seq.Load(), "error": text})
 }
 
+// errorMessageReason is errorMessage with a machine-readable reason the
+// page words (e.g. state_changed: the request changed under staff's hands).
+func (h *hub) errorMessageReason(text, reason string) []byte {
+	return mustJSON(map[string]any{"v": protocolVersion, "type": "error", "seq": h.seq.Load(), "error": text, "reason": reason})
+}
+
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -410,6 +417,10 @@ type Intent struct {
 	Stay     string `json:"stay,omitempty"`
 	CheckIn  string `json:"check_in,omitempty"`
 	CheckOut string `json:"check_out,omitempty"`
+	// confirm: to whom staff release the children (a roster person, or a
+	// name with id_type checked); required for a child who asked alone.
+	ReleasedTo string `json:"released_to,omitempty"`
+	PersonName string `json:"person_name,omitempty"`
 }
 
 // ParseIntent decodes and validates a message from the page.
@@ -442,6 +453,9 @@ func ParseIntent(b []byte) (Intent, error) {
 	default:
 		return in, errors.New("unknown message type")
 	}
+	if len(in.PersonName) > 100 || len(in.ReleasedTo) > 100 {
+		return in, errors.New("confirm: released_to or person_name too long")
+	}
 	if len(in.Reason) > 500 {
 		return in, errors.New("reason: too long")
 	}
@@ -461,7 +475,7 @@ func (h *hub) handle(c *client, b []byte) []byte {
 		case "cancel":
 			err = d.Cancel(in.Session)
 		case "confirm":
-			_, err = d.Confirm(ctx, in.Session, in.Children, in.IDType, in.Reason)
+			_, err = d.ConfirmTo(ctx, in.Session, in.Children, in.IDType, in.Reason, rules.Handover{PersonID: in.ReleasedTo, Name: in.PersonName})
 		case "refuse":
 			err = d.Refuse(ctx, in.Session, in.Reason)
 		case "pin":
@@ -492,5 +506,8 @@ func (h *hub) handle(c *client, b []byte) []byte {
 		return nil
 	}
 	h.srv.log.Info("screen intent refused", "type", in.Type, "err", err)
+	if errors.Is(err, door.ErrStateChanged) {
+		return h.errorMessageReason(err.Error(), rules.ReasonStateChanged)
+	}
 	return h.errorMessage(err.Error())
 }

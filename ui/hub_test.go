@@ -91,7 +91,7 @@ func (f *fakeDoor) Select(context.Context, string, []string) (door.Result, error
 	return door.Result{}, errors.New("no such session")
 }
 func (f *fakeDoor) Cancel(string) error { return errors.New("no such session") }
-func (f *fakeDoor) Confirm(context.Context, string, []string, string, string) (door.Result, error) {
+func (f *fakeDoor) ConfirmTo(context.Context, string, []string, string, string, rules.Handover) (door.Result, error) {
 	return door.Result{}, errors.New("no such session")
 }
 func (f *fakeDoor) Refuse(context.Context, string, string) error {

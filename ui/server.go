@@ -24,6 +24,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
 //go:embed web
@@ -48,7 +49,7 @@ type Door interface {
 	Await(reader string, uid []byte) (<-chan door.Result, func())
 	Select(ctx context.Context, session string, children []string) (door.Result, error)
 	Cancel(session string) error
-	Confirm(ctx context.Context, session string, children []string, idType, note string) (door.Result, error)
+	ConfirmTo(ctx context.Context, session string, children []string, idType, note string, to rules.Handover) (door.Result, error)
 	Refuse(ctx context.Context, session, reason string) error
 	PIN(pin string) error
 	Manual(ctx context.Context, action, subject, reason string) error

@@ -59,12 +59,16 @@ func viewOf(r door.Result) View {
 		Actor:   PublicActor{Role: r.Actor.Role, Name: firstName(r.Actor.Name)},
 		Session: r.Session, ExpiresInMS: r.ExpiresIn.Milliseconds(), Committed: r.Committed}
 	switch r.Reason {
-	case rules.ReasonContactBan:
+	case rules.ReasonContactBan, rules.ReasonWithdrawn:
 		v.Reason = "not_allowed"
 		v.Actor = PublicActor{}
 		return v
-	case rules.ReasonNotAnnounced, rules.ReasonTooYoung:
-		return v // which child is at stake is for staff eyes
+	case rules.ReasonNotAnnounced, rules.ReasonTooYoung, rules.ReasonAgeUnknown:
+		if !r.Committed {
+			return v // which child is at stake is for staff eyes
+		}
+		// Committed: staff released the children, or a partly announced
+		// pickup released some; the result names what happened.
 	}
 	for _, c := range r.Children {
 		cv := ChildView{ID: c.ID, Name: c.Name, Group: c.Group, Present: c.Present, Action: c.Action, Selected: c.Selected}
@@ -230,6 +234,16 @@ type Request struct {
 	Photo    bool         `json:"photo"`
 	Alert    string       `json:"alert,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
+	// ReleaseTo: for a child who asked on its own, the grown-ups staff may
+	// release it to (confirm with "released_to"); staff-only.
+	ReleaseTo []ReleaseCandidate `json:"release_to,omitempty"`
+}
+
+// ReleaseCandidate is a grown-up a child may be released to.
+type ReleaseCandidate struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Relation string `json:"relation,omitempty"`
 }
 
 // RollCallView is the emergency roll call.
@@ -292,6 +306,9 @@ func staffViewOf(p *door.StaffPanel) *StaffView {
 			Children: staffChildren(r.Children, ""), Photo: r.Photo, Alert: r.Alert}
 		for _, w := range r.Warnings {
 			rv.Warnings = append(rv.Warnings, w.Text)
+		}
+		for _, a := range r.ReleaseTo {
+			rv.ReleaseTo = append(rv.ReleaseTo, ReleaseCandidate{ID: a.ID, Name: a.Name, Relation: a.Relation})
 		}
 		v.Requests = append(v.Requests, rv)
 	}

@@ -58,6 +58,16 @@ const (
 	// StayCorrected: staff or a manager corrected a stay (a check-in or
 	// check-out time, a missed stay, a wrong one), with the reason.
 	StayCorrected Action = "stay_corrected"
+	// The parents' portal (actor "parent:<account id>").
+	PickupAnnounced   Action = "pickup_announced"
+	PickupWithdrawn   Action = "pickup_withdrawn"
+	IndependenceGrant Action = "independence_granted"
+	IndependenceEnd   Action = "independence_revoked"
+	AbsenceReported   Action = "absence_reported"
+	AbsenceWithdrawn  Action = "absence_withdrawn"
+	ConsentChange     Action = "consent_change"
+	PasskeyAdded      Action = "passkey_added"
+	SubjectRequested  Action = "subject_request"
 )
 
 // Actions lists every known action, in a stable order.
@@ -66,7 +76,10 @@ var Actions = []Action{
 	PersonalDataExport, PersonalDataChange, ProcessingRestrict, RosterChange,
 	SignIn, SignInFailed, SignOut, StaffPINLocked, ErasureRequested, Erasure,
 	RetentionRun, LegalHoldSet, LegalHoldReleased, DeviceEnrolled, DeviceRevoked,
-	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings, StayCorrected,
+	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings,
+	PickupAnnounced, PickupWithdrawn, IndependenceGrant, IndependenceEnd,
+	AbsenceReported, AbsenceWithdrawn, ConsentChange, PasskeyAdded, SubjectRequested,
+	StayCorrected,
 }
 
 // Valid reports whether a is a known action.

@@ -90,6 +90,9 @@ var (
 	// contact ban; refused, whoever asks.
 	ErrContactBan  = errors.New("door: contact ban: the child cannot be released to this person")
 	ErrNotEnrolled = errors.New("door: no badge key yet (the kiosk is not enrolled)")
+	// ErrStateChanged: a child of the request changed state since it was
+	// made (someone else checked it in or out); the request closed.
+	ErrStateChanged = errors.New("door: state_changed: a child's state changed since the request")
 )
 
 // Service is the door: a thin front over the parts that each do one job.
@@ -118,7 +121,16 @@ type Service struct {
 	three    *threeHour           // the live three-hour rule per group
 	warn     warnings             // staff-visible warnings
 	day      *attendance.DayStays // today's stays, for staff corrections (corrections.go)
+	recent   rules.Recent         // the last act on each child and staff member, for the undo guard
+	closed   []closedRequest      // requests closed without staff, to record (settle)
 	storeErr error
+}
+
+// closedRequest is a request for staff that closed without a staff
+// decision, and why (rules.CloseResolved, ...).
+type closedRequest struct {
+	s   *session
+	why string
 }
 
 // New builds the door from the store's roster and event log.
@@ -244,6 +256,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	s.mu.Unlock()
 	three := s.three.fresh()
 	p := attendance.NewPresence()
+	var recent rules.Recent
 	var midnight time.Time
 	if ix != nil {
 		three.reset(ix)
@@ -253,6 +266,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	day := newDayStays(ix)
 	err := s.cfg.Store.Events(ctx, 0, func(e attendance.Event) error {
 		day.Apply(e)
+		recent.Fold(e)
 		if ix != nil && !e.Wall.Before(midnight) {
 			if !crossed {
 				crossed = true
@@ -277,6 +291,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	s.mu.Lock()
 	s.three = three
 	s.day = day
+	s.recent = recent
 	s.pres.setLocal(p)
 	s.mu.Unlock()
 	return nil
@@ -304,7 +319,10 @@ func (s *Service) expire() {
 	defer s.unlockWriter()
 	s.mu.Lock()
 	now := s.now()
-	done := s.sessions.expire(now)
+	done, expired := s.sessions.expire(now)
+	for _, ss := range expired {
+		s.closed = append(s.closed, closedRequest{ss, rules.CloseExpired})
+	}
 	s.pres.expire()
 	locked := s.staff.expire(now)
 	changed := len(done) > 0 || locked || s.warn.forgottenCheckOuts(s.ix, s.pres.current(), now)
@@ -325,4 +343,44 @@ func (s *Service) expire() {
 	if changed {
 		s.pub.publish(Update{Type: "staff", Staff: panel})
 	}
+	s.settle(context.Background())
+}
+
+// settle closes the requests whose situation resolved by itself, records
+// every request closed without staff (resolved, expired, superseded) and
+// tells the screens. s.writer held, s.mu not.
+func (s *Service) settle(ctx context.Context) {
+	s.mu.Lock()
+	if s.ix != nil {
+		for _, ss := range s.sessions.resolved(s.pres.current()) {
+			s.closed = append(s.closed, closedRequest{ss, rules.CloseResolved})
+		}
+	}
+	closed := s.closed
+	s.closed = nil
+	var evs []attendance.Event
+	var onScreen []string
+	for _, c := range closed {
+		evs = append(evs, s.rec.closed(s.ix, c.s.decision, c.s.reader, c.why)...)
+		if s.sessions.clearScreen(c.s.id) {
+			onScreen = append(onScreen, c.s.id)
+		}
+	}
+	s.mu.Unlock()
+	if len(closed) == 0 {
+		return
+	}
+	if len(evs) > 0 {
+		if committed, err := s.rec.append(ctx, evs...); err != nil {
+			s.log.Error("record closed requests", "err", err)
+		} else {
+			s.mu.Lock()
+			s.applyCommitted(committed)
+			s.mu.Unlock()
+		}
+	}
+	for _, id := range onScreen {
+		s.pub.publish(Update{Type: "done", ID: id})
+	}
+	s.publishStaff()
 }

@@ -366,6 +366,7 @@ func TestRefuseIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := r.tap(cardEls)
+	r.tap(cardLotte) // Els's tap locked the panel (issue 14 item 3)
 	seq := r.lastSeq()
 	if err := r.s.Refuse(ctx, v.Session, "niet aangemeld, moeder niet bereikbaar"); err != nil {
 		t.Fatal(err)
@@ -377,6 +378,7 @@ func TestRefuseIsRecorded(t *testing.T) {
 	if _, ok := r.s.pres.current().Child("c-mila"); !ok {
 		t.Error("Mila left after a refusal")
 	}
+	r.tap(cardLotte) // a refusal locks the panel (issue 14 item 3)
 	if err := r.s.Refuse(ctx, v.Session, "again"); !errors.Is(err, ErrNoSession) {
 		t.Errorf("refuse twice: %v", err)
 	}
@@ -411,6 +413,7 @@ func TestContactBanIsNeutralInPublic(t *testing.T) {
 	if diff := cmp.Diff(want, sumEvents(r.events(seq))); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+	r.tap(cardLotte) // Tom's tap locked the panel (issue 14 item 3)
 	sv := r.staffView()
 	found := false
 	for _, w := range sv.Warnings {
@@ -562,6 +565,7 @@ func TestStaffOutThatBreaksTheRatioAsksFirst(t *testing.T) {
 	ctx := context.Background()
 	r.tap(cardAhmed)
 	r.tap(cardYoussef) // Zoë into Vlinders
+	r.tap(cardAhmed)   // Youssef's tap locked the panel (issue 14 item 3)
 	if err := r.s.Manual(ctx, ManualStaffOut, "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -633,6 +637,7 @@ func TestRollCall(t *testing.T) {
 	ctx := context.Background()
 	r.tap(cardAhmed)
 	r.tap(cardYoussef)
+	r.tap(cardAhmed) // Youssef's tap locked the panel (issue 14 item 3)
 	if err := r.s.Manual(ctx, ManualRollMark, "c-zoe", ""); !errors.Is(err, ErrRollCallActive) {
 		t.Errorf("mark without a roll call: %v", err)
 	}
@@ -723,14 +728,22 @@ func TestSubscribeAndSnapshot(t *testing.T) {
 		t.Errorf("published decision %+v (updates %v)", got, types)
 	}
 	snap := r.s.Snapshot()
-	if snap.Location != "Kindercentrum De Regenboog" || snap.Decision == nil || snap.Decision.Session != v.Session || snap.Staff == nil {
+	// Sanne's tap locked the staff panel (issue 14 item 3: it used to stay open).
+	if snap.Location != "Kindercentrum De Regenboog" || snap.Decision == nil || snap.Decision.Session != v.Session || snap.Staff != nil {
 		t.Errorf("snapshot = %+v", snap)
+	}
+	r.tap(cardAhmed)
+	if snap = r.s.Snapshot(); snap.Staff == nil {
+		t.Fatalf("snapshot after a staff tap = %+v", snap)
 	}
 	// (The snapshot's JSON on the wire: ui's TestSnapshotJSON.)
 	for _, g := range snap.Staff.Groups {
 		if g.ThreeHour == nil {
 			t.Errorf("snapshot lacks the three-hour state of %s", g.GroupID)
 		}
+	}
+	for len(ch) > 0 {
+		<-ch
 	}
 	stop()
 	if _, ok := <-ch; ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
 // TestEveryEventNamesLocationAndRoster drives every path on which the door
@@ -35,16 +36,26 @@ func TestEveryEventNamesLocationAndRoster(t *testing.T) {
 	r.tap(cardLotte) // staff in
 	_, err := r.s.Confirm(ctx, blocked.Session, nil, "", "Ahmed komt zo")
 	must(err)
-	// Els is not announced today and nobody of hers is present: a request
-	// without children, refused.
-	empty := r.tap(cardEls)
+	// Els is not announced today and nobody of hers is present: nothing
+	// happens (a request never has an empty children list, issue 14 item 6;
+	// it used to be a request without children, refused).
+	if v := r.tap(cardEls); v.Outcome != rules.Denied || v.Session != "" {
+		t.Fatalf("Els with nobody of hers present = %+v", v)
+	}
 	r.tap(cardLotte)
-	must(r.s.Refuse(ctx, empty.Session, "niet aangemeld"))
 	// Manual check-ins, then Els again: a request for Mila, refused; then
 	// again, confirmed after an ID check.
 	must(r.s.Manual(ctx, ManualCheckIn, "c-mila", "kaart vergeten"))
 	must(r.s.Manual(ctx, ManualCheckIn, "c-julia", ""))
+	must(r.s.Manual(ctx, ManualCheckIn, "c-anna", ""))
 	r.clk.advance(time.Minute)
+	// Anna asks for a grown-up; her mother's tap completes the handover and
+	// the request closes by itself (recorded).
+	r.tap(cardAnna)
+	r.clk.advance(5 * time.Second)
+	r.tap("9A2B3C4D") // Linda
+	r.clk.advance(time.Minute)
+	r.tap(cardLotte)
 	mila := r.tap(cardEls)
 	r.tap(cardLotte)
 	must(r.s.Refuse(ctx, mila.Session, "moeder niet bereikbaar"))
@@ -80,15 +91,17 @@ func TestEveryEventNamesLocationAndRoster(t *testing.T) {
 		}
 	}
 	for _, typ := range []attendance.EventType{attendance.ChildCheckIn, attendance.ChildCheckOut, attendance.StaffIn, attendance.StaffOut,
-		attendance.PickupRefused, attendance.DeniedTap, attendance.RatioOverride, attendance.RollCallMark} {
+		attendance.PickupRefused, attendance.DeniedTap, attendance.RatioOverride, attendance.RollCallMark, attendance.RequestClosed} {
 		if seen[typ] == 0 {
 			t.Errorf("no %s event recorded: the test misses a path", typ)
 		}
 	}
-	if n := seen[attendance.PickupRefused]; n != 2 {
-		t.Errorf("%d refusals recorded, want 2 (one without children)", n)
+	if n := seen[attendance.PickupRefused]; n != 1 {
+		t.Errorf("%d refusals recorded, want 1", n)
 	}
-	if !slices.ContainsFunc(r.events(0), func(e attendance.Event) bool { return e.Type == attendance.PickupRefused && e.ChildID == "" }) {
-		t.Error("the refusal without children was not recorded")
+	if !slices.ContainsFunc(r.events(0), func(e attendance.Event) bool {
+		return e.Type == attendance.RequestClosed && e.ChildID == "c-anna" && e.Reason == rules.CloseResolved
+	}) {
+		t.Error("Anna's request did not close by itself")
 	}
 }

@@ -46,6 +46,11 @@ func (r recorder) refusal(ix *roster.Index, d rules.Decision, reader, staffID, n
 	return rules.RefusalEvents(d, staffID, note, r.context(reader), ix)
 }
 
+// closed records a request for staff that closed without a staff decision.
+func (r recorder) closed(ix *roster.Index, d rules.Decision, reader, why string) []attendance.Event {
+	return rules.RequestClosedEvents(d, why, r.context(reader), ix)
+}
+
 // manual is a staff act on the staff panel (a manual check-in or -out, a
 // clock-out): recorded as manual, by and confirmed by the staff member.
 func (r recorder) manual(ix *roster.Index, d rules.Decision, staffID, note string) []attendance.Event {

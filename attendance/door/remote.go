@@ -1,6 +1,7 @@
 package door
 
 import (
+	"context"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -110,6 +111,7 @@ func (s *Service) SetRemote(r Remote) {
 	s.pres.setRemote(r)
 	s.mu.Unlock()
 	s.publishStaff()
+	s.settle(context.Background()) // another door may have resolved a request
 }
 
 // merge recomputes the merged presence.

@@ -83,6 +83,10 @@ type Request struct {
 	Photo    bool     // a child at stake has photo consent
 	Alert    string
 	Warnings []rules.Warning
+	// ReleaseTo: for a child who asked on its own, the grown-ups staff may
+	// release it to (guardians, authorised and announced people; nobody
+	// under a ban or with rights withdrawn). Staff-only.
+	ReleaseTo []rules.Actor
 }
 
 // RollCall is the emergency roll call: everyone present, accounted or not.
@@ -215,6 +219,9 @@ func (s *Service) staffPanel() *StaffPanel {
 				r.Photo = r.Photo || ch.PhotoConsent
 			}
 			r.Children = append(r.Children, rc)
+		}
+		if d.Actor.Role == attendance.RoleChild {
+			r.ReleaseTo = rules.Candidates(s.ix, now, d)
 		}
 		v.Requests = append(v.Requests, r)
 	}

@@ -3,6 +3,7 @@ package door
 import (
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/rules"
 )
 
@@ -25,20 +26,36 @@ type sessions struct {
 
 func newSessions() sessions { return sessions{open: map[string]*session{}} }
 
-// add opens a session for d that waits timeout.
-func (ss *sessions) add(d rules.Decision, reader string, now time.Time, timeout time.Duration, staff bool) *session {
+// add opens a session for d that waits timeout; it returns the session
+// and the requests it supersedes (closed, to be recorded).
+func (ss *sessions) add(d rules.Decision, reader string, now time.Time, timeout time.Duration, staff bool) (*session, []*session) {
+	var superseded []*session
 	if staff {
 		// The same person asking again (a child tapping twice) replaces
 		// the open request instead of adding a second one.
 		for id, old := range ss.open {
 			if old.staff && old.decision.Actor.ID == d.Actor.ID && old.decision.Reason == d.Reason {
 				delete(ss.open, id)
+				superseded = append(superseded, old)
 			}
 		}
 	}
 	s := &session{id: newID("s-"), decision: d, reader: reader, expires: now.Add(timeout), staff: staff}
 	ss.open[s.id] = s
-	return s
+	return s, superseded
+}
+
+// resolved ends the requests whose situation resolved by itself on
+// presence p and returns them (to be recorded).
+func (ss *sessions) resolved(p *attendance.Presence) []*session {
+	var out []*session
+	for id, s := range ss.open {
+		if s.staff && rules.Resolved(s.decision, p) {
+			delete(ss.open, id)
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // dropChoicesOf ends the open choices of an actor: a child's tap that
@@ -85,13 +102,18 @@ func (ss *sessions) clearScreen(id string) bool {
 }
 
 // expire ends the sessions that timed out and takes a decision off the
-// screen once shown long enough; it returns the ids the screen must close.
-func (ss *sessions) expire(now time.Time) []string {
+// screen once shown long enough; it returns the ids the screen must close
+// and the requests for staff that expired (to be recorded).
+func (ss *sessions) expire(now time.Time) ([]string, []*session) {
 	var done []string
+	var requests []*session
 	for id, s := range ss.open {
 		if now.After(s.expires) {
 			delete(ss.open, id)
 			done = append(done, id)
+			if s.staff {
+				requests = append(requests, s)
+			}
 		}
 	}
 	if c := ss.current; c != nil && c.Session == "" && now.Sub(c.At) > 8*time.Second {
@@ -103,7 +125,7 @@ func (ss *sessions) expire(now time.Time) []string {
 			ss.current = nil
 		}
 	}
-	return done
+	return done, requests
 }
 
 // onScreen is the decision a newly connected screen shows, with the time

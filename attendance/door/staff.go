@@ -126,6 +126,7 @@ func (s *Service) Manual(ctx context.Context, action, subjectID, reason string) 
 	s.lockWriter()
 	defer s.unlockWriter()
 	defer s.publishStaff()
+	defer s.settle(ctx) // a manual check-out may resolve a request
 	s.mu.Lock()
 	now := s.now()
 	staff, err := s.staff.unlocked(now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -40,6 +41,7 @@ func (s *Service) Tap(ctx context.Context, reader string, uid []byte) (Result, e
 		s.publishStaff()
 	}
 	s.pub.decision(r)
+	s.settle(ctx)
 	s.unlockWriter()
 	s.pub.resolve(awaitKey(reader, hash), r)
 	return r, nil
@@ -59,7 +61,14 @@ func (s *Service) tap(ctx context.Context, reader string, role attendance.Reader
 	if b, ok := s.ix.Badge(hash); ok {
 		badge = &b
 	}
-	d := rules.Decide(rules.Input{Now: now, Role: role, Badge: badge, Roster: s.ix, Presence: s.pres.current(), Previous: s.last, Policy: s.cfg.Policy})
+	// Anyone but staff at the reader: the staff panel locks at once, before
+	// the decision shows (staff data is never on the glass with a parent).
+	locked := false
+	if s.staff.session != nil && (badge == nil || badge.Role != attendance.RoleStaff) {
+		s.staff.session = nil
+		locked = true
+	}
+	d := rules.Decide(rules.Input{Now: now, Role: role, Badge: badge, Roster: s.ix, Presence: s.pres.current(), Previous: s.last, Policy: s.cfg.Policy, Recent: &s.recent})
 	s.last = d.Remember
 	if d.Outcome == rules.Denied && d.Reason == rules.ReasonUnknownBadge {
 		s.log.Info("tap: unknown badge", "reader", reader)
@@ -91,14 +100,35 @@ func (s *Service) tap(ctx context.Context, reader string, role attendance.Reader
 		return r, true
 	case rules.CheckIn, rules.CheckOut:
 		s.mu.Unlock()
-		return s.commit(ctx, d, reader, attendance.Event{})
-	case rules.ChooseChildren:
+		r, changed := s.commit(ctx, d, reader, attendance.Event{})
+		return r, changed || locked
+	case rules.ChooseChildren, rules.Confirm:
+		// A choice, or a tap that would undo the person's own act of a
+		// moment ago: nothing happens until they say so.
 		r := s.openSession(d, reader, now, false)
 		s.mu.Unlock()
 		return r, true
 	case rules.NeedsStaff:
 		s.warn.add(d.Warnings...)
-		r := s.openSession(d, reader, now, true)
+		release, request := rules.Split(d)
+		if len(release.Children) == 0 {
+			r := s.openSession(d, reader, now, true)
+			s.mu.Unlock()
+			return r, true
+		}
+		// Partly released: the children this person may take go now, the
+		// rest wait for staff.
+		s.mu.Unlock()
+		done, _ := s.commit(ctx, release, reader, attendance.Event{})
+		if !done.Committed || done.Outcome == rules.Denied {
+			return done, true
+		}
+		s.mu.Lock()
+		r := s.openSession(request, reader, s.now(), true)
+		r.Decision = d
+		r.Children = append(append([]rules.Child(nil), done.Children...), request.Children...)
+		r.Committed = true
+		r = s.sessions.show(r)
 		s.mu.Unlock()
 		return r, true
 	case rules.Denied:
@@ -117,11 +147,11 @@ func (s *Service) tap(ctx context.Context, reader string, role attendance.Reader
 				s.log.Error("record denied tap", "err", err)
 			}
 		}
-		return r, false
+		return r, locked || len(evs) > 0
 	}
 	r := s.sessions.show(result(d, now))
 	s.mu.Unlock()
-	return r, false
+	return r, locked
 }
 
 // openSession opens a session for d and shows it; s.mu held.
@@ -130,7 +160,10 @@ func (s *Service) openSession(d rules.Decision, reader string, now time.Time, st
 	if staff {
 		timeout = 5 * time.Minute
 	}
-	ss := s.sessions.add(d, reader, now, timeout, staff)
+	ss, superseded := s.sessions.add(d, reader, now, timeout, staff)
+	for _, old := range superseded {
+		s.closed = append(s.closed, closedRequest{old, rules.CloseSuperseded})
+	}
 	r := result(d, now)
 	r.Session, r.ExpiresIn = ss.id, timeout
 	return s.sessions.show(r)
@@ -167,13 +200,15 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 	}
 	s.applyCommitted(committed)
 	s.warn.add(d.Warnings...)
-	// A guardian's choice becomes a plain check-in/out on screen.
+	// A choice becomes what was done on screen: check_in, check_out or
+	// check_in_out, listing only the children acted on.
 	final := d
+	final.Children = append([]rules.Child(nil), final.Children...)
 	if final.Outcome == rules.ChooseChildren || final.Outcome == rules.NeedsStaff {
 		final.Outcome = rules.Summarise(committed)
+		final.Children = slices.DeleteFunc(final.Children, func(c rules.Child) bool { return !c.Selected })
 	}
 	// Show the state after the commit.
-	final.Children = append([]rules.Child(nil), final.Children...)
 	for i := range final.Children {
 		_, final.Children[i].Present = s.pres.current().Child(final.Children[i].ID)
 	}
@@ -188,6 +223,9 @@ func (s *Service) applyCommitted(committed []attendance.Event) {
 	s.storeErr = nil
 	s.pres.apply(committed)
 	s.foldDay(committed)
+	for _, e := range committed {
+		s.recent.Fold(e)
+	}
 	s.three.feed(s.ix, s.pres.current(), committed)
 	s.notify = true
 }
@@ -221,6 +259,19 @@ func (s *Service) Select(ctx context.Context, sessionID string, childIDs []strin
 	if err != nil {
 		s.mu.Unlock()
 		return Result{}, badRequest(err)
+	}
+	defer s.settle(ctx)
+	if d.Outcome == rules.StaffIn {
+		// A staff member who clocked out a moment ago says yes: clock in.
+		s.sessions.remove(sessionID)
+		s.staff.open(s.ix, d.Actor.ID, s.now(), s.cfg.VerifyPIN != nil)
+		panel := s.staffPanel()
+		s.mu.Unlock()
+		s.pub.publish(Update{Type: "staff", Staff: panel})
+		r, _ := s.commit(ctx, d, ss.reader, attendance.Event{})
+		s.publishStaff()
+		s.pub.decision(r)
+		return r, nil
 	}
 	// The ratio is assessed again on the final choice.
 	now := s.now()
@@ -263,8 +314,19 @@ func (s *Service) Cancel(sessionID string) error {
 // Confirm is staff releasing children on a needs_staff request after
 // checking ID (or overriding a ratio/capacity block with a reason).
 func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []string, idType, note string) (Result, error) {
+	return s.ConfirmTo(ctx, sessionID, childIDs, idType, note, rules.Handover{})
+}
+
+// ConfirmTo is Confirm releasing the children to the grown-up to (a
+// person of the roster, or a name with idType checked): required for a
+// child who may not leave alone. A child whose presence changed since the
+// request is never acted on: the request closes (recorded) and the answer
+// is ErrStateChanged. A confirm ends the staff session: the public result
+// shows, then the screen returns to idle, never to the panel.
+func (s *Service) ConfirmTo(ctx context.Context, sessionID string, childIDs []string, idType, note string, to rules.Handover) (Result, error) {
 	s.lockWriter()
 	defer s.unlockWriter()
+	defer s.settle(ctx)
 	s.mu.Lock()
 	now := s.now()
 	staff, err := s.staff.unlocked(now)
@@ -278,7 +340,7 @@ func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []stri
 		return Result{}, ErrNoSession
 	}
 	ix := s.ix
-	d, err := rules.Release(ix, s.pres.current(), ss.decision, childIDs, idType, note)
+	d, err := rules.Release(ix, s.pres.current(), now, ss.decision, childIDs, idType, note, to)
 	if err != nil {
 		s.mu.Unlock()
 		var ban *rules.BanError
@@ -287,7 +349,14 @@ func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []stri
 		}
 		return Result{}, badRequest(err)
 	}
-	extra := attendance.Event{ConfirmedBy: staff.staffID, IDChecked: idType, Note: note}
+	if changed := rules.Changed(d, s.pres.current()); len(changed) > 0 {
+		// Someone else acted meanwhile: staff must not act on an old picture.
+		s.sessions.remove(sessionID)
+		s.closed = append(s.closed, closedRequest{ss, rules.ReasonStateChanged})
+		s.mu.Unlock()
+		return Result{}, fmt.Errorf("%w: %v", ErrStateChanged, changed)
+	}
+	extra := attendance.Event{ConfirmedBy: staff.staffID, IDChecked: idType, Note: rules.HandoverNote(to, note)}
 	var override []attendance.Event
 	if rules.Overridable(d.Reason) {
 		extra.Reason = "override_" + d.Reason
@@ -301,12 +370,12 @@ func (s *Service) Confirm(ctx context.Context, sessionID string, childIDs []stri
 	}
 	s.mu.Lock()
 	s.sessions.remove(sessionID)
-	staff.lastSeen = s.now()
-	s.mu.Unlock()
-	r, staffChanged := s.commit(ctx, d, ss.reader, extra)
-	if staffChanged {
-		s.publishStaff()
+	if s.staff.session == staff {
+		s.staff.session = nil // the public result shows; the panel is locked
 	}
+	s.mu.Unlock()
+	r, _ := s.commit(ctx, d, ss.reader, extra)
+	s.publishStaff()
 	s.pub.decision(r)
 	return r, nil
 }
@@ -335,6 +404,9 @@ func (s *Service) Refuse(ctx context.Context, sessionID, reason string) error {
 	}
 	s.mu.Lock()
 	onScreen := s.sessions.clearScreen(sessionID)
+	if s.staff.session == staff {
+		s.staff.session = nil // the end of a staff act at the door locks the panel
+	}
 	s.mu.Unlock()
 	if onScreen {
 		s.pub.publish(Update{Type: "done", ID: sessionID})

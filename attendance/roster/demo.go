@@ -64,13 +64,16 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			{ID: "p-oma-riet", Name: "Riet J.", Relation: "oma", BirthDate: attendance.MustDate("1958-04-12")},
 			{ID: "p-fatima", Name: "Fatima B.", Relation: "moeder"},
 			{ID: "p-kees", Name: "Kees B.", Relation: "vader"},
-			{ID: "p-buurvrouw", Name: "Els K.", Relation: "buurvrouw"},
+			{ID: "p-buurvrouw", Name: "Els K.", Relation: "buurvrouw", BirthDate: attendance.MustDate("1979-09-23")},
 			{ID: "p-tom", Name: "Tom J.", Relation: "vader (contactverbod)"},
 			{ID: "p-youssef", Name: "Youssef A.", Relation: "vader"},
 			{ID: "p-linda", Name: "Linda M.", Relation: "moeder"},
 			{ID: "p-eva", Name: "Eva S.", Relation: "moeder"},
 			{ID: "p-ruben", Name: "Ruben P.", Relation: "vader"},
-			{ID: "p-henk", Name: "Henk K.", Relation: "opa"},
+			{ID: "p-henk", Name: "Henk K.", Relation: "opa", BirthDate: attendance.MustDate("1951-11-02")},
+			// Levi's father until a court withdrew his parental authority:
+			// his card is refused like a contact ban.
+			{ID: "p-rob", Name: "Rob P.", Relation: "vader (gezag beëindigd)"},
 		},
 		Staff: []Staff{
 			{ID: "s-lotte", Name: "Lotte", Groups: []string{"g-rupsen"}},
@@ -90,6 +93,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 			{ChildID: "c-finn", PersonID: "p-linda"}, {ChildID: "c-anna", PersonID: "p-linda"},
 			{ChildID: "c-tess", PersonID: "p-eva"}, {ChildID: "c-milan", PersonID: "p-eva"},
 			{ChildID: "c-levi", PersonID: "p-ruben"},
+			{ChildID: "c-levi", PersonID: "p-rob", Withdrawn: true},
 		},
 		Authorisations: []Authorisation{
 			// Grandma Riet may always take Julia and Lucas.
@@ -135,6 +139,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		{UID: "6D804CF5", Holder: "Els K. (buurvrouw)", Role: attendance.RolePickup, Children: []string{"Mila"}, Note: "vandaag aangemeld voor Mila; voor Daan niet"},
 		{UID: "8E9FA0B1", Holder: "Henk K. (opa)", Role: attendance.RolePickup, Children: []string{"Mila"}, Note: "gisteren aangemeld, vandaag niet: medewerker komt"},
 		{UID: "7E915D06", Holder: "Tom J.", Role: attendance.RolePickup, Note: "contactverbod voor Julia en Lucas"},
+		{UID: "3D4E5F60", Holder: "Rob P.", Role: attendance.RoleGuardian, Children: []string{"Levi"}, Note: "gezag ingetrokken: geweigerd als een contactverbod"},
 		{UID: "E1A20B3C", Holder: "Lotte", Role: attendance.RoleStaff},
 		{UID: "E2B31C4D", Holder: "Ahmed", Role: attendance.RoleStaff},
 		{UID: "E3C42D5E", Holder: "Priya", Role: attendance.RoleStaff},
@@ -144,7 +149,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 	}
 	holders := map[string]string{ // card holder -> roster id
 		"Sanne de V.": "p-sanne", "Mark de V.": "p-mark", "Ingrid J.": "p-ingrid", "Fatima B.": "p-fatima",
-		"Kees B.": "p-kees", "Youssef A.": "p-youssef", "Ruben P.": "p-ruben", "Linda M.": "p-linda", "Eva S.": "p-eva", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Henk K. (opa)": "p-henk", "Tom J.": "p-tom",
+		"Kees B.": "p-kees", "Youssef A.": "p-youssef", "Ruben P.": "p-ruben", "Linda M.": "p-linda", "Eva S.": "p-eva", "Riet J. (oma)": "p-oma-riet", "Els K. (buurvrouw)": "p-buurvrouw", "Henk K. (opa)": "p-henk", "Tom J.": "p-tom", "Rob P.": "p-rob",
 		"Lotte": "s-lotte", "Ahmed": "s-ahmed", "Priya": "s-priya", "Finn": "c-finn", "Anna": "c-anna",
 	}
 	for _, c := range cards {

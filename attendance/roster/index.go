@@ -2,6 +2,7 @@ package roster
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
@@ -19,7 +20,8 @@ type Index struct {
 	groups   map[string]*Group
 
 	guardianOf map[string][]string // person -> children, roster order
-	isGuardian map[[2]string]bool  // {child, person}
+	isGuardian map[[2]string]bool  // {child, person}: authority not withdrawn
+	until      map[[2]string]attendance.Date
 	auths      map[[2]string][]Authorisation
 	bans       map[[2]string]*ContactBan
 	bannedFor  map[string][]string // person -> children they are banned from
@@ -43,7 +45,7 @@ func NewIndex(r *Roster) (*Index, error) {
 	ix := &Index{Roster: r, TZ: tz,
 		badges: map[string]Badge{}, children: map[string]*Child{}, people: map[string]*Person{},
 		staff: map[string]*Staff{}, groups: map[string]*Group{},
-		guardianOf: map[string][]string{}, isGuardian: map[[2]string]bool{},
+		guardianOf: map[string][]string{}, isGuardian: map[[2]string]bool{}, until: map[[2]string]attendance.Date{},
 		auths: map[[2]string][]Authorisation{}, bans: map[[2]string]*ContactBan{},
 		bannedFor: map[string][]string{}, authFor: map[string][]string{},
 		announced: map[[2]string][]AnnouncedPickup{}, perms: map[string][]IndependencePermission{},
@@ -63,13 +65,24 @@ func NewIndex(r *Roster) (*Index, error) {
 	for i := range r.Groups {
 		ix.groups[r.Groups[i].ID] = &r.Groups[i]
 	}
+	listed, open := map[[2]string]bool{}, map[[2]string]bool{}
 	for _, g := range r.Guardianships {
 		k := [2]string{g.ChildID, g.PersonID}
-		if ix.isGuardian[k] {
-			continue // a repeated row: the child is offered once
+		if !listed[k] { // a repeated row: the child is offered once
+			listed[k] = true
+			ix.guardianOf[g.PersonID] = append(ix.guardianOf[g.PersonID], g.ChildID)
 		}
-		ix.guardianOf[g.PersonID] = append(ix.guardianOf[g.PersonID], g.ChildID)
+		if g.Withdrawn {
+			continue
+		}
 		ix.isGuardian[k] = true
+		switch {
+		case g.Until.IsZero():
+			open[k] = true
+			delete(ix.until, k)
+		case !open[k] && (ix.until[k].IsZero() || ix.until[k].Before(g.Until)):
+			ix.until[k] = g.Until
+		}
 	}
 	seen := map[[2]string]bool{}
 	addAuth := func(child, person string) {
@@ -114,12 +127,43 @@ func (ix *Index) Staff(id string) (*Staff, bool) { s, ok := ix.staff[id]; return
 // Group finds a group.
 func (ix *Index) Group(id string) (*Group, bool) { g, ok := ix.groups[id]; return g, ok }
 
-// ChildrenOf returns the children a person has parental authority over.
+// ChildrenOf returns the children a person has (or had: see GuardianOn)
+// parental authority over.
 func (ix *Index) ChildrenOf(person string) []string { return ix.guardianOf[person] }
 
-// IsGuardian reports parental authority.
+// IsGuardian reports parental authority that was not withdrawn (an end
+// date is GuardianOn's business).
 func (ix *Index) IsGuardian(child, person string) bool {
 	return ix.isGuardian[[2]string{child, person}]
+}
+
+// GuardianOn reports parental authority on day d: not withdrawn and not
+// past its end date.
+func (ix *Index) GuardianOn(child, person string, d attendance.Date) bool {
+	k := [2]string{child, person}
+	if !ix.isGuardian[k] {
+		return false
+	}
+	u, ok := ix.until[k]
+	return !ok || !u.Before(d)
+}
+
+// Withdrawn reports that a person was a guardian of the child and is not
+// on day d: their rights were withdrawn or ended.
+func (ix *Index) Withdrawn(child, person string, d attendance.Date) bool {
+	return slices.Contains(ix.guardianOf[person], child) && !ix.GuardianOn(child, person, d)
+}
+
+// GuardiansOf returns the people with parental authority over a child on
+// day d, in roster order.
+func (ix *Index) GuardiansOf(child string, d attendance.Date) []string {
+	var out []string
+	for _, g := range ix.Roster.Guardianships {
+		if g.ChildID == child && ix.GuardianOn(child, g.PersonID, d) && !slices.Contains(out, g.PersonID) {
+			out = append(out, g.PersonID)
+		}
+	}
+	return out
 }
 
 // Linked returns the children a third party has a standing authorisation or
@@ -231,4 +275,17 @@ func weekdayOK(days []time.Weekday, wd time.Weekday) bool {
 		}
 	}
 	return false
+}
+
+// Announcer returns who announced a, by name, and when (zero when the
+// announcement carries no time): what the staff panel shows as
+// "aangekondigd door Fatima om 16:55".
+func (ix *Index) Announcer(a AnnouncedPickup) (name string, at time.Time) {
+	if p, ok := ix.people[a.CreatedBy]; ok {
+		name = p.Name
+	}
+	if !a.CreatedAt.IsZero() {
+		at = a.CreatedAt.In(ix.TZ)
+	}
+	return name, at
 }

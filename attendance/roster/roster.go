@@ -121,10 +121,18 @@ type Badge struct {
 	Label    string          `json:"label,omitempty"` // e.g. "sleutelhanger"
 }
 
-// Guardianship: the person has parental authority over the child.
+// Guardianship: the person has parental authority over the child. A
+// guardianship whose rights were withdrawn (Withdrawn, or Until passed) is
+// kept so the door can refuse the former guardian like a contact ban,
+// instead of treating them as a stranger.
 type Guardianship struct {
 	ChildID  string `json:"child_id"`
 	PersonID string `json:"person_id"`
+	// Withdrawn: parental authority was withdrawn (court order); the person
+	// may no longer bring or take the child.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+	// Until is the last day of parental authority (inclusive); zero: no end.
+	Until attendance.Date `json:"until,omitzero"`
 }
 
 // Authorisation is a standing permission for a third party to pick a child
@@ -143,9 +151,15 @@ type AnnouncedPickup struct {
 	ChildID   string          `json:"child_id"`
 	PersonID  string          `json:"person_id"`
 	Date      attendance.Date `json:"date"`
-	From      string          `json:"from,omitempty"`  // HH:MM, empty: all day
-	Until     string          `json:"until,omitempty"` // HH:MM
-	CreatedBy string          `json:"created_by,omitempty"`
+	From      string          `json:"from,omitempty"`       // HH:MM, empty: all day
+	Until     string          `json:"until,omitempty"`      // HH:MM
+	CreatedBy string          `json:"created_by,omitempty"` // person id of the announcing parent
+	// IDNote is what identity document the person will show (staff only,
+	// e.g. "rijbewijs"); never its number.
+	IDNote string `json:"id_note,omitempty"`
+	// CreatedAt is when the parent announced it (the parents' portal sets
+	// it), so the staff panel can say "aangekondigd door Fatima om 16:55".
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // ContactBan: the person may never take the child (court order). Note is
@@ -159,6 +173,9 @@ type ContactBan struct {
 // IndependencePermission lets a child leave on its own (walk or cycle home,
 // to a club, to a friend), granted in writing by a parent for a period.
 type IndependencePermission struct {
+	// ID names a permission granted in the parents' portal (so it can be
+	// revoked); permissions entered by admins may have none.
+	ID        string          `json:"id,omitempty"`
 	ChildID   string          `json:"child_id"`
 	Scope     string          `json:"scope"` // e.g. "home", "club", "friend"
 	From      attendance.Date `json:"from"`

@@ -44,7 +44,7 @@ func Events(d Decision, ctx attendance.Event, ix *roster.Index) []attendance.Eve
 		}
 		return []attendance.Event{e}
 	case Denied:
-		if d.Reason != ReasonContactBan {
+		if d.Reason != ReasonContactBan && d.Reason != ReasonWithdrawn {
 			return nil // nothing staff must know of
 		}
 		e := base
@@ -94,6 +94,28 @@ func RefusalEvents(d Decision, staffID, note string, ctx attendance.Event, ix *r
 	for _, c := range d.Children {
 		e := base
 		e.ChildID, e.GroupID, e.Reason = c.ID, c.GroupID, d.Reason
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// Reasons a request closes without a staff decision (RequestClosed).
+const (
+	CloseResolved   = "resolved"
+	CloseExpired    = "expired"
+	CloseSuperseded = "superseded"
+)
+
+// RequestClosedEvents record that request d closed without a staff
+// decision, for why (CloseResolved, CloseExpired, CloseSuperseded or
+// ReasonStateChanged): one per child of the request.
+func RequestClosedEvents(d Decision, why string, ctx attendance.Event, ix *roster.Index) []attendance.Event {
+	base := stamp(ctx, ix)
+	base.Type, base.ActorRole, base.ActorID, base.Reason, base.Note = attendance.RequestClosed, d.Actor.Role, d.Actor.ID, why, d.Reason
+	evs := make([]attendance.Event, 0, len(d.Children))
+	for _, c := range d.Children {
+		e := base
+		e.ChildID, e.GroupID = c.ID, c.GroupID
 		evs = append(evs, e)
 	}
 	return evs

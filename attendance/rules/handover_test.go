@@ -66,7 +66,7 @@ func TestHandover(t *testing.T) {
 			{"p-ann", 5 * time.Second, summary{Outcome: CheckOut, Reason: ReasonHandover, Actor: "p-ann", Children: kids("c-stay:check_out:sel")}},
 		}, wantPresent: []string{}},
 		{name: "guardian with several, then one child: only that child", present: []string{"s-a", "s-b", "c-m1", "c-m3"}, steps: []step{
-			{"p-multi", 0, summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_out:sel", "c-m2:check_in:sel", "c-m3:check_out:sel")}},
+			{"p-multi", 0, summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_out:-", "c-m2:check_in:-", "c-m3:check_out:-")}},
 			{"c-m3", 4 * time.Second, summary{Outcome: CheckOut, Reason: ReasonHandover, Actor: "p-multi", Children: kids("c-m3:check_out:sel")}},
 		}, wantPresent: []string{"c-m1"}},
 		{name: "guardian takes the only child, the child's tap confirms", present: []string{"s-b", "c-stay"}, steps: []step{
@@ -90,19 +90,19 @@ func TestHandover(t *testing.T) {
 			{"p-stranger", 5 * time.Second, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger", Children: kids("c-stay:check_out:-")}},
 		}, wantPresent: []string{"c-stay"}},
 		{name: "unannounced person then child: staff", present: []string{"s-b", "c-stay"}, steps: []step{
-			{"p-stranger", 0, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger"}},
+			{"p-stranger", 0, summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-stranger"}},
 			{"c-stay", 5 * time.Second, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger", Children: kids("c-stay:check_out:-")}},
 		}, wantPresent: []string{"c-stay"}},
 		{name: "an unrelated adult's tap does not hold an independent child", present: []string{"s-b", "c-free"}, steps: []step{
-			{"p-stranger", 0, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger"}},
+			{"p-stranger", 0, summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-stranger"}},
 			{"c-free", 5 * time.Second, summary{Outcome: CheckOut, Reason: ReasonIndependent, Actor: "c-free", Children: kids("c-free:check_out:sel")}},
 		}, wantPresent: []string{}},
 		{name: "handover window passed: no pairing (child first)", present: []string{"s-b", "c-stay"}, steps: []step{
 			{"c-stay", 0, summary{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: "c-stay", Children: kids("c-stay:check_out:-")}},
-			{"p-stranger", 31 * time.Second, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger"}},
+			{"p-stranger", 31 * time.Second, summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-stranger"}},
 		}, wantPresent: []string{"c-stay"}},
 		{name: "handover window passed: no pairing (adult first)", present: []string{"s-b", "c-stay"}, steps: []step{
-			{"p-stranger", 0, summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger"}},
+			{"p-stranger", 0, summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-stranger"}},
 			{"c-stay", 31 * time.Second, summary{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: "c-stay", Children: kids("c-stay:check_out:-")}},
 		}, wantPresent: []string{"c-stay"}},
 		{name: "handover at exactly the window still pairs", present: []string{"s-b", "c-stay"}, steps: []step{

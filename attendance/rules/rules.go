@@ -22,6 +22,7 @@ type Outcome string
 const (
 	CheckIn        Outcome = "check_in"
 	CheckOut       Outcome = "check_out"
+	CheckInOut     Outcome = "check_in_out"    // a committed choice that checked children in and out
 	ChooseChildren Outcome = "choose_children" // a guardian with several children picks which
 	NeedsStaff     Outcome = "needs_staff"     // the child is not released until staff decide
 	Denied         Outcome = "denied"
@@ -49,6 +50,18 @@ const (
 	// ReasonAlreadyDone: a child's second tap within the handover window
 	// after its own check-in or check-out; nothing changes.
 	ReasonAlreadyDone = "already_done"
+	// ReasonUndoRecent: the tap would undo what the same adult (or staff
+	// member) did within the undo guard; the door asks first.
+	ReasonUndoRecent = "undo_recent"
+	// ReasonAgeUnknown: a pickup person without a birth date where the
+	// location has a minimum pickup age; staff check ID.
+	ReasonAgeUnknown = "pickup_age_unknown"
+	// ReasonWithdrawn: a former guardian whose parental authority was
+	// withdrawn; refused like a contact ban.
+	ReasonWithdrawn = "rights_withdrawn"
+	// ReasonStateChanged: a child of a request changed state since the
+	// request was made; staff cannot act on it.
+	ReasonStateChanged = "state_changed"
 )
 
 // Action is what happens to one child.
@@ -65,6 +78,10 @@ type Policy struct {
 	// HandoverWindow is how long one half of a two-tap handover waits for
 	// the other (default 30 s).
 	HandoverWindow time.Duration
+	// UndoGuard is how long an adult's (or a staff member's) own check-in
+	// or -out (clock-in or -out) is protected: a tap of theirs that would
+	// undo it asks first. 0 disables the guard (kioskd's default is 2m).
+	UndoGuard time.Duration
 }
 
 func (p Policy) window() time.Duration {
@@ -96,6 +113,7 @@ type Input struct {
 	Presence *attendance.Presence
 	Previous *Tap // the previous tap, for two-tap handovers (nil: none)
 	Policy   Policy
+	Recent   *Recent // who last checked each child in or out (nil: nobody)
 }
 
 // Child is one child in a decision.
@@ -172,6 +190,11 @@ func decideStaff(in Input, id string) Decision {
 		return d
 	}
 	d.Outcome = StaffIn
+	if in.undoes(in.Recent.staffAct(id), id, true) {
+		// Clocked out by their own hand a moment ago: a tap clocks in
+		// again only when the staff member says so.
+		d.Outcome, d.Reason = Confirm, ReasonUndoRecent
+	}
 	return d
 }
 
@@ -217,14 +240,47 @@ func (in Input) recent() *Tap {
 	return p
 }
 
+// guardian reports parental authority today (not withdrawn, not ended).
+func (in Input) guardian(child, person string) bool {
+	return in.Roster.GuardianOn(child, person, attendance.DateOf(in.Now))
+}
+
+// undoes reports whether act, the last act on a subject, was done by
+// person within the undo guard and was the opposite of what a tap would
+// now do (checkIn: check or clock in).
+func (in Input) undoes(act Act, person string, checkIn bool) bool {
+	g := in.Policy.UndoGuard
+	return g > 0 && act.By == person && act.In != checkIn && !act.At.IsZero() &&
+		!in.Now.Before(act.At) && in.Now.Sub(act.At) <= g
+}
+
+// ageCheck is the reason a pickup person's age stops a pickup ("" when it
+// does not): too young, or no birth date on file, where the location has a
+// minimum pickup age.
+func ageCheck(in Input, p *roster.Person) string {
+	min := in.Roster.Roster.Location.MinPickupAge
+	switch {
+	case min <= 0:
+		return ""
+	case p.BirthDate.IsZero():
+		return ReasonAgeUnknown
+	case p.BirthDate.AgeOn(attendance.DateOf(in.Now)) < min:
+		return ReasonTooYoung
+	}
+	return ""
+}
+
 func decideAdult(in Input, id string) Decision {
 	p, ok := in.Roster.Person(id)
 	if !ok {
 		return Decision{Outcome: Denied, Reason: ReasonUnknownBadge}
 	}
 	role := attendance.RolePickup
-	if len(in.Roster.ChildrenOf(id)) > 0 {
-		role = attendance.RoleGuardian
+	for _, cid := range in.Roster.ChildrenOf(id) {
+		if in.guardian(cid, id) {
+			role = attendance.RoleGuardian
+			break
+		}
 	}
 	d := Decision{Actor: Actor{Role: role, ID: id, Name: p.Name, Relation: p.Relation}}
 	today := attendance.DateOf(in.Now)
@@ -235,16 +291,20 @@ func decideAdult(in Input, id string) Decision {
 		return handover(in, d, prev.ID, id)
 	}
 
-	var mayTake, banned, unannounced []string
+	var mayTake, banned, withdrawn, unannounced []string
 	for _, cid := range in.Roster.ChildrenOf(id) {
 		if _, ban := in.Roster.Ban(cid, id); ban {
 			banned = append(banned, cid)
 			continue
 		}
+		if !in.guardian(cid, id) {
+			withdrawn = append(withdrawn, cid)
+			continue
+		}
 		mayTake = append(mayTake, cid)
 	}
 	for _, cid := range in.Roster.Linked(id) {
-		if in.Roster.IsGuardian(cid, id) {
+		if in.guardian(cid, id) || slices.Contains(withdrawn, cid) {
 			continue
 		}
 		if _, ban := in.Roster.Ban(cid, id); ban {
@@ -262,6 +322,9 @@ func decideAdult(in Input, id string) Decision {
 	if len(banned) > 0 {
 		d.StaffAlert = banAlert(in, id)
 	}
+	if len(withdrawn) > 0 {
+		d.StaffAlert += withdrawnAlert(in, p, withdrawn)
+	}
 	// Remembered whatever the outcome: a child's tap right after pairs with
 	// this person and is checked against the pickup rules (a banned or
 	// unannounced person's pair is refused or goes to staff).
@@ -270,36 +333,89 @@ func decideAdult(in Input, id string) Decision {
 		switch {
 		case len(banned) > 0:
 			d.Outcome, d.Reason = Denied, ReasonContactBan
+		case len(withdrawn) > 0:
+			d.Outcome, d.Reason = Denied, ReasonWithdrawn
 		default:
 			d.Outcome, d.Reason = NeedsStaff, ReasonNotAnnounced
-			for _, cid := range unannounced {
-				if c, ok := in.child(cid); ok && c.Present {
-					c.Action, c.Selected = ActCheckOut, false
-					d.Children = append(d.Children, c)
-				}
+			d.Children = in.waiting(unannounced, nil)
+			if len(d.Children) == 0 {
+				// Nobody of theirs is here to take: nothing for staff.
+				d.Outcome, d.Reason = Denied, ReasonNothingToDo
 			}
 		}
 		return d
 	}
-	if role == attendance.RolePickup && in.Roster.Roster.Location.MinPickupAge > 0 &&
-		!p.BirthDate.IsZero() && p.BirthDate.AgeOn(today) < in.Roster.Roster.Location.MinPickupAge {
-		d.Outcome, d.Reason = NeedsStaff, ReasonTooYoung
-		for _, cid := range mayTake {
-			if c, ok := in.child(cid); ok && c.Present {
-				c.Selected = false
-				d.Children = append(d.Children, c)
-			}
-		}
-		return d
-	}
+	var offered []Child
 	for _, cid := range mayTake {
-		c, ok := in.child(cid)
-		if !ok || c.Action == ActNone {
-			continue
-		}
 		// A third party only brings or takes the children they are
 		// authorised for today; nothing else is offered.
-		d.Children = append(d.Children, c)
+		if c, ok := in.child(cid); ok && c.Action != ActNone {
+			offered = append(offered, c)
+		}
+	}
+	// A third party's other children here (not announced for today, or
+	// siblings of the children they take) go to staff as one request, with
+	// the ID check of a wholly unannounced pickup.
+	var waiting []Child
+	if role == attendance.RolePickup {
+		waiting = in.waiting(append(unannounced, siblings(in, mayTake)...), append(append(mayTake, banned...), withdrawn...))
+	}
+	if reason := ageCheck(in, p); role == attendance.RolePickup && reason != "" {
+		var out []Child
+		for _, c := range offered {
+			if c.Action == ActCheckOut {
+				c.Selected = false
+				out = append(out, c)
+			}
+		}
+		if out = append(out, waiting...); len(out) > 0 {
+			d.Outcome, d.Reason, d.Children = NeedsStaff, reason, out
+			return d
+		}
+		// Bringing children in needs no minimum age.
+	}
+	// The undo guard: what this person did a moment ago is not undone
+	// without asking.
+	var undo []string
+	for _, c := range offered {
+		if in.undoes(in.Recent.childAct(c.ID), id, c.Action == ActCheckIn) {
+			undo = append(undo, c.ID)
+		}
+	}
+	if len(undo) > 0 {
+		for i := range offered {
+			offered[i].Selected = false
+		}
+		d.Outcome, d.Reason, d.Children = Confirm, ReasonUndoRecent, offered
+		for _, c := range offered {
+			if c.Action == ActCheckOut && slices.Contains(undo, c.ID) {
+				// Brought in a moment ago: the child's own tap now is
+				// not a handover either.
+				d.Remember.CheckedIn = append(d.Remember.CheckedIn, c.ID)
+			}
+		}
+		d.PolicyVersion = PolicyVersions(in.Roster, d.Children)
+		return d
+	}
+	if len(waiting) > 0 {
+		var out []Child
+		for _, c := range offered {
+			if c.Action == ActCheckOut {
+				out = append(out, c) // released at once (selected)
+				d.Remember.CheckedOut = append(d.Remember.CheckedOut, c.ID)
+			}
+		}
+		d.Outcome, d.Reason, d.Children = NeedsStaff, ReasonNotAnnounced, append(out, waiting...)
+		d.PolicyVersion = PolicyVersions(in.Roster, out)
+		return d
+	}
+	d.Children = offered
+	if mixed(d.Children) {
+		// Some to bring, some to take: nothing is preselected across
+		// directions, the person picks.
+		for i := range d.Children {
+			d.Children[i].Selected = false
+		}
 	}
 	switch len(d.Children) {
 	case 0:
@@ -330,6 +446,60 @@ func decideAdult(in Input, id string) Decision {
 	}
 	d.PolicyVersion = PolicyVersions(in.Roster, d.Children)
 	return d
+}
+
+// mixed reports whether cs holds children in both directions.
+func mixed(cs []Child) bool {
+	in, out := false, false
+	for _, c := range cs {
+		in = in || c.Action == ActCheckIn
+		out = out || c.Action == ActCheckOut
+	}
+	return in && out
+}
+
+// waiting lists the children of ids present and to be taken out (not in
+// skip, each once), unselected: they wait for staff.
+func (in Input) waiting(ids, skip []string) []Child {
+	var out []Child
+	seen := map[string]bool{}
+	for _, cid := range ids {
+		if seen[cid] || slices.Contains(skip, cid) {
+			continue
+		}
+		seen[cid] = true
+		if c, ok := in.child(cid); ok && c.Present && in.Role != attendance.ReaderIn {
+			c.Action, c.Selected = ActCheckOut, false
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// siblings returns the children who share a guardian with any of cs (cs
+// themselves included), in roster order.
+func siblings(in Input, cs []string) []string {
+	today := attendance.DateOf(in.Now)
+	var out []string
+	for _, cid := range cs {
+		for _, g := range in.Roster.GuardiansOf(cid, today) {
+			for _, sib := range in.Roster.ChildrenOf(g) {
+				if in.guardian(sib, g) && !slices.Contains(out, sib) {
+					out = append(out, sib)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func withdrawnAlert(in Input, p *roster.Person, children []string) string {
+	var text string
+	for _, cid := range children {
+		c, _ := in.Roster.Child(cid)
+		text += fmt.Sprintf("Gezag ingetrokken: %s voor %s. Niet meegeven; bel de ouder en de teamleider. ", p.Name, c.FirstName)
+	}
+	return text
 }
 
 // PolicyVersions names the versioned ratio policies of the groups of cs
@@ -466,8 +636,8 @@ func independent(in Input, child string) bool {
 // unrelated reports that a person has no link at all to a child: not a
 // guardian, no authorisation or announcement (valid or not), no ban.
 func unrelated(in Input, child, person string) bool {
-	if in.Roster.IsGuardian(child, person) {
-		return false
+	if slices.Contains(in.Roster.ChildrenOf(person), child) {
+		return false // a guardian, or a former one
 	}
 	if _, ban := in.Roster.Ban(child, person); ban {
 		return false
@@ -490,7 +660,7 @@ func handover(in Input, d Decision, childID, personID string) Decision {
 	}
 	if d.Actor.Role == attendance.RoleChild {
 		role := attendance.RolePickup
-		if in.Roster.IsGuardian(childID, personID) {
+		if in.guardian(childID, personID) {
 			role = attendance.RoleGuardian
 		}
 		d.Actor = Actor{Role: role, ID: personID, Name: p.Name, Relation: p.Relation}
@@ -510,15 +680,21 @@ func handover(in Input, d Decision, childID, personID string) Decision {
 		return d
 	}
 	today := attendance.DateOf(in.Now)
+	if in.Roster.Withdrawn(childID, personID, today) {
+		d.Outcome, d.Reason = Denied, ReasonWithdrawn
+		d.StaffAlert = withdrawnAlert(in, p, []string{childID})
+		d.Children[0].Selected = false
+		return d
+	}
+	guardian := in.guardian(childID, personID)
 	_, announced := in.Roster.Announcement(childID, personID, in.Now)
-	if !in.Roster.IsGuardian(childID, personID) && !in.Roster.Authorised(childID, personID, today) && !announced {
+	if !guardian && !in.Roster.Authorised(childID, personID, today) && !announced {
 		d.Outcome, d.Reason = NeedsStaff, ReasonNotAnnounced
 		d.Children[0].Selected = false
 		return d
 	}
-	if !in.Roster.IsGuardian(childID, personID) && in.Roster.Roster.Location.MinPickupAge > 0 &&
-		!p.BirthDate.IsZero() && p.BirthDate.AgeOn(today) < in.Roster.Roster.Location.MinPickupAge {
-		d.Outcome, d.Reason = NeedsStaff, ReasonTooYoung
+	if reason := ageCheck(in, p); !guardian && reason != "" {
+		d.Outcome, d.Reason = NeedsStaff, reason
 		d.Children[0].Selected = false
 		return d
 	}

@@ -89,7 +89,7 @@ func TestDecide(t *testing.T) {
 		{name: "guardian, several: choose, all preselected", holder: "p-multi", present: with(),
 			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m2:check_in:sel", "c-m3:check_in:sel")}},
 		{name: "guardian, several: action per child's state", holder: "p-multi", present: with("c-m2"),
-			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m2:check_out:sel", "c-m3:check_in:sel")}},
+			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:-", "c-m2:check_out:-", "c-m3:check_in:-")}},
 		{name: "guardian, several, all present: choose to take out", holder: "p-multi", present: with("c-m1", "c-m2", "c-m3"),
 			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_out:sel", "c-m2:check_out:sel", "c-m3:check_out:sel")}},
 
@@ -118,8 +118,8 @@ func TestDecide(t *testing.T) {
 			want: summary{Outcome: CheckOut, Actor: "p-gp", Children: kids("c-one:check_out:sel")}},
 		{name: "grandparent after until: staff", holder: "p-gp", present: with("c-one"), now: at("2026-07-01", 9, 0),
 			want: summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-gp", Children: kids("c-one:check_out:-")}},
-		{name: "grandparent not authorised, child absent: staff, nothing offered", holder: "p-gp", present: with(), now: at("2026-03-05", 8, 0),
-			want: summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-gp"}},
+		{name: "grandparent not authorised, child absent: no (empty) request", holder: "p-gp", present: with(), now: at("2026-03-05", 8, 0),
+			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-gp"}},
 
 		// Announced pickup on wed 15:00-17:00 (minutes inclusive).
 		{name: "announced, at the window's start", holder: "p-ann", present: with("c-one"), now: at(wed, 15, 0),
@@ -132,8 +132,8 @@ func TestDecide(t *testing.T) {
 			want: summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-ann", Children: kids("c-one:check_out:-")}},
 		{name: "announced, another day: staff", holder: "p-ann", present: with("c-one"), now: at("2026-03-05", 15, 30),
 			want: summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-ann", Children: kids("c-one:check_out:-")}},
-		{name: "unannounced known person: staff", holder: "p-stranger", present: with("c-one"),
-			want: summary{Outcome: NeedsStaff, Reason: ReasonNotAnnounced, Actor: "p-stranger"}},
+		{name: "unannounced known person, no child of theirs: nothing for staff", holder: "p-stranger", present: with("c-one"),
+			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-stranger"}},
 
 		// Contact ban.
 		{name: "contact ban: denied, staff alerted", holder: "p-ban", present: with("c-one"),
@@ -142,7 +142,7 @@ func TestDecide(t *testing.T) {
 			ix: fixture(func(r *roster.Roster) {
 				r.ContactBans = append(r.ContactBans, roster.ContactBan{ChildID: "c-m1", PersonID: "p-multi"})
 			}),
-			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m2:check_out:sel", "c-m3:check_in:sel"), Alert: true}},
+			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m2:check_out:-", "c-m3:check_in:-"), Alert: true}},
 		{name: "contact ban beats an authorisation", holder: "p-gp", present: with("c-one"),
 			ix: fixture(func(r *roster.Roster) {
 				r.ContactBans = append(r.ContactBans, roster.ContactBan{ChildID: "c-one", PersonID: "p-gp"})
@@ -376,7 +376,12 @@ func TestEvents(t *testing.T) {
 	now := at(wed, 8, 0)
 	ctx := attendance.Event{Wall: now, Reader: "entrance", ConfirmedBy: "s-a"}
 	d := Decide(tapBy(ix, present(ix, now, "s-a", "c-m2"), "p-multi", now))
-	d.Children[2].Selected = false // c-m3 stays home
+	// A mixed tap preselects nothing (issue 14 item 1): the guardian picks
+	// c-m1 (in) and c-m2 (out); c-m3 stays home.
+	d, err := Select(d, []string{"c-m1", "c-m2"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := Events(d, ctx, ix)
 	type ev struct {
 		Type                              attendance.EventType

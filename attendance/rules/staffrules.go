@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ var (
 	ErrUnknownChild   = errors.New("rules: unknown child")
 	ErrAlreadyDone    = errors.New("rules: nothing to change")
 	ErrNotPresent     = errors.New("rules: not present")
+	// ErrReleaseTo: a child who may not leave alone is released to a named
+	// grown-up only (a person of the roster, or a name with the ID checked).
+	ErrReleaseTo     = errors.New("rules: say to whom the child is released")
+	ErrUnknownPerson = errors.New("rules: unknown person")
 )
 
 // BanError is staff trying to release a child to a person under a contact
@@ -36,6 +41,13 @@ func (e *BanError) Error() string { return "rules: contact ban: " + e.Child }
 // an action stays unselected). It fails for a child that was not offered
 // and for an empty choice. d is not changed.
 func Select(d Decision, ids []string) (Decision, error) {
+	if d.Outcome == Confirm && d.Reason == ReasonUndoRecent {
+		if d.Actor.Role == attendance.RoleStaff {
+			d.Outcome, d.Reason = StaffIn, "" // yes: clock in again
+			return d, nil
+		}
+		d.Outcome = ChooseChildren // yes: the children chosen
+	}
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
@@ -70,7 +82,13 @@ func Overridable(reason string) bool {
 // the person's ID (idType), or overriding a ratio or capacity block with a
 // reason (note). For an unannounced pickup staff may add other present
 // children. A contact ban is never released (*BanError).
-func Release(ix *roster.Index, p *attendance.Presence, d Decision, ids []string, idType, note string) (Decision, error) {
+//
+// to says to whom the children go when that is not the person who tapped:
+// required for a child who asked on its own (needs_grown_up), optional
+// otherwise. A person of the roster (to.PersonID) is checked against the
+// contact bans and withdrawn rights like the tapping person would be; a
+// free name (to.Name) needs the ID type checked.
+func Release(ix *roster.Index, p *attendance.Presence, now time.Time, d Decision, ids []string, idType, note string, to Handover) (Decision, error) {
 	if len(ids) == 0 {
 		for _, c := range d.Children {
 			ids = append(ids, c.ID)
@@ -99,14 +117,51 @@ func Release(ix *roster.Index, p *attendance.Presence, d Decision, ids []string,
 	if err != nil {
 		return d, err
 	}
+	today := attendance.DateOf(now)
+	known := false // the grown-up is a guardian or authorised for every child released
+	switch {
+	case to.PersonID != "":
+		per, ok := ix.Person(to.PersonID)
+		if !ok {
+			return d, fmt.Errorf("%w %q", ErrUnknownPerson, to.PersonID)
+		}
+		role := attendance.RolePickup
+		known = true
+		for _, c := range d.Children {
+			if !c.Selected {
+				continue
+			}
+			_, announced := ix.Announcement(c.ID, per.ID, now)
+			g := ix.GuardianOn(c.ID, per.ID, today)
+			if g {
+				role = attendance.RoleGuardian
+			}
+			known = known && (g || announced || ix.Authorised(c.ID, per.ID, today))
+		}
+		d.Actor = Actor{Role: role, ID: per.ID, Name: per.Name, Relation: per.Relation}
+	case strings.TrimSpace(to.Name) != "":
+		d.Actor = Actor{Role: attendance.RolePickup, Name: strings.TrimSpace(to.Name)}
+	case d.Actor.Role == attendance.RoleChild && d.Reason == ReasonNeedsGrownUp:
+		return d, ErrReleaseTo
+	}
 	for _, c := range d.Children {
-		if _, ban := ix.Ban(c.ID, d.Actor.ID); ban && c.Selected {
+		if !c.Selected || d.Actor.ID == "" {
+			continue
+		}
+		if _, ban := ix.Ban(c.ID, d.Actor.ID); ban {
+			return d, &BanError{Child: c.Name}
+		}
+		if ix.Withdrawn(c.ID, d.Actor.ID, today) {
 			return d, &BanError{Child: c.Name}
 		}
 	}
 	switch {
-	case d.Reason == ReasonNotAnnounced || d.Reason == ReasonTooYoung || d.Reason == ReasonNeedsGrownUp:
-		if strings.TrimSpace(idType) == "" && d.Actor.Role != attendance.RoleChild {
+	case to.Name != "":
+		if strings.TrimSpace(idType) == "" {
+			return d, ErrIDRequired
+		}
+	case d.Reason == ReasonNotAnnounced || d.Reason == ReasonTooYoung || d.Reason == ReasonAgeUnknown || d.Reason == ReasonNeedsGrownUp:
+		if strings.TrimSpace(idType) == "" && d.Actor.Role != attendance.RoleChild && !known {
 			return d, ErrIDRequired
 		}
 	case Overridable(d.Reason):
@@ -165,8 +220,131 @@ func RollCallSubject(p *attendance.Presence, id string) (child bool, err error) 
 	return child, nil
 }
 
-// Summarise is what a committed choice did on balance: check_in when it
-// checked in at least as many children as it checked out.
+// Handover names the grown-up staff release children to: a person of the
+// roster, or a name (with the ID type checked, see Release).
+type Handover struct {
+	PersonID string
+	Name     string
+}
+
+// HandoverNote is the note of a release to a grown-up named by staff (a
+// free name is recorded there; a person of the roster as the actor).
+func HandoverNote(to Handover, note string) string {
+	name := strings.TrimSpace(to.Name)
+	if name == "" || to.PersonID != "" {
+		return note
+	}
+	if note = strings.TrimSpace(note); note != "" {
+		return "Meegegeven aan: " + name + "; " + note
+	}
+	return "Meegegeven aan: " + name
+}
+
+// Split separates a partly released request (NeedsStaff with some
+// children selected: a pickup person who may take those at once) into
+// the release to commit now and the request for the rest. For any other
+// decision release is empty and request is d.
+func Split(d Decision) (release, request Decision) {
+	if d.Outcome != NeedsStaff || d.Reason != ReasonNotAnnounced {
+		return Decision{}, d
+	}
+	release, request = d, d
+	release.Outcome, release.Reason, release.Children = CheckOut, "", nil
+	request.Children, request.Remember = nil, nil
+	for _, c := range d.Children {
+		if c.Selected {
+			release.Children = append(release.Children, c)
+		} else {
+			request.Children = append(request.Children, c)
+		}
+	}
+	if len(release.Children) == 0 {
+		return Decision{}, d
+	}
+	request.PolicyVersion = ""
+	return release, request
+}
+
+// Resolved reports whether request d has resolved by itself: every child
+// in it now has the state it asked for (taken out by someone else, a
+// handover completed, checked in by a guardian).
+func Resolved(d Decision, p *attendance.Presence) bool {
+	if len(d.Children) == 0 {
+		return false
+	}
+	for _, c := range d.Children {
+		_, present := p.Child(c.ID)
+		switch c.Action {
+		case ActCheckOut:
+			if present {
+				return false
+			}
+		case ActCheckIn:
+			if !present {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Changed returns the selected children of d whose presence is no longer
+// what it was when the request was made.
+func Changed(d Decision, p *attendance.Presence) []string {
+	var out []string
+	for _, c := range d.Children {
+		if _, present := p.Child(c.ID); c.Selected && present != c.Present {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// Candidates are the grown-ups staff may release the children of d to
+// (needs_grown_up): their guardians and the people authorised or
+// announced for them now, without anyone under a ban or with rights
+// withdrawn for any of them.
+func Candidates(ix *roster.Index, now time.Time, d Decision) []Actor {
+	today := attendance.DateOf(now)
+	var ids []string
+	add := func(id string) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, c := range d.Children {
+		for _, g := range ix.GuardiansOf(c.ID, today) {
+			add(g)
+		}
+		for _, a := range ix.Roster.Authorisations {
+			if a.ChildID == c.ID && ix.Authorised(c.ID, a.PersonID, today) {
+				add(a.PersonID)
+			}
+		}
+		for _, a := range ix.Roster.Announced {
+			if _, ok := ix.Announcement(c.ID, a.PersonID, now); a.ChildID == c.ID && ok {
+				add(a.PersonID)
+			}
+		}
+	}
+	var out []Actor
+	for _, id := range ids {
+		ok := true
+		for _, c := range d.Children {
+			_, ban := ix.Ban(c.ID, id)
+			ok = ok && !ban && !ix.Withdrawn(c.ID, id, today)
+		}
+		if per, found := ix.Person(id); ok && found {
+			out = append(out, Actor{Role: attendance.RolePickup, ID: id, Name: per.Name, Relation: per.Relation})
+		}
+	}
+	return out
+}
+
+// Summarise is what a committed choice did: check_in_out when it checked
+// children in and out, else check_in or check_out.
 func Summarise(evs []attendance.Event) Outcome {
 	in, out := 0, 0
 	for _, e := range evs {
@@ -176,6 +354,9 @@ func Summarise(evs []attendance.Event) Outcome {
 		case attendance.ChildCheckOut:
 			out++
 		}
+	}
+	if in > 0 && out > 0 {
+		return CheckInOut
 	}
 	if in >= out {
 		return CheckIn

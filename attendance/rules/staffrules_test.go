@@ -20,11 +20,14 @@ func TestRelease(t *testing.T) {
 		Children: []Child{{ID: "c-stay", GroupID: "g-b", Action: ActCheckIn, Selected: true}}}
 	grownUp := Decision{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: Actor{Role: attendance.RoleChild, ID: "c-m1"},
 		Children: []Child{{ID: "c-m1", GroupID: "g-a", Present: true, Action: ActCheckOut}}}
+	grownUpOne := Decision{Outcome: NeedsStaff, Reason: ReasonNeedsGrownUp, Actor: Actor{Role: attendance.RoleChild, ID: "c-one"},
+		Children: []Child{{ID: "c-one", Name: "Olivia", GroupID: "g-a", Present: true, Action: ActCheckOut}}}
 	for _, tt := range []struct {
 		name         string
 		d            Decision
 		ids          []string
 		idType, note string
+		to           Handover
 		want         []string // selected children
 		err          error
 	}{
@@ -32,7 +35,15 @@ func TestRelease(t *testing.T) {
 		{name: "staff add a present child", d: unannounced, ids: []string{"c-m1", "c-one"}, idType: "paspoort", want: []string{"c-m1", "c-one"}},
 		{name: "an absent child is not offered", d: unannounced, ids: []string{"c-m2"}, idType: "paspoort", err: ErrNotOffered},
 		{name: "no ID type", d: unannounced, idType: " ", err: ErrIDRequired},
-		{name: "a child needs no ID", d: grownUp, want: []string{"c-m1"}},
+		// Changed (issue 14 item 7): a child who may not leave alone was
+		// released to nobody, with no ID and no ban check.
+		{name: "a child who may not leave alone: to whom", d: grownUp, err: ErrReleaseTo},
+		{name: "to a guardian: no ID needed", d: grownUp, to: Handover{PersonID: "p-multi"}, want: []string{"c-m1"}},
+		{name: "to an unknown person id", d: grownUp, to: Handover{PersonID: "p-nobody"}, err: ErrUnknownPerson},
+		{name: "to a name without ID", d: grownUp, to: Handover{Name: "Jan de B."}, err: ErrIDRequired},
+		{name: "to a name with ID", d: grownUp, to: Handover{Name: "Jan de B."}, idType: "rijbewijs", want: []string{"c-m1"}},
+		{name: "to a person without any link: ID needed", d: grownUp, to: Handover{PersonID: "p-stranger"}, err: ErrIDRequired},
+		{name: "to a banned person: refused", d: grownUpOne, to: Handover{PersonID: "p-ban"}, idType: "rijbewijs", err: &BanError{Child: "Olivia"}},
 		{name: "contact ban, whoever asks", d: banned, ids: []string{"c-one"}, idType: "rijbewijs", err: &BanError{Child: "Olivia"}},
 		{name: "override with a reason", d: ratioBlock, note: "collega komt", want: []string{"c-stay"}},
 		{name: "override without a reason", d: ratioBlock, note: " ", err: ErrOverrideReason},
@@ -40,7 +51,7 @@ func TestRelease(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := append([]Child(nil), tt.d.Children...)
-			got, err := Release(ix, p, tt.d, tt.ids, tt.idType, tt.note)
+			got, err := Release(ix, p, at(wed, 8, 0), tt.d, tt.ids, tt.idType, tt.note, tt.to)
 			var be *BanError
 			switch {
 			case errors.As(tt.err, &be):

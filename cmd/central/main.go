@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/portal"
 	"github.com/kinderdeur/kiosk/sync/central/web"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
@@ -71,6 +73,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	pepperFile := fs.String("pin-pepper-file", "", "file with central's staff PIN pepper (64 hex characters), kept OUTSIDE the database and backed up apart from it; created on first start (default DATA/pin-pepper)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	retentionEvery := fs.Duration("retention-every", 0, "run the retention engine (delete/anonymise what is due) at this interval, e.g. 24h (0: only from the admin pages)")
+	parentToken := fs.String("parent-token", os.Getenv("CENTRAL_PARENT_TOKEN"), "with -demo: a bearer token that acts as the demo guardian Fatima B. on the parent API (or env CENTRAL_PARENT_TOKEN)")
+	portalOrigin := fs.String("portal-origin", "", "public origin of the parents' portal, e.g. https://ouders.example.nl (the passkey relying party; default http://localhost:PORT)")
+	smtpAddr := fs.String("smtp-addr", "", "SMTP server host:port for the parents' sign-in codes (STARTTLS required unless -smtp-insecure-plain)")
+	smtpFrom := fs.String("smtp-from", "", "sender address of the sign-in e-mails")
+	smtpUser := fs.String("smtp-user", "", "SMTP user name (PLAIN authentication over TLS)")
+	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password (or env CENTRAL_SMTP_PASSWORD)")
+	smtpTLS := fs.Bool("smtp-tls", false, "connect to the SMTP server with TLS from the start (port 465) instead of STARTTLS")
+	smtpPlain := fs.Bool("smtp-insecure-plain", false, "allow an SMTP relay without TLS (only a relay on this host)")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -93,6 +103,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{"-log-level: " + err.Error()}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *parentToken != "" && !*demo {
+		return usageError{"-parent-token is for the demo only (with -demo)"}
+	}
+	if *smtpAddr != "" && *smtpFrom == "" {
+		return usageError{"-smtp-addr needs -smtp-from"}
+	}
 	if *dsn == "" {
 		*dsn = filepath.Join(*dataDir, "central.db")
 	}
@@ -161,7 +177,44 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	handler := pages.Handler()
+	var parentTokens map[string]string
+	if *demo && *parentToken != "" {
+		fatima, err := db.Demo.SeedDemoParents(ctx)
+		if err != nil {
+			return err
+		}
+		parentTokens = map[string]string{*parentToken: fatima.ID}
+	} else if *demo {
+		if _, err := db.Demo.SeedDemoParents(ctx); err != nil {
+			return err
+		}
+	}
+	var mailer portal.Mailer
+	switch {
+	case *smtpAddr != "":
+		pass := os.Getenv("CENTRAL_SMTP_PASSWORD")
+		if *smtpPassFile != "" {
+			b, err := os.ReadFile(*smtpPassFile)
+			if err != nil {
+				return fmt.Errorf("smtp password: %w", err)
+			}
+			pass = strings.TrimSpace(string(b))
+		}
+		mailer = &portal.SMTPMailer{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: pass, ImplicitTLS: *smtpTLS, InsecurePlain: *smtpPlain}
+	case *demo:
+		mailer = portal.LogMailer{Log: log}
+	}
+	origin := *portalOrigin
+	if origin == "" {
+		_, port, _ := net.SplitHostPort(*listen)
+		origin = "http://localhost:" + port
+	}
+	parents, err := portal.New(portal.Config{DB: db, Audit: auditLog, Origin: origin, Mailer: mailer, ParentTokens: parentTokens,
+		Secure: *tlsCert != "" || *behindTLSProxy, Logger: log, ClientIP: proxies.ClientIP})
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	handler := portal.Mount(parents.Handler(), pages.Handler())
 	if *behindTLSProxy {
 		handler = auth.HSTS(func(*http.Request) bool { return true }, handler)
 	} else if *trustedProxies != "" {

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +38,8 @@ func TestUsageErrors(t *testing.T) {
 		{"cert without key", []string{"-tls-cert", "c.pem"}},
 		{"demo without admin token", []string{"-demo", "-admin-token", ""}},
 		{"bad log level", []string{"-log-level", "loud"}},
+		{"parent token without demo", []string{"-parent-token", "x"}},
+		{"smtp without from", []string{"-smtp-addr", "mail:587"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,5 +153,65 @@ func TestBehindTLSProxy(t *testing.T) {
 		if !c.Secure {
 			t.Errorf("cookie %s without Secure behind the TLS proxy", c.Name)
 		}
+	}
+}
+
+// TestContract10ParentToken is DESIGN.md contract 10 end to end on the
+// binary's flags: -demo -parent-token TOKEN acts as Fatima B.
+func TestContract10ParentToken(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-demo", "-admin-token", "adm", "-parent-token", "ptok", "-listen", "127.0.0.1:0", "-data", t.TempDir()}, &stderr)
+	}()
+	re := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("central did not start: %s", stderr.String())
+		}
+	}
+	call := func(method, path, token, body string) (int, string) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	today := time.Now().Format("2006-01-02")
+	code, body := call("POST", "/api/v1/parent/pickups", "ptok", `{"children":["c-daan"],"person_name":"Henk K.","date":"`+today+`","from":"16:00","until":"18:30"}`)
+	var ann struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal([]byte(body), &ann)
+	if code != 201 || ann.ID == "" {
+		t.Fatalf("announce: %d %s", code, body)
+	}
+	if _, roster := call("GET", "/api/v1/admin/locations/loc-regenboog/roster", "adm", ""); !strings.Contains(roster, ann.ID) {
+		t.Errorf("the announcement is not in the roster: %.300s", roster)
+	}
+	if code, body := call("POST", "/api/v1/parent/pickups", "ptok", `{"children":["c-julia"],"person_name":"Henk K.","date":"`+today+`"}`); code != 403 && code != 404 {
+		t.Errorf("another family's child: %d %s", code, body)
+	}
+	if code, _ := call("POST", "/api/v1/parent/pickups", "adm", `{"children":["c-daan"],"person_name":"Henk K.","date":"`+today+`"}`); code != 401 {
+		t.Errorf("the admin token on the parent API: %d, want 401", code)
+	}
+	if code, _ := call("GET", "/api/v1/admin/devices", "ptok", ""); code != 401 {
+		t.Errorf("the parent token on the admin API: %d, want 401", code)
+	}
+	if code, body := call("DELETE", "/api/v1/parent/pickups/"+ann.ID, "ptok", ""); code != 200 {
+		t.Errorf("withdraw: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
 	}
 }

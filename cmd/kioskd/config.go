@@ -26,6 +26,9 @@ type Config struct {
 	// Without it: the built-in calendar of the roster's country (NL midden).
 	CalendarFile   string           `json:"calendar_file,omitempty"`
 	StaffLockAfter readers.Duration `json:"staff_lock_after"`
+	// UndoGuard: an adult's (or staff member's) tap that would undo their
+	// own check-in/out (clock-in/out) within this long asks first; 0 disables.
+	UndoGuard      readers.Duration `json:"undo_guard"`
 	RetentionWeeks int              `json:"retention_weeks"`
 	LogLevel       string           `json:"log_level"`
 	// AllowedHosts are extra host names the kiosk's pages and APIs answer
@@ -47,6 +50,7 @@ func DefaultConfig() Config {
 		Listen:         "127.0.0.1:8080",
 		DataDir:        "/var/lib/kinderdeur",
 		StaffLockAfter: readers.Duration(60 * time.Second),
+		UndoGuard:      readers.Duration(2 * time.Minute),
 		RetentionWeeks: 6,
 		LogLevel:       "info",
 	}
@@ -82,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionWeeks < 6 {
 		errs = append(errs, fmt.Errorf(`config: key "retention_weeks": %d is below the 6-week inspection minimum`, c.RetentionWeeks))
+	}
+	if c.UndoGuard < 0 {
+		errs = append(errs, errors.New(`config: key "undo_guard": negative (0 disables the guard)`))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

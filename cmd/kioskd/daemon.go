@@ -22,6 +22,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/calendar"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
@@ -168,6 +169,7 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	d.door, err = door.New(ctx, door.Config{
 		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
+		Policy:       rules.Policy{UndoGuard: time.Duration(cfg.UndoGuard)},
 		ThreeHourDay: door.CalendarThreeHourDay(cal),
 		OnCommit: func() {
 			if d.sync != nil {

@@ -34,6 +34,7 @@ type DB struct {
 	Sessions *Sessions   // sign-in sessions of the admin pages
 	Reports  *Reports    // attendance, presence and the inspection timeline
 	Subjects *Subjects   // data-subject exports, requests and retention
+	Parents  *Parents    // parents' portal: guardian e-mails, accounts, passkeys, sessions, absences
 	Demo     *Demo       // demo organisation, users and history
 	Billing  *Billing    // provider details, mandates, billing runs and invoices
 	// Corrections holds the corrections of stays (made here or at kiosks).
@@ -69,7 +70,8 @@ func newDB(h *sqldb.DB) *DB {
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
 	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
-	d.Demo = &Demo{db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
+	d.Parents = &Parents{db: h}
+	d.Demo = &Demo{parents: d.Parents, db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d
 }
 

@@ -24,6 +24,28 @@ type Demo struct {
 	devices *Devices
 	events  *EventStore
 	users   *Users
+	parents *Parents
+}
+
+// DemoGuardianEmails are the invitation addresses of the demo guardians
+// (the parents' portal): person id -> e-mail.
+var DemoGuardianEmails = map[string]string{
+	"p-fatima": "fatima@ouders.demo", "p-kees": "kees@ouders.demo",
+	"p-sanne": "sanne@ouders.demo", "p-mark": "mark@ouders.demo",
+	"p-ingrid": "ingrid@ouders.demo", "p-youssef": "youssef@ouders.demo",
+	"p-linda": "linda@ouders.demo", "p-eva": "eva@ouders.demo", "p-ruben": "ruben@ouders.demo",
+}
+
+// SeedDemoParents keeps the demo guardians' e-mail addresses, so they can
+// sign in to the parents' portal, and returns Fatima B.'s account (the
+// demo -parent-token signs in as her).
+func (s *Demo) SeedDemoParents(ctx context.Context) (ParentAccount, error) {
+	for person, email := range DemoGuardianEmails {
+		if err := s.parents.SetGuardianEmail(ctx, "loc-regenboog", person, email); err != nil {
+			return ParentAccount{}, err
+		}
+	}
+	return s.parents.Account(ctx, DemoGuardianEmails["p-fatima"])
 }
 
 // SeedDemo makes the database serve the demo organisation: the demo

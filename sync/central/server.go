@@ -100,6 +100,11 @@ type (
 		Attendance(ctx context.Context, q AttendanceQuery) ([]stays.Stay, error)
 		Presence(ctx context.Context, locationID string, maxAge time.Duration) (protocol.Presence, error)
 	}
+	guardianContacts interface {
+		SetGuardianEmail(ctx context.Context, locationID, personID, email string) error
+		SetGuardianWithdrawn(ctx context.Context, locationID, personID string, withdrawn bool) error
+		GuardianEmails(ctx context.Context, locationID string) ([]GuardianLink, error)
+	}
 	tokenIssuer interface {
 		CreateAPIToken(ctx context.Context, name string, role auth.Role) (string, auth.Principal, error)
 		RevokeAPIToken(ctx context.Context, id string) error
@@ -118,6 +123,7 @@ type Server struct {
 	tokens         tokenIssuer
 	billing        *Billing
 	corrections    correctionStore
+	guardians      guardianContacts
 	auth           *auth.Authenticator
 	audit          *audit.Log
 	log            *slog.Logger
@@ -145,6 +151,7 @@ func NewServer(cfg Config) *Server {
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
 		s.billing = d.Billing
 		users = d.Users
+		s.guardians = d.Parents
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -190,6 +197,10 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
 	m.Handle("GET /api/v1/admin/locations/{id}/corrections", admin(auth.ReadAttendance, s.listCorrections))
 	m.Handle("POST /api/v1/admin/locations/{id}/corrections", admin(auth.CorrectAttendance, s.createCorrection))
+	// Parents' portal invitations: the guardian's e-mail address, kept at
+	// central beside the roster (never in it, so never on a kiosk).
+	m.Handle("GET /api/v1/admin/locations/{id}/guardians", admin(auth.ReadPersonalData, s.listGuardianEmails))
+	m.Handle("PUT /api/v1/admin/locations/{id}/guardians/{person}", admin(auth.EditPersonalData, s.putGuardianEmail))
 	m.Handle("POST /api/v1/admin/enrolment-tokens", admin(auth.ManageDevices, s.createToken))
 	m.Handle("GET /api/v1/admin/devices", admin(auth.ManageDevices, s.listDevices))
 	m.Handle("POST /api/v1/admin/devices/{id}/revoke", admin(auth.ManageDevices, s.revoke))
@@ -855,4 +866,63 @@ func SetDownload(h http.Header, f sheet.Format, base string) {
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, base, f.Ext()))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func (s *Server) listGuardianEmails(w http.ResponseWriter, r *http.Request) {
+	ls, err := s.guardians.GuardianEmails(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if ls == nil {
+		ls = []GuardianLink{}
+	}
+	s.writeJSON(w, http.StatusOK, ls)
+}
+
+// putGuardianEmail invites a guardian to the parents' portal (or changes
+// the address; "" forgets it) and withdraws or restores their portal
+// access: {"email": "...", "withdrawn": false}. The person must be in the
+// location's current roster.
+func (s *Server) putGuardianEmail(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r, protocol.MaxSmallBody)
+	if !ok {
+		return
+	}
+	var req struct {
+		Email     string `json:"email"`
+		Withdrawn bool   `json:"withdrawn"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, `want {"email":"...","withdrawn":false}`)
+		return
+	}
+	loc, person := r.PathValue("id"), r.PathValue("person")
+	ro, _, err := s.sites.Roster(r.Context(), loc)
+	if err != nil {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster for this location")
+		return
+	}
+	found := false
+	for _, p := range ro.People {
+		found = found || p.ID == person
+	}
+	if !found {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no such person in the roster")
+		return
+	}
+	err = s.guardians.SetGuardianEmail(r.Context(), loc, person, req.Email)
+	if err == nil && req.Email != "" {
+		err = s.guardians.SetGuardianWithdrawn(r.Context(), loc, person, req.Withdrawn)
+	}
+	if errors.Is(err, ErrMalformed) {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.record(r, audit.PersonalDataChange, "person:"+person, map[string]any{"location": loc, "portal_invitation": req.Email != "", "withdrawn": req.Withdrawn})
+	s.writeJSON(w, http.StatusOK, map[string]any{"location_id": loc, "person_id": person, "invited": req.Email != "", "withdrawn": req.Withdrawn})
 }

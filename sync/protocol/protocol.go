@@ -222,6 +222,7 @@ var KnownTypes = map[attendance.EventType]bool{
 	attendance.ChildCheckIn: true, attendance.ChildCheckOut: true, attendance.StaffIn: true, attendance.StaffOut: true,
 	attendance.PickupRefused: true, attendance.DeniedTap: true, attendance.RatioOverride: true, attendance.RollCallMark: true,
 	attendance.CorrectionEvent: true,
+	attendance.RequestClosed:   true,
 }
 
 // DecodeBatch reads and validates a batch of at most MaxBatchBytes from r.

@@ -48,7 +48,9 @@ func TestIdle(t *testing.T) {
 // chosen (all preselected, tap to deselect); cancel; back to idle by itself.
 func TestGuardianFlows(t *testing.T) {
 	s := setup(t)
-	d := startDaemon(t, s)
+	// Youssef taps in and out seconds apart: no undo guard here (its
+	// question is TestIssue14UndoQuestion's).
+	d := startDaemon(t, s, withUndoGuard("0s"))
 	p := openPage(t, s, d)
 
 	t.Run("one child", func(t *testing.T) {
@@ -132,9 +134,13 @@ func TestGuardianFlows(t *testing.T) {
 	t.Run("pickup by authorised grandma", func(t *testing.T) {
 		p.t = t
 		v := d.tap(d.uid("Riet"))
-		// Julia is in, Lucas is not: one checks out, one checks in.
+		// Julia is in, Lucas is not: one checks out, one checks in; nothing
+		// is preselected across directions (issue 14 item 1), grandma picks
+		// Julia.
 		p.waitJS(`document.body.dataset.decision === "` + v.ID + `"`)
 		if v.Outcome == "choose_children" {
+			p.tapEl(`.child-card[data-child="c-julia"]`)
+			p.waitJS(`!document.getElementById("choose-confirm").disabled`)
 			p.tapEl("#choose-confirm")
 			p.waitScreen("ok", "")
 		}

@@ -11,7 +11,7 @@ import (
 // reconnecting, and resyncs by itself from the new snapshot.
 func TestReconnectAfterRestart(t *testing.T) {
 	s := setup(t)
-	d := startDaemon(t, s)
+	d := startDaemon(t, s, withUndoGuard("0s")) // the same card in and out within seconds
 	p := openPage(t, s, d)
 	youssef := d.uid("Youssef")
 

@@ -236,6 +236,9 @@ func TestNeedsStaff(t *testing.T) {
 
 	t.Run("confirm with ID", func(t *testing.T) {
 		p.t = t
+		// The refusal locked the panel (issue 14 item 3): Lotte opens it again.
+		d.tap(d.uid("Lotte"))
+		p.waitScreen("staff", "")
 		openRequest("Els")
 		got := eval[[]string](p, `[document.getElementById("request-person").textContent, document.querySelector("#request .request-who").innerText.includes("buurvrouw") ? "buurvrouw" : "", ...[...document.querySelectorAll('#request [data-child]')].map(c => c.dataset.child)]`)
 		if diff := cmp.Diff([]string{"Els K.", "buurvrouw", "c-anna"}, got); diff != "" {

@@ -41,7 +41,7 @@ const state = {
 };
 
 function freshUI() {
-  return { tab: "overview", request: null, sheet: null, idType: "", reason: "", refuse: false, pin: "", toast: "", toastUntil: 0, keep: null, autoRequest: false, lastActivity: 0, dismissConfirm: false };
+  return { tab: "overview", request: null, sheet: null, idType: "", reason: "", refuse: false, releaseTo: "", personName: "", pin: "", toast: "", toastUntil: 0, keep: null, autoRequest: false, lastActivity: 0, dismissConfirm: false };
 }
 
 const t = (key, vars) => translate(state.lang, key, vars);
@@ -265,6 +265,9 @@ function handle(msg) {
       render();
       break;
     case "decision":
+      // A public decision means someone other than staff is at the door:
+      // the staff panel goes at once (the server locks it too).
+      if (msg.decision && !isStaffOutcome(msg.decision) && state.staff) setStaff(null);
       if (msg.decision) setDecision(msg.decision, true);
       render();
       break;
@@ -302,6 +305,8 @@ function onServerError(err) {
     state.ui.pin = "";
     state.ui.pinWrong = true; // shown in its own line above the keypad
     render();
+  } else if (scr === "staff" && err.includes("state_changed")) {
+    toast(t("staff.request.state_changed"));
   } else if (scr === "staff") {
     toast(t("staff.error", { error: err }));
   } else {
@@ -318,7 +323,9 @@ function toast(text) {
 // ---------- state changes ----------
 
 function isStaffOutcome(d) {
-  return d.outcome === "staff_in" || d.outcome === "staff_menu" || d.outcome === "confirm";
+  // "confirm" with reason undo_recent is a question to whoever tapped
+  // (a parent, or staff at the public door): a public screen.
+  return d.outcome === "staff_in" || d.outcome === "staff_menu" || (d.outcome === "confirm" && d.reason !== "undo_recent");
 }
 
 function holdFor(d) {
@@ -334,7 +341,7 @@ function holdFor(d) {
 function setDecision(d, fresh) {
   state.decision = d;
   state.decisionUntil = Date.now() + holdFor(d);
-  state.selection = d.outcome === "choose_children" ? new Set((d.children || []).filter((c) => c.selected).map((c) => c.id)) : null;
+  state.selection = d.outcome === "choose_children" || d.outcome === "confirm" ? new Set((d.children || []).filter((c) => c.selected).map((c) => c.id)) : null;
   if (isStaffOutcome(d)) {
     state.ui.autoRequest = true;
     if (d.outcome !== "confirm") state.ui.dismissConfirm = false;
@@ -405,8 +412,14 @@ function publicScreen(d) {
     case "check_out":
       if (!d.committed) return "pending";
       return d.actor && d.actor.role === "child" ? "child_ok" : "ok";
+    case "check_in_out":
+      return d.committed ? "inout" : "pending";
     case "choose_children":
       return "choose";
+    case "confirm":
+      // The undo guard asks: one child (or staff) as a question, several
+      // as a choice with nothing selected.
+      return (d.children || []).length > 1 ? "choose" : "undo";
     case "needs_staff":
       return d.reason === "needs_grown_up" && d.actor && d.actor.role === "child" ? "child_grownup" : "needs_staff";
     case "handover_wait":
@@ -432,7 +445,7 @@ function render() {
   const name = screenName();
   const view = {
     idle: renderIdle, ok: renderOK, pending: renderPending, child_ok: renderChildOK, choose: renderChoose,
-    needs_staff: renderStaffComing, child_grownup: renderChildGrownUp, handover: renderHandover,
+    needs_staff: renderStaffComing, inout: renderInOut, undo: renderUndo, child_grownup: renderChildGrownUp, handover: renderHandover,
     denied: renderDenied, nothing: renderNothing, error: renderError, staff_out: renderStaffOut,
     staff_in: renderStaffIn, staff: renderStaff, pin: renderPIN,
   }[name];
@@ -604,8 +617,7 @@ function renderChoose() {
     else sel.add(c.id);
     render();
   };
-  const grid = h("div", { class: "choose-grid n" + Math.min(kids.length, 4) },
-    kids.map((c) => {
+  const card = (c) => {
       const on = sel.has(c.id);
       return h("button", {
         type: "button", class: "child-card" + (on ? " on" : "") + (c.action === "none" ? " none" : ""),
@@ -616,7 +628,18 @@ function renderChoose() {
       h("span", { class: "child-name" }, c.name),
       h("span", { class: "child-state" }, c.present ? t("choose.present", { time: clock(c.since) }) : t("choose.absent")),
       h("span", { class: "child-action act-" + c.action }, t("choose.act." + c.action)));
-    }));
+  };
+  const ins = kids.filter((c) => c.action === "check_in");
+  const outs = kids.filter((c) => c.action === "check_out");
+  const mixed = ins.length > 0 && outs.length > 0;
+  // Both ways: two labelled groups, nothing preselected (the server sends
+  // every child unselected); one way: one grid, preselected.
+  const grid = mixed
+    ? h("div", { class: "choose-groups" },
+      [["in", ins], ["out", outs]].map(([dir, list]) => h("section", { class: "choose-group", id: "choose-" + dir, vars: { "--n": String(list.length) } },
+        h("h2", { class: "choose-group-label" }, t("choose.group." + dir)),
+        h("div", { class: "choose-grid n" + Math.min(list.length, 2) }, list.map(card)))))
+    : h("div", { class: "choose-grid n" + Math.min(kids.length, 4) }, kids.map(card));
   const confirm = () => {
     if (sel.size === 0) return;
     send({ type: "select", session: d.session, children: kids.filter((c) => sel.has(c.id)).map((c) => c.id) });
@@ -627,7 +650,9 @@ function renderChoose() {
     render();
   };
   return screenEl("choose",
-    h("header", { class: "choose-head" }, h("h1", { class: "title" }, t("choose.title")), h("div", { class: "sub", id: "choose-hint" }, chooseHint(kids))),
+    h("header", { class: "choose-head" },
+      h("h1", { class: "title" }, t(d.outcome === "confirm" ? "undo.mixed" : "choose.title")),
+      h("div", { class: "sub", id: "choose-hint" }, chooseHint(kids))),
     grid,
     h("div", { class: "actions" },
       button(t("choose.cancel"), cancel, "secondary", { id: "choose-cancel" }),
@@ -645,7 +670,62 @@ function chooseHint(kids) {
 }
 
 function renderStaffComing() {
+  const d = state.decision;
+  const kids = d.committed ? d.children || [] : [];
+  const gone = kids.filter((c) => !c.present).map((c) => c.name);
+  const waiting = kids.filter((c) => c.present).map((c) => c.name);
+  if (gone.length && waiting.length) {
+    // A partly announced pickup: some children went, staff come for the rest.
+    return screenEl("result attention", icon("wait"),
+      h("h1", { class: "title", id: "public-title" }, t(gone.length > 1 ? "out.many" : "out.one", { name: gone[0], names: names(gone) })),
+      h("div", { class: "big", id: "partial-waiting" }, t("partial.waiting", { names: names(waiting) })),
+      h("div", { class: "sub" }, t("staffcoming.sub")));
+  }
   return screenEl("result attention", icon("wait"), h("h1", { class: "title", id: "public-title" }, t("staffcoming.title")), h("div", { class: "sub" }, t("staffcoming.sub")));
+}
+
+// renderInOut: a choice that brought some children and took others; each
+// child is named with what happened to it.
+function renderInOut() {
+  const d = state.decision;
+  const kids = keptChildren(d);
+  return screenEl("result ok",
+    icon("ok"),
+    h("h1", { class: "title" }, t("inout.title")),
+    h("ul", { class: "inout", id: "inout" }, kids.map((c) => h("li", { class: "inout-line act-" + c.action, data: { child: c.id } },
+      t(c.action === "check_in" ? "inout.in" : "inout.out", { name: c.name })))),
+    h("div", { class: "sub" }, t("at.time", { time: decisionTime(d) })));
+}
+
+// renderUndo: the same person's tap would undo what they did a moment ago.
+function renderUndo() {
+  const d = state.decision;
+  const kids = d.children || [];
+  const no = () => {
+    send({ type: "cancel", session: d.session });
+    clearDecision();
+    render();
+  };
+  const yes = () => send({ type: "select", session: d.session, children: kids.map((c) => c.id) });
+  let title, q, yesLabel;
+  if (!kids.length) {
+    title = t("undo.staff", { name: d.actor && d.actor.name ? d.actor.name : "" });
+    q = t("undo.staff.q");
+    yesLabel = t("undo.staff.yes");
+  } else {
+    const act = kids[0].action;
+    title = t("undo.just." + act, { names: names(kids.map((c) => c.name)) });
+    q = t("undo.q." + act);
+    yesLabel = t("undo.yes." + act);
+  }
+  return screenEl("result attention undo",
+    icon("card"),
+    h("h1", { class: "title", id: "undo-title" }, title),
+    h("div", { class: "big", id: "undo-question" }, q),
+    h("div", { class: "actions" },
+      button(t("undo.no"), no, "secondary", { id: "undo-no" }),
+      button(yesLabel, yes, "primary", { id: "undo-yes" })),
+    countdown(state.decisionUntil - Date.now()));
 }
 
 function renderDenied() {
@@ -947,7 +1027,7 @@ function staffRequests(s) {
     h("span", { class: "row-name" }, q.person),
     h("span", { class: "row-meta" }, t("staff.reason.code." + q.reason) + " · " + (q.children || []).map((c) => c.name).join(", ")),
     q.alert ? h("span", { class: "alert-pill" }, q.alert) : null,
-    button(t("staff.request.open"), () => { ui.request = q.session; ui.idType = ""; ui.reason = ""; ui.refuse = false; ui.keep = null; render(); }, "small"))));
+    button(t("staff.request.open"), () => { ui.request = q.session; ui.idType = ""; ui.reason = ""; ui.refuse = false; ui.keep = null; ui.releaseTo = ""; ui.personName = ""; render(); }, "small"))));
 }
 
 function renderRequest(r) {
@@ -956,13 +1036,20 @@ function renderRequest(r) {
   if (!ui.keep || ui.keep.session !== r.session) ui.keep = { session: r.session, ids: new Set(kids.map((c) => c.id)) };
   const keep = ui.keep.ids;
   const override = r.reason === "ratio" || r.reason === "capacity";
-  const needsID = !override && r.role !== "child";
+  // A child who asked on its own goes only to a named grown-up: a person
+  // of the roster, or someone else by name with the ID checked.
+  const toWhom = r.role === "child";
+  const other = toWhom && ui.releaseTo === "other";
+  const needsID = !override && (!toWhom || other);
   const back = () => { ui.request = null; render(); };
-  const ready = keep.size > 0 && (!needsID || ui.idType) && (!override || ui.reason);
+  const ready = keep.size > 0 && (!needsID || ui.idType) && (!override || ui.reason) &&
+    (!toWhom || (other ? (ui.personName || "").trim() !== "" : !!ui.releaseTo));
   const confirm = () => {
     if (!ready) return;
     const msg = { type: "confirm", session: r.session, children: kids.filter((c) => keep.has(c.id)).map((c) => c.id) };
     if (needsID) msg.id_type = ui.idType;
+    if (toWhom && other) msg.person_name = ui.personName.trim();
+    else if (toWhom) msg.released_to = ui.releaseTo;
     if (override) msg.reason = translate("nl", "staff.reason." + ui.reason);
     send(msg);
   };
@@ -989,6 +1076,24 @@ function renderRequest(r) {
       type: "button", class: "chip" + (keep.has(c.id) ? " on" : ""), "aria-pressed": keep.has(c.id) ? "true" : "false", data: { child: c.id },
       onclick: () => { if (keep.has(c.id)) keep.delete(c.id); else keep.add(c.id); render(); },
     }, c.name + (c.group ? " (" + c.group + ")" : ""), c.alert ? h("span", { class: "alert-pill" }, c.alert) : null))),
+    toWhom ? [h("div", { class: "label" }, t("staff.request.release_to")),
+      h("div", { class: "chips", id: "release-to" },
+        (r.release_to || []).map((p) => h("button", {
+          type: "button", class: "chip" + (ui.releaseTo === p.id ? " on" : ""), "aria-pressed": ui.releaseTo === p.id ? "true" : "false", data: { person: p.id },
+          onclick: () => { ui.releaseTo = p.id; render(); },
+        }, p.name + (p.relation ? " (" + p.relation + ")" : ""))),
+        h("button", {
+          type: "button", class: "chip" + (other ? " on" : ""), "aria-pressed": other ? "true" : "false", data: { person: "other" },
+          onclick: () => {
+            ui.releaseTo = "other";
+            render();
+            const el = document.getElementById("release-name");
+            if (el) el.scrollIntoView({ block: "center" });
+          },
+        }, t("staff.request.someone_else"))),
+      other ? h("input", { type: "text", class: "name-input", id: "release-name", maxlength: "100", autocomplete: "off",
+        placeholder: t("staff.request.name"), value: ui.personName || "",
+        oninput: (e) => { ui.personName = e.target.value; const b = document.getElementById("request-confirm"); if (b) b.disabled = !(keep.size > 0 && ui.idType && ui.personName.trim()); } }) : null] : null,
     needsID ? [h("div", { class: "label" }, t("staff.request.idtype")), chips(idTypes, ui.idType, (x) => { ui.idType = x; render(); }, "staff.id.", "id")] : null,
     override ? [h("div", { class: "label" }, t("staff.request.override")), chips(overrideReasons, ui.reason, (x) => { ui.reason = x; render(); }, "staff.reason.", "reason")] : null,
     h("div", { class: "actions" },

@@ -31,12 +31,16 @@ const (
 // and signs users in.
 type Authenticator struct {
 	Tokens   TokenStore
-	Sessions *Sessions    // nil: bearer tokens only
-	Users    UserStore    // nil: no password sign-in
-	Hasher   Hasher       // for sign-in and rehashing
-	Secure   bool         // served over TLS: __Host- cookie with Secure
-	Audit    AuditFunc    // nil: not audited
-	Log      *slog.Logger // nil: slog.Default()
+	Sessions *Sessions // nil: bearer tokens only
+	Users    UserStore // nil: no password sign-in
+	Hasher   Hasher    // for sign-in and rehashing
+	Secure   bool      // served over TLS: __Host- cookie with Secure
+	// Cookie is the session cookie's base name (default "kd_session"), so a
+	// second kind of session (the parents' portal) never shares the admins'
+	// cookie; over TLS it gets the __Host- prefix.
+	Cookie string
+	Audit  AuditFunc    // nil: not audited
+	Log    *slog.Logger // nil: slog.Default()
 
 	dummyOnce sync.Once
 	dummy     string // hash checked for unknown users so timing does not tell
@@ -44,6 +48,12 @@ type Authenticator struct {
 
 // CookieName returns the session cookie's name.
 func (a *Authenticator) CookieName() string {
+	if a.Cookie != "" {
+		if a.Secure {
+			return "__Host-" + a.Cookie
+		}
+		return a.Cookie
+	}
 	if a.Secure {
 		return CookieNameTLS
 	}
