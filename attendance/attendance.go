@@ -49,6 +49,10 @@ const (
 	// RollCallMark records that a child or staff member was accounted for in an
 	// emergency roll call.
 	RollCallMark EventType = "roll_call_mark"
+	// CorrectionEvent supersedes part of a child's stay (Event.Correction):
+	// a check-in or check-out time, a missed stay, a wrong one. The events
+	// it corrects stay as they were.
+	CorrectionEvent EventType = "correction"
 	// RequestClosed records that a request for staff closed without a staff
 	// decision: Reason resolved (the situation resolved itself), expired,
 	// superseded (the same person asked again) or state_changed (a child's
@@ -91,6 +95,9 @@ type Event struct {
 	Manual        bool   `json:"manual,omitempty"`       // entered on the staff screen, not by a badge
 	PolicyVersion string `json:"policy_version,omitempty"`
 	RosterVersion int64  `json:"roster_version,omitempty"`
+
+	// Correction is set on CorrectionEvent only.
+	Correction *Correction `json:"correction,omitempty"`
 }
 
 // Date is a civil date (no time zone), used for birth dates and days.

@@ -12,6 +12,8 @@ type Stay struct {
 	GroupID string    `json:"group_id,omitempty"`
 	Since   time.Time `json:"since"`
 	Seq     int64     `json:"-"`
+	// EventID is the check-in event's id: corrections name the stay by it.
+	EventID string `json:"-"`
 }
 
 // Presence is who is in, derived by folding events in seq order. It is never
@@ -35,7 +37,7 @@ func NewPresence() *Presence {
 func (p *Presence) Apply(e Event) {
 	switch e.Type {
 	case ChildCheckIn:
-		p.children[e.ChildID] = Stay{ID: e.ChildID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq}
+		p.children[e.ChildID] = Stay{ID: e.ChildID, GroupID: e.GroupID, Since: e.Wall, Seq: e.Seq, EventID: e.ID}
 		p.last["c:"+e.ChildID] = e.Wall
 	case ChildCheckOut:
 		delete(p.children, e.ChildID)
@@ -46,9 +48,36 @@ func (p *Presence) Apply(e Event) {
 	case StaffOut:
 		delete(p.staff, e.StaffID)
 		p.last["s:"+e.StaffID] = e.Wall
+	case CorrectionEvent:
+		p.applyCorrection(e)
 	}
 	if e.Seq > p.LastSeq {
 		p.LastSeq = e.Seq
+	}
+}
+
+// applyCorrection honours a correction of the stay a child is in now: a
+// check-out set (a forgotten one ended) or the stay removed drops the child;
+// a check-in set moves since. A correction of any other stay (an earlier
+// one, an added one) changes nothing here.
+func (p *Presence) applyCorrection(e Event) {
+	c := e.Correction
+	if c == nil {
+		return
+	}
+	st, ok := p.children[e.ChildID]
+	if !ok || st.EventID == "" || st.EventID != c.Target {
+		return
+	}
+	switch c.Kind {
+	case SetCheckOut, RemoveStay:
+		delete(p.children, e.ChildID)
+		p.last["c:"+e.ChildID] = e.Wall
+	case SetCheckIn:
+		if !c.CheckIn.IsZero() {
+			st.Since = c.CheckIn
+			p.children[e.ChildID] = st
+		}
 	}
 }
 

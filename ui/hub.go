@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/rules"
 )
@@ -410,6 +411,12 @@ type Intent struct {
 	Action   string   `json:"action,omitempty"`
 	ChildID  string   `json:"child_id,omitempty"`
 	StaffID  string   `json:"staff_id,omitempty"`
+	// correct: kind set_check_in|set_check_out|add_stay|remove_stay, the
+	// stay of today (TodayView.Stay), times HH:MM of today.
+	Kind     string `json:"kind,omitempty"`
+	Stay     string `json:"stay,omitempty"`
+	CheckIn  string `json:"check_in,omitempty"`
+	CheckOut string `json:"check_out,omitempty"`
 	// confirm: to whom staff release the children (a roster person, or a
 	// name with id_type checked); required for a child who asked alone.
 	ReleasedTo string `json:"released_to,omitempty"`
@@ -437,6 +444,10 @@ func ParseIntent(b []byte) (Intent, error) {
 	case "manual":
 		if in.Action == "" {
 			return in, errors.New("manual: missing action")
+		}
+	case "correct":
+		if in.Kind == "" || strings.TrimSpace(in.Reason) == "" {
+			return in, errors.New("correct: kind and reason required")
 		}
 	case "lock", "activity", "resync":
 	default:
@@ -475,6 +486,14 @@ func (h *hub) handle(c *client, b []byte) []byte {
 				subject = in.StaffID
 			}
 			err = d.Manual(ctx, in.Action, subject, in.Reason)
+		case "correct":
+			cd, ok := d.(Corrector)
+			if !ok {
+				err = errors.New("correct: this door does not take corrections")
+				break
+			}
+			err = cd.Correct(ctx, door.Correction{ChildID: in.ChildID, Kind: attendance.CorrectionKind(in.Kind), Target: in.Stay,
+				CheckIn: in.CheckIn, CheckOut: in.CheckOut, Reason: in.Reason})
 		case "lock":
 			d.Lock()
 		case "activity":

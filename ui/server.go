@@ -59,6 +59,14 @@ type Door interface {
 
 var _ Door = (*door.Service)(nil)
 
+// Corrector is a Door whose staff correct today's stays (door.Service); the
+// correct intent needs it.
+type Corrector interface {
+	Correct(ctx context.Context, c door.Correction) error
+}
+
+var _ Corrector = (*door.Service)(nil)
+
 // Config builds a Server.
 type Config struct {
 	Door Door

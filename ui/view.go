@@ -157,6 +157,37 @@ type StaffView struct {
 	Warnings     []WarningView      `json:"warnings"`
 	Absent       []StaffChild       `json:"absent"`
 	Confirm      *ConfirmStaffLeave `json:"confirm,omitempty"`
+	// Today lists today's stays for correction: stay is the id a correct
+	// intent names, in/out HH:MM ("" when missing), corrected when a
+	// correction changed it; absent when there are none. (In Go:
+	// TodayView.)
+	Today []TodayView `json:"today,omitempty"`
+}
+
+// TodayView is one stay of today on the staff panel.
+type TodayView struct {
+	Stay      string `json:"stay"`
+	ChildID   string `json:"child_id"`
+	Name      string `json:"name"`
+	Group     string `json:"group"`
+	In        string `json:"in"`
+	Out       string `json:"out"`
+	Corrected bool   `json:"corrected,omitempty"`
+}
+
+// todayViews maps today's stays (times already in the location's zone).
+func todayViews(ts []door.TodayStay) []TodayView {
+	out := make([]TodayView, 0, len(ts))
+	hm := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("15:04")
+	}
+	for _, t := range ts {
+		out = append(out, TodayView{Stay: t.ID, ChildID: t.ChildID, Name: t.Name, Group: t.Group, In: hm(t.In), Out: hm(t.Out), Corrected: t.Corrected})
+	}
+	return out
 }
 
 // WarningView is a staff note on the panel: the code (the page words it),
@@ -265,6 +296,7 @@ func staffViewOf(p *door.StaffPanel) *StaffView {
 		Forgotten:    nonNil(staffChildren(p.Forgotten, "2006-01-02 15:04")),
 		Warnings:     warningViews(p.Warnings),
 		Absent:       nonNil(staffChildren(p.Absent, "")),
+		Today:        todayViews(p.Today),
 	}
 	for i := range v.Absent {
 		v.Absent[i].Alert = "" // the absent list is names only

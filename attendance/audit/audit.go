@@ -55,6 +55,9 @@ const (
 	UserChange         Action = "user_change"
 	BillingRun         Action = "billing_run"      // invoices issued (a month, or its corrections)
 	BillingSettings    Action = "billing_settings" // provider details, SEPA mandates, collections
+	// StayCorrected: staff or a manager corrected a stay (a check-in or
+	// check-out time, a missed stay, a wrong one), with the reason.
+	StayCorrected Action = "stay_corrected"
 	// The parents' portal (actor "parent:<account id>").
 	PickupAnnounced   Action = "pickup_announced"
 	PickupWithdrawn   Action = "pickup_withdrawn"
@@ -76,6 +79,7 @@ var Actions = []Action{
 	TokenIssued, TokenRevoked, UserChange, BillingRun, BillingSettings,
 	PickupAnnounced, PickupWithdrawn, IndependenceGrant, IndependenceEnd,
 	AbsenceReported, AbsenceWithdrawn, ConsentChange, PasskeyAdded, SubjectRequested,
+	StayCorrected,
 }
 
 // Valid reports whether a is a known action.

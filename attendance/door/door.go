@@ -113,15 +113,16 @@ type Service struct {
 	mu       sync.Mutex
 	key      attendance.BadgeKey
 	ix       *roster.Index
-	pres     presence        // own events merged with the other doors' (remote.go)
-	last     *rules.Tap      // the previous tap, for two-tap handovers
-	sessions sessions        // choices and requests waiting for input, and the decision on screen
-	staff    staffDesk       // the staff session and its PIN
-	roll     *rollCall       // the emergency roll call (nil: none)
-	three    *threeHour      // the live three-hour rule per group
-	warn     warnings        // staff-visible warnings
-	recent   rules.Recent    // the last act on each child and staff member, for the undo guard
-	closed   []closedRequest // requests closed without staff, to record (settle)
+	pres     presence             // own events merged with the other doors' (remote.go)
+	last     *rules.Tap           // the previous tap, for two-tap handovers
+	sessions sessions             // choices and requests waiting for input, and the decision on screen
+	staff    staffDesk            // the staff session and its PIN
+	roll     *rollCall            // the emergency roll call (nil: none)
+	three    *threeHour           // the live three-hour rule per group
+	warn     warnings             // staff-visible warnings
+	day      *attendance.DayStays // today's stays, for staff corrections (corrections.go)
+	recent   rules.Recent         // the last act on each child and staff member, for the undo guard
+	closed   []closedRequest      // requests closed without staff, to record (settle)
 	storeErr error
 }
 
@@ -262,7 +263,9 @@ func (s *Service) rebuild(ctx context.Context) error {
 		midnight = attendance.DateOf(s.cfg.Clock.Now().In(ix.TZ)).In(ix.TZ)
 	}
 	crossed := false
+	day := newDayStays(ix)
 	err := s.cfg.Store.Events(ctx, 0, func(e attendance.Event) error {
+		day.Apply(e)
 		recent.Fold(e)
 		if ix != nil && !e.Wall.Before(midnight) {
 			if !crossed {
@@ -279,11 +282,15 @@ func (s *Service) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("door: rebuild presence: %w", err)
 	}
+	if err := s.foldRemoteCorrections(ctx, p, day); err != nil {
+		return err
+	}
 	if ix != nil && !crossed {
 		three.replay(ix, p, nil, midnight)
 	}
 	s.mu.Lock()
 	s.three = three
+	s.day = day
 	s.recent = recent
 	s.pres.setLocal(p)
 	s.mu.Unlock()

@@ -69,6 +69,7 @@ type StaffPanel struct {
 	Warnings     []Note // pinned first, then newest first (warnings.sorted)
 	Absent       []Person
 	Confirm      *ConfirmStaffLeave
+	Today        []TodayStay // today's stays, to correct (corrections.go)
 }
 
 // Request is a needs_staff session waiting for staff.
@@ -181,6 +182,7 @@ func (s *Service) staffPanel() *StaffPanel {
 	if st.needPIN {
 		return v // nothing else until the PIN is entered
 	}
+	v.Today = s.todayOnPanel(now)
 	pres := presenceOf(s.ix, s.pres.current(), now)
 	v.Groups, v.StaffPresent = pres.Groups, pres.Staff
 	for i := range v.Groups {

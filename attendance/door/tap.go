@@ -222,6 +222,7 @@ func (s *Service) commit(ctx context.Context, d rules.Decision, reader string, e
 func (s *Service) applyCommitted(committed []attendance.Event) {
 	s.storeErr = nil
 	s.pres.apply(committed)
+	s.foldDay(committed)
 	for _, e := range committed {
 		s.recent.Fold(e)
 	}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 )
@@ -129,5 +131,22 @@ func RollCallEvent(subject string, child bool, staffID string, ctx attendance.Ev
 	} else {
 		e.StaffID = subject
 	}
+	return e
+}
+
+// CorrectionEvent records a correction of a child's stay (see
+// attendance.Correction): made by staff member c.By at the kiosk, or by a
+// manager at central (ctx then carries central's clock and device). The
+// child's group is the roster's; the events it corrects are left as they
+// were.
+func CorrectionEvent(childID string, c attendance.Correction, ctx attendance.Event, ix *roster.Index) attendance.Event {
+	e := stamp(ctx, ix)
+	e.Type, e.ChildID, e.Manual = attendance.CorrectionEvent, childID, true
+	if ch, ok := ix.Child(childID); ok {
+		e.GroupID = ch.GroupID
+	}
+	c.Reason = strings.TrimSpace(c.Reason)
+	c.CheckIn, c.CheckOut = c.CheckIn.UTC(), c.CheckOut.UTC()
+	e.Correction = &c
 	return e
 }

@@ -82,6 +82,8 @@ type jsonStay struct {
 	GuardianID  string   `json:"guardian_id,omitempty"`
 	TimeQuality string   `json:"time_quality,omitempty"`
 	Flags       []string `json:"flags,omitempty"`
+	// Corrected repeats the flag corrected for readers of the JSON.
+	Corrected bool `json:"corrected,omitempty"`
 }
 
 // WriteJSON writes stays as a JSON array of objects keyed like the CSV columns.
@@ -89,7 +91,7 @@ func WriteJSON(w io.Writer, stays []Stay) error {
 	out := make([]jsonStay, len(stays))
 	for i, s := range stays {
 		out[i] = jsonStay{s.ChildID, s.ChildName, s.Group, s.Date.String(), s.CheckIn.String(), s.CheckOut.String(),
-			s.Minutes, string(s.DayType), s.Location, s.GuardianID, string(s.Quality), s.Flags}
+			s.Minutes, string(s.DayType), s.Location, s.GuardianID, string(s.Quality), s.Flags, s.Has(FlagCorrected)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -27,6 +27,9 @@
 //     clock was not synchronised is unverified.
 //   - pickup_confirmed is set when staff confirmed the check-out
 //     (Event.ConfirmedBy).
+//   - Corrections (attendance.CorrectionEvent) are folded in after pairing:
+//     set_check_in, set_check_out, add_stay, remove_stay, a later one of the
+//     same stay winning; a corrected stay's rows carry the flag corrected.
 package stays
 
 import (
@@ -67,6 +70,9 @@ const (
 	FlagSplitMidnight   = "split_midnight"
 	FlagPickupConfirmed = "pickup_confirmed"
 	FlagActivity        = "activity"
+	// FlagCorrected: staff or a manager corrected the stay (a correction
+	// event; the door's own events are unchanged).
+	FlagCorrected = "corrected"
 )
 
 // Clock is a local wall-clock time of day in minutes since midnight; 1440
@@ -102,6 +108,11 @@ type Stay struct {
 	// column; door events never carry it. A profile with travel_is_care
 	// bills it as care time.
 	TravelMinutes int
+	// StayID names the stay for a correction (attendance.Correction.Target):
+	// the event id of its check-in, else of its check-out, else of the
+	// add_stay correction that made it. Every row of a split stay has it.
+	// Not an export column.
+	StayID string
 }
 
 // Has reports whether s carries flag f.
@@ -148,19 +159,40 @@ type Options struct {
 	Now func() time.Time
 }
 
-type openStay struct {
-	ev      attendance.Event
+// side is one end of a stay: its time and how far it can be trusted.
+type side struct {
+	at      time.Time
 	quality Quality
+	ok      bool
+}
+
+// interval is a stay before it becomes rows: paired from door events, then
+// corrected. ids are the event ids a correction may name it by.
+type interval struct {
+	id                     string // the stay's id (Stay.StayID)
+	child, group, location string
+	in, out                side
+	confirmed              bool // staff confirmed the pickup (check-out)
+	superseded             bool // another check-in came while it was open
+	backwards              bool // the check-out came before the check-in
+	corrected, removed     bool
 }
 
 // Build turns one location's events (check-ins and check-outs, in sequence
-// order, times in UTC) into stays sorted by date, child and check-in. Other
-// event types are ignored.
+// order, times in UTC) into stays sorted by date, child and check-in.
+// Correction events (attendance.CorrectionEvent) among them are folded in
+// after the pairing, in the order of their time then id (a later correction
+// of the same stay wins; the same event twice counts once): a correction
+// names a stay by its check-in's or check-out's event id, or by the id of
+// the add_stay correction that made it. A removed stay disappears; every
+// row of a corrected stay carries the flag corrected, and a time a person
+// entered counts as ok. A correction whose stay is not among the events is
+// ignored. Other event types are ignored.
 func Build(events []attendance.Event, opt Options) ([]Stay, error) {
 	if opt.Calendar == nil {
 		return nil, fmt.Errorf("stays: Build: no calendar")
 	}
-	b := builder{opt: opt, loc: opt.Calendar.Location(), open: map[string]openStay{}, dayTypes: map[attendance.Date]calendar.DayType{}}
+	b := builder{opt: opt, loc: opt.Calendar.Location(), dayTypes: map[attendance.Date]calendar.DayType{}}
 	if b.opt.Quality == nil {
 		b.opt.Quality = func(e attendance.Event) Quality {
 			if e.ClockSynced {
@@ -169,37 +201,142 @@ func Build(events []attendance.Event, opt Options) ([]Stay, error) {
 			return QualityUnverified
 		}
 	}
-	out := make([]Stay, 0, len(events)/2+1)
+	maxStay := b.opt.MaxStay
+	if maxStay <= 0 {
+		maxStay = 24 * time.Hour
+	}
+	ivs := make([]*interval, 0, len(events)/2+1)
+	byID := map[string]*interval{}
+	open := map[string]*interval{}
+	var corrections []attendance.Event
 	for _, e := range events {
 		switch e.Type {
 		case attendance.ChildCheckIn:
-			if prev, ok := b.open[e.ChildID]; ok {
-				out = append(out, b.unclosed(prev, FlagMissingCheckOut))
+			if prev, ok := open[e.ChildID]; ok {
+				prev.superseded = true
 			}
-			b.open[e.ChildID] = openStay{e, b.opt.Quality(e)}
+			iv := &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID,
+				in: side{e.Wall, b.opt.Quality(e), true}}
+			ivs = append(ivs, iv)
+			byID[e.ID] = iv
+			open[e.ChildID] = iv
 		case attendance.ChildCheckOut:
-			prev, ok := b.open[e.ChildID]
-			if !ok {
-				out = append(out, b.orphanOut(e))
-				continue
+			out := side{e.Wall, b.opt.Quality(e), true}
+			iv, ok := open[e.ChildID]
+			if ok {
+				delete(open, e.ChildID)
+				if start, end := iv.in.at.Truncate(time.Minute), e.Wall.Truncate(time.Minute); end.Sub(start) > maxStay {
+					// a forgotten check-out days ago: two flagged rows
+					iv.superseded, ok = true, false
+				}
 			}
-			delete(b.open, e.ChildID)
-			out = b.closed(out, prev, e)
+			if !ok {
+				iv = &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID}
+				ivs = append(ivs, iv)
+			}
+			iv.out, iv.confirmed = out, e.ConfirmedBy != ""
+			byID[e.ID] = iv
+		case attendance.CorrectionEvent:
+			if e.Correction != nil {
+				corrections = append(corrections, e)
+			}
 		}
 	}
+	ivs = applyCorrections(ivs, byID, corrections)
 	var today attendance.Date
 	if opt.Now != nil {
 		today = attendance.DateOf(opt.Now().In(b.loc))
 	}
-	for _, o := range b.open {
-		flag := FlagMissingCheckOut
-		if opt.Now != nil && attendance.DateOf(o.ev.Wall.In(b.loc)) == today {
-			flag = FlagOpen
+	out := make([]Stay, 0, len(ivs))
+	for _, iv := range ivs {
+		if iv.removed {
+			continue
 		}
-		out = append(out, b.unclosed(o, flag))
+		n := len(out)
+		out = b.render(out, iv, maxStay, today)
+		if iv.corrected {
+			for i := n; i < len(out); i++ {
+				out[i].Flags = append(out[i].Flags, FlagCorrected)
+			}
+		}
 	}
 	Sort(out)
 	return out, nil
+}
+
+// applyCorrections folds corrections into the paired stays, in the order of
+// their time, then id; an event id seen twice counts once.
+func applyCorrections(ivs []*interval, byID map[string]*interval, cs []attendance.Event) []*interval {
+	if len(cs) == 0 {
+		return ivs
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if c := cs[i].Wall.Compare(cs[j].Wall); c != 0 {
+			return c < 0
+		}
+		return cs[i].ID < cs[j].ID
+	})
+	seen := map[string]bool{}
+	for _, e := range cs {
+		if seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		c := e.Correction
+		if c.Kind == attendance.AddStay {
+			if c.CheckIn.IsZero() || c.CheckOut.IsZero() {
+				continue
+			}
+			iv := &interval{id: e.ID, child: e.ChildID, group: e.GroupID, location: e.LocationID, corrected: true,
+				in: side{c.CheckIn, QualityOK, true}, out: side{c.CheckOut, QualityOK, true}}
+			ivs = append(ivs, iv)
+			byID[e.ID] = iv
+			continue
+		}
+		iv, ok := byID[c.Target]
+		if !ok || iv.removed || (e.ChildID != "" && e.ChildID != iv.child) {
+			continue
+		}
+		switch c.Kind {
+		case attendance.SetCheckIn:
+			if c.CheckIn.IsZero() {
+				continue
+			}
+			iv.in = side{c.CheckIn, QualityOK, true}
+		case attendance.SetCheckOut:
+			if c.CheckOut.IsZero() {
+				continue
+			}
+			iv.out = side{c.CheckOut, QualityOK, true}
+			iv.superseded = false
+		case attendance.RemoveStay:
+			iv.removed = true
+		default:
+			continue
+		}
+		iv.corrected = true
+		iv.backwards = false
+	}
+	return ivs
+}
+
+// render appends the rows of one stay.
+func (b *builder) render(dst []Stay, iv *interval, maxStay time.Duration, today attendance.Date) []Stay {
+	switch {
+	case iv.in.ok && iv.out.ok && !iv.superseded:
+		return b.closed(dst, iv, maxStay)
+	case iv.in.ok && iv.out.ok: // a check-out too long after: two rows
+		return append(dst, b.unclosed(iv, FlagMissingCheckOut), b.orphanOut(iv))
+	case iv.in.ok:
+		flag := FlagMissingCheckOut
+		if !iv.superseded && b.opt.Now != nil && attendance.DateOf(iv.in.at.In(b.loc)) == today {
+			flag = FlagOpen
+		}
+		return append(dst, b.unclosed(iv, flag))
+	case iv.out.ok:
+		return append(dst, b.orphanOut(iv))
+	}
+	return dst
 }
 
 // Sort orders stays by date, child, check-in (absent check-ins first).
@@ -219,17 +356,16 @@ func Sort(s []Stay) {
 type builder struct {
 	opt      Options
 	loc      *time.Location
-	open     map[string]openStay
 	dayTypes map[attendance.Date]calendar.DayType
 }
 
-func (b *builder) base(e attendance.Event, d attendance.Date) Stay {
-	s := Stay{ChildID: e.ChildID, Group: e.GroupID, Date: d, CheckIn: NoTime, CheckOut: NoTime, Location: b.opt.Location}
+func (b *builder) base(iv *interval, d attendance.Date) Stay {
+	s := Stay{ChildID: iv.child, Group: iv.group, Date: d, CheckIn: NoTime, CheckOut: NoTime, Location: b.opt.Location, StayID: iv.id}
 	if s.Location == "" {
-		s.Location = e.LocationID
+		s.Location = iv.location
 	}
 	if b.opt.Child != nil {
-		if c, ok := b.opt.Child(e.ChildID); ok {
+		if c, ok := b.opt.Child(iv.child); ok {
 			s.ChildName, s.GuardianID = c.Name, c.GuardianID
 			if c.Group != "" {
 				s.Group = c.Group
@@ -241,7 +377,7 @@ func (b *builder) base(e attendance.Event, d attendance.Date) Stay {
 		dt = b.opt.Calendar.DayType(d)
 		b.dayTypes[d] = dt
 	}
-	activity := b.opt.Activity != nil && b.opt.Activity(e.ChildID, d)
+	activity := b.opt.Activity != nil && b.opt.Activity(iv.child, d)
 	s.DayType = calendar.WithActivity(dt, activity)
 	if activity {
 		s.Flags = append(s.Flags, FlagActivity)
@@ -251,45 +387,43 @@ func (b *builder) base(e attendance.Event, d attendance.Date) Stay {
 
 func clockOf(t time.Time) Clock { return Clock(t.Hour()*60 + t.Minute()) }
 
-func (b *builder) unclosed(o openStay, flag string) Stay {
-	in := o.ev.Wall.In(b.loc)
-	s := b.base(o.ev, attendance.DateOf(in))
+func (b *builder) unclosed(iv *interval, flag string) Stay {
+	in := iv.in.at.In(b.loc)
+	s := b.base(iv, attendance.DateOf(in))
 	s.CheckIn = clockOf(in)
-	s.Quality = o.quality
+	s.Quality = iv.in.quality
 	s.Flags = append(s.Flags, flag)
 	return s
 }
 
-func (b *builder) orphanOut(e attendance.Event) Stay {
-	out := e.Wall.In(b.loc)
-	s := b.base(e, attendance.DateOf(out))
+func (b *builder) orphanOut(iv *interval) Stay {
+	out := iv.out.at.In(b.loc)
+	s := b.base(iv, attendance.DateOf(out))
 	s.CheckOut = clockOf(out)
-	s.Quality = b.opt.Quality(e)
+	s.Quality = iv.out.quality
 	s.Flags = append(s.Flags, FlagMissingCheckIn)
-	if e.ConfirmedBy != "" {
+	if iv.confirmed {
 		s.Flags = append(s.Flags, FlagPickupConfirmed)
 	}
 	return s
 }
 
 // closed appends the stay from in to out, split at every local midnight.
-func (b *builder) closed(dst []Stay, in openStay, outEv attendance.Event) []Stay {
-	q := in.quality
-	if oq := b.opt.Quality(outEv); oq.rank() > q.rank() {
+func (b *builder) closed(dst []Stay, iv *interval, maxStay time.Duration) []Stay {
+	q := iv.in.quality
+	if oq := iv.out.quality; oq.rank() > q.rank() {
 		q = oq
 	}
-	start := in.ev.Wall.In(b.loc).Truncate(time.Minute)
-	end := outEv.Wall.In(b.loc).Truncate(time.Minute)
-	maxStay := b.opt.MaxStay
-	if maxStay <= 0 {
-		maxStay = 24 * time.Hour
-	}
+	start := iv.in.at.In(b.loc).Truncate(time.Minute)
+	end := iv.out.at.In(b.loc).Truncate(time.Minute)
 	if end.Sub(start) > maxStay {
-		return append(dst, b.unclosed(in, FlagMissingCheckOut), b.orphanOut(outEv))
+		return append(dst, b.unclosed(iv, FlagMissingCheckOut), b.orphanOut(iv))
 	}
 	if end.Before(start) {
-		// A clock that went backwards: keep the row, visible and unbillable.
-		s := b.base(in.ev, attendance.DateOf(start))
+		// A clock that went backwards (or a correction that put the
+		// check-out before the check-in): keep the row, visible and
+		// unbillable.
+		s := b.base(iv, attendance.DateOf(start))
 		s.CheckIn = clockOf(start)
 		s.Quality = QualityUnverified
 		s.Flags = append(s.Flags, FlagMissingCheckOut)
@@ -299,7 +433,7 @@ func (b *builder) closed(dst []Stay, in openStay, outEv attendance.Event) []Stay
 	for {
 		d := attendance.DateOf(start)
 		next := time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, b.loc)
-		s := b.base(in.ev, d)
+		s := b.base(iv, d)
 		s.CheckIn = clockOf(start)
 		s.Quality = q
 		if end.Before(next) {
@@ -308,7 +442,7 @@ func (b *builder) closed(dst []Stay, in openStay, outEv attendance.Event) []Stay
 			if split {
 				s.Flags = append(s.Flags, FlagSplitMidnight)
 			}
-			if outEv.ConfirmedBy != "" {
+			if iv.confirmed {
 				s.Flags = append(s.Flags, FlagPickupConfirmed)
 			}
 			return append(dst, s)

@@ -647,5 +647,10 @@ func (s *Store) Purge(ctx context.Context, keep time.Duration) (int64, error) {
 		return 0, fmt.Errorf("store: purge: %w", mapErr(err))
 	}
 	n, _ := res.RowsAffected()
+	// Corrections pulled from central are central's to keep; here they only
+	// serve presence and the retention window.
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM remote_corrections WHERE wall_ns < ?", cutoff); err != nil {
+		return n, fmt.Errorf("store: purge: %w", mapErr(err))
+	}
 	return n, nil
 }

@@ -310,6 +310,7 @@ func (d *daemon) newSync() (*outbox.Client, error) {
 			}
 			d.log.Info("roster in force", "version", r.Version)
 		},
+		OnCorrections: func(evs []attendance.Event) { d.door.ApplyCorrections(evs) },
 		OnEnrolled: func(protocol.EnrolResponse) {
 			key, err := d.badgeKey(context.Background())
 			if err != nil || key == nil {

@@ -48,9 +48,10 @@ var calendars sync.Map
 // contract-6 export, presence now, and the inspection timeline of a group
 // and day.
 type Reports struct {
-	db     *sqldb.DB
-	sites  *Sites
-	events *EventStore
+	db          *sqldb.DB
+	sites       *Sites
+	events      *EventStore
+	corrections *CorrectionStore
 }
 
 // AttendanceQuery selects an attendance export.
@@ -108,9 +109,19 @@ func (s *Reports) Attendance(ctx context.Context, q AttendanceQuery) ([]stays.St
 		plain := make([]attendance.Event, 0, len(evs))
 		for _, se := range evs {
 			e := se.Event
+			if e.Type == attendance.CorrectionEvent {
+				continue // read from the corrections below, by the times they touch
+			}
 			e.Wall = se.Time
 			quality[e.ID] = stays.Quality(se.TimeQuality)
 			plain = append(plain, e)
+		}
+		if s.corrections != nil {
+			cs, err := s.corrections.events(ctx, id, from.In(tz).AddDate(0, 0, -2), to.In(tz).AddDate(0, 0, 3))
+			if err != nil {
+				return nil, err
+			}
+			plain = append(plain, cs...)
 		}
 		groupName := map[string]string{}
 		for _, g := range r.Groups {
@@ -173,18 +184,28 @@ func (s *Reports) Presence(ctx context.Context, locationID string, maxAge time.D
 	}
 	children := map[string]*protocol.PresentPerson{}
 	staff := map[string]*protocol.PresentPerson{}
+	stayOf := map[string]string{} // child id -> the check-in event of the stay in force
 	for _, se := range evs {
 		e := se.Event
 		switch e.Type {
 		case attendance.ChildCheckIn:
 			children[e.ChildID] = &protocol.PresentPerson{ID: e.ChildID, GroupID: e.GroupID, Since: se.Time, DeviceID: e.DeviceID}
+			stayOf[e.ChildID] = e.ID
 		case attendance.ChildCheckOut:
 			delete(children, e.ChildID)
+			delete(stayOf, e.ChildID)
 		case attendance.StaffIn:
 			staff[e.StaffID] = &protocol.PresentPerson{ID: e.StaffID, GroupID: e.GroupID, Since: se.Time, DeviceID: e.DeviceID}
 		case attendance.StaffOut:
 			delete(staff, e.StaffID)
 		}
+	}
+	if s.corrections != nil && len(children) > 0 {
+		cs, err := s.corrections.events(ctx, locationID, now.Add(-maxAge), time.Time{})
+		if err != nil {
+			return p, err
+		}
+		foldPresence(children, stayOf, cs)
 	}
 	for _, c := range children {
 		p.Children = append(p.Children, *c)

@@ -37,6 +37,8 @@ type DB struct {
 	Parents  *Parents    // parents' portal: guardian e-mails, accounts, passkeys, sessions, absences
 	Demo     *Demo       // demo organisation, users and history
 	Billing  *Billing    // provider details, mandates, billing runs and invoices
+	// Corrections holds the corrections of stays (made here or at kiosks).
+	Corrections *CorrectionStore
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -61,10 +63,11 @@ func newDB(h *sqldb.DB) *DB {
 	d := &DB{h: h}
 	d.Sites = &Sites{db: h}
 	d.Devices = &Devices{db: h, sites: d.Sites}
-	d.Events = &EventStore{db: h}
+	d.Corrections = &CorrectionStore{db: h, sites: d.Sites}
+	d.Events = &EventStore{db: h, corrections: d.Corrections}
 	d.Users = &Users{db: h}
 	d.Sessions = &Sessions{db: h}
-	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events}
+	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
 	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
 	d.Parents = &Parents{db: h}

@@ -12,12 +12,15 @@ import (
 // SetDoorAudit makes Ingest append the door's accountable actions to the
 // audit trail, in the ingest transaction: a staff-confirmed pickup, a
 // refused pickup (by staff or a contact ban), a ratio override, a manual
-// check-in or check-out. A resent (duplicate) event is not audited again.
+// check-in or check-out, a correction of a stay. A resent (duplicate) event is not audited again.
 func (s *EventStore) SetDoorAudit(l *audit.Log) { s.doorAudit = l }
 
 // doorAuditRecord says whether an event is an accountable door action, and
 // how it is recorded.
 func doorAuditRecord(deviceID string, e attendance.Event) (audit.Record, bool) {
+	if e.Type == attendance.CorrectionEvent && e.Correction != nil {
+		return correctionAudit(e, deviceID), true
+	}
 	r := audit.Record{Actor: "device:" + deviceID, Time: e.Wall}
 	if e.ConfirmedBy != "" {
 		r.Actor = "staff:" + e.ConfirmedBy

@@ -18,6 +18,8 @@ type EventStore struct {
 	db *sqldb.DB
 	// doorAudit, when set, audits accountable door actions at ingest.
 	doorAudit *audit.Log
+	// corrections takes the correction events of a batch in.
+	corrections *CorrectionStore
 }
 
 // StoredEvent is an event as central holds it, with its best time.

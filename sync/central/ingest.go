@@ -84,7 +84,13 @@ func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Bat
 	if err := in.advanceAck(ctx); err != nil {
 		return in.resp, err
 	}
-	if err := s.auditDoorEvents(ctx, tx, deviceID, in.stored()); err != nil {
+	stored := in.stored()
+	if s.corrections != nil {
+		if err := s.corrections.recordIngested(ctx, tx, in.loc, stored, in.bodies()); err != nil {
+			return in.resp, err
+		}
+	}
+	if err := s.auditDoorEvents(ctx, tx, deviceID, stored); err != nil {
 		return in.resp, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -337,6 +343,17 @@ func (in *batch) stored() []attendance.Event {
 	for i, res := range in.resp.Results {
 		if res.Status == protocol.StatusStored {
 			out = append(out, in.evs[i])
+		}
+	}
+	return out
+}
+
+// bodies maps the batch's stored correction events to their bytes.
+func (in *batch) bodies() map[string][]byte {
+	out := map[string][]byte{}
+	for i, res := range in.resp.Results {
+		if res.Status == protocol.StatusStored && in.evs[i].Type == attendance.CorrectionEvent {
+			out[in.evs[i].ID] = in.b.Events[i]
 		}
 	}
 	return out

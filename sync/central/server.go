@@ -122,6 +122,7 @@ type Server struct {
 	reports        attendanceReader
 	tokens         tokenIssuer
 	billing        *Billing
+	corrections    correctionStore
 	guardians      guardianContacts
 	auth           *auth.Authenticator
 	audit          *audit.Log
@@ -143,7 +144,9 @@ func NewServer(cfg Config) *Server {
 	if d := cfg.DB; d != nil {
 		if cfg.Audit != nil {
 			d.Events.SetDoorAudit(cfg.Audit)
+			d.Corrections.SetAudit(cfg.Audit)
 		}
+		s.corrections = d.Corrections
 		s.db, s.dialect = d.SQL(), d.Dialect()
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
 		s.billing = d.Billing
@@ -183,6 +186,7 @@ func NewServer(cfg Config) *Server {
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
 	m.Handle("GET "+protocol.PathDevicePresence, s.device(0, s.devicePresence))
+	m.Handle("GET "+protocol.PathDeviceCorrections, s.device(0, s.deviceCorrections))
 	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
 	m.Handle("GET /api/v1/admin/locations", admin(auth.ReadInspection, s.listLocations))
 	m.Handle("POST /api/v1/admin/locations", admin(auth.ManageDevices, s.putLocation))
@@ -191,6 +195,8 @@ func NewServer(cfg Config) *Server {
 	m.Handle("GET /api/v1/admin/locations/{id}/roster", admin(auth.ReadPersonalData, s.getRoster))
 	m.Handle("PUT /api/v1/admin/locations/{id}/roster", admin(auth.EditRoster, s.putRoster))
 	m.Handle("GET /api/v1/admin/locations/{id}/presence", admin(auth.ReadInspection, s.adminPresence))
+	m.Handle("GET /api/v1/admin/locations/{id}/corrections", admin(auth.ReadAttendance, s.listCorrections))
+	m.Handle("POST /api/v1/admin/locations/{id}/corrections", admin(auth.CorrectAttendance, s.createCorrection))
 	// Parents' portal invitations: the guardian's e-mail address, kept at
 	// central beside the roster (never in it, so never on a kiosk).
 	m.Handle("GET /api/v1/admin/locations/{id}/guardians", admin(auth.ReadPersonalData, s.listGuardianEmails))

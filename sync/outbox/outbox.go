@@ -48,6 +48,15 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
+// CorrectionStore is what the outbox needs to follow central's corrections
+// (*store.Store); a Store without it does not pull them.
+type CorrectionStore interface {
+	CorrectionsCursor(ctx context.Context) (int64, error)
+	ApplyRemoteCorrections(ctx context.Context, items []store.RemoteCorrection, next int64) ([]attendance.Event, error)
+}
+
+var _ CorrectionStore = (*store.Store)(nil)
+
 // Meta keys the outbox keeps in the store.
 const (
 	MetaDeviceKey  = "sync.device_key"  // Ed25519 seed (hex): the device's private key
@@ -67,6 +76,10 @@ type Config struct {
 	// OnRoster is called (from Run's goroutine) after a newer roster was
 	// applied to the store.
 	OnRoster func(roster.Roster)
+	// OnCorrections is called (from Run's goroutine) with corrections made
+	// elsewhere (at central, at another door) once they are stored here,
+	// each exactly once: the door folds them into presence.
+	OnCorrections func([]attendance.Event)
 	// OnEnrolled is called after a successful enrolment; the badge key is
 	// also stored under MetaBadgeKey.
 	OnEnrolled func(protocol.EnrolResponse)
@@ -79,8 +92,11 @@ type Config struct {
 	BatchSize      int           // default and maximum protocol.MaxBatchEvents
 	PollInterval   time.Duration // idle wait between pushes, default 10s (Notify cuts it short)
 	RosterInterval time.Duration // between roster pulls, default 1 min
-	BackoffBase    time.Duration // first retry delay cap, default 1s
-	BackoffMax     time.Duration // retry delay cap, default 5 min
+	// CorrectionInterval is the time between pulls of central's
+	// corrections, default 5 s (a push cycle may make it longer).
+	CorrectionInterval time.Duration
+	BackoffBase        time.Duration // first retry delay cap, default 1s
+	BackoffMax         time.Duration // retry delay cap, default 5 min
 
 	// Injected for tests.
 	Now   func() time.Time                     // default time.Now
@@ -146,6 +162,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.RosterInterval == 0 {
 		cfg.RosterInterval = time.Minute
+	}
+	if cfg.CorrectionInterval == 0 {
+		cfg.CorrectionInterval = 5 * time.Second
 	}
 	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase = time.Second
@@ -227,7 +246,7 @@ func (c *Client) Run(ctx context.Context) error {
 		attempt++
 	}
 	attempt = 0
-	var nextRoster time.Time
+	var nextRoster, nextCorrections time.Time
 	for {
 		full, err := c.PushOnce(ctx)
 		if ctx.Err() != nil {
@@ -247,6 +266,12 @@ func (c *Client) Run(ctx context.Context) error {
 				c.fail(err)
 			}
 			nextRoster = now.Add(c.cfg.RosterInterval)
+		}
+		if now := c.cfg.Now(); !now.Before(nextCorrections) {
+			if err := c.PullCorrections(ctx); err != nil && ctx.Err() == nil {
+				c.fail(err)
+			}
+			nextCorrections = now.Add(c.cfg.CorrectionInterval)
 		}
 		if full {
 			continue // more waiting: no pause
@@ -508,6 +533,53 @@ func (c *Client) PullRoster(ctx context.Context) error {
 		c.cfg.OnRoster(r)
 	}
 	return nil
+}
+
+// PullCorrections fetches the corrections of the location made after the
+// kiosk's cursor (every page), stores them with the new cursor in one
+// transaction, and hands those new here to OnCorrections. A page fetched
+// again after a crash or a lost answer changes nothing: corrections are
+// applied by event id.
+func (c *Client) PullCorrections(ctx context.Context) error {
+	cs, ok := c.cfg.Store.(CorrectionStore)
+	if !ok {
+		return nil
+	}
+	if err := c.ensureEnrolled(ctx); err != nil {
+		return err
+	}
+	for {
+		after, err := cs.CorrectionsCursor(ctx)
+		if err != nil {
+			return fmt.Errorf("outbox: corrections: %w", err)
+		}
+		var page protocol.Corrections
+		if err := c.do(ctx, http.MethodGet, protocol.PathDeviceCorrections+"?after="+strconv.FormatInt(after, 10), nil, true, nil, &page); err != nil {
+			return fmt.Errorf("outbox: corrections: %w", err)
+		}
+		if len(page.Corrections) == 0 {
+			return nil
+		}
+		items := make([]store.RemoteCorrection, len(page.Corrections))
+		next := after
+		for i, it := range page.Corrections {
+			items[i] = store.RemoteCorrection{Cursor: it.Cursor, Body: it.Event}
+			next = max(next, it.Cursor)
+		}
+		fresh, err := cs.ApplyRemoteCorrections(ctx, items, next)
+		if err != nil {
+			return fmt.Errorf("outbox: corrections: %w", err)
+		}
+		if len(fresh) > 0 {
+			c.log.Info("outbox: corrections applied", "count", len(fresh), "cursor", next)
+			if c.cfg.OnCorrections != nil {
+				c.cfg.OnCorrections(fresh)
+			}
+		}
+		if !page.More {
+			return nil
+		}
+	}
 }
 
 func (c *Client) setRosterVersion(v int64) {

@@ -632,6 +632,10 @@ func TestMain(m *testing.M) {
 		centralChild(dsn)
 		return
 	}
+	if v := os.Getenv(corrCrashEnv); v != "" {
+		correctionsChild(v)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -42,7 +42,35 @@ const (
 	PathRoster         = "/api/v1/device/roster"
 	PathDevicePresence = "/api/v1/device/presence"
 	PathAttendance     = "/api/v1/attendance"
+	// PathDeviceCorrections lists the corrections of the device's location
+	// after a cursor (?after=N): central -> kiosk.
+	PathDeviceCorrections = "/api/v1/device/corrections"
 )
+
+// CentralDeviceID is the device id of the correction events a manager makes
+// at central (central numbers them with their cursor as seq).
+const CentralDeviceID = "central"
+
+// MaxCorrectionsPage is the most corrections one answer of
+// PathDeviceCorrections lists.
+const MaxCorrectionsPage = 200
+
+// Corrections is central's answer on PathDeviceCorrections: the corrections
+// of the location (made at central or at any of its kiosks) with a cursor
+// above the one asked for, in cursor order. Next is the cursor to ask after
+// next time; More says another page is waiting.
+type Corrections struct {
+	Corrections []CorrectionItem `json:"corrections"`
+	Next        int64            `json:"next"`
+	More        bool             `json:"more,omitempty"`
+}
+
+// CorrectionItem is one correction: central's cursor and the event
+// (attendance.Event with type correction) as stored.
+type CorrectionItem struct {
+	Cursor int64           `json:"cursor"`
+	Event  json.RawMessage `json:"event"`
+}
 
 // ClockProbe is the kiosk's clock at the moment it sends a batch: central
 // uses it to correct the times of events of the same boot.
@@ -193,7 +221,8 @@ var ErrTooLarge = errors.New("protocol: body too large")
 var KnownTypes = map[attendance.EventType]bool{
 	attendance.ChildCheckIn: true, attendance.ChildCheckOut: true, attendance.StaffIn: true, attendance.StaffOut: true,
 	attendance.PickupRefused: true, attendance.DeniedTap: true, attendance.RatioOverride: true, attendance.RollCallMark: true,
-	attendance.RequestClosed: true,
+	attendance.CorrectionEvent: true,
+	attendance.RequestClosed:   true,
 }
 
 // DecodeBatch reads and validates a batch of at most MaxBatchBytes from r.
@@ -285,6 +314,15 @@ func Invalid(e attendance.Event, raw []byte) string {
 		return "boot_id longer than 100"
 	case !plausibleWall(e.Wall):
 		return fmt.Sprintf("wall %s outside 1900..2200", e.Wall.Format(time.RFC3339))
+	case e.Type == attendance.CorrectionEvent:
+		// The kiosk's clock may be off: whether a time lies in the future
+		// is not judged here.
+		if err := attendance.ValidCorrectionEvent(e, time.Time{}); err != nil {
+			return err.Error()
+		}
+		if c := e.Correction; (!c.CheckIn.IsZero() && !plausibleWall(c.CheckIn)) || (!c.CheckOut.IsZero() && !plausibleWall(c.CheckOut)) {
+			return "correction: time outside 1900..2200"
+		}
 	}
 	return ""
 }

@@ -818,12 +818,13 @@ function renderStaff() {
   const tabs = [
     ["overview", t("staff.tab.overview")],
     ["present", t("staff.tab.present")],
+    ["today", t("staff.tab.today")],
     ["requests", t("staff.tab.requests") + (requests.length ? " (" + requests.length + ")" : "")],
     ["roll", t("staff.tab.roll") + (s.roll_call ? " !" : "")],
     ["system", t("staff.tab.system")],
   ];
   const body = {
-    overview: staffOverview, present: staffPresent, requests: staffRequests, roll: staffRoll, system: staffSystem,
+    overview: staffOverview, present: staffPresent, today: staffToday, requests: staffRequests, roll: staffRoll, system: staffSystem,
   }[ui.tab] || staffOverview;
   return screenEl("staff",
     staffHeader(s),
@@ -832,6 +833,7 @@ function renderStaff() {
         onclick: () => { ui.tab = id; ui.request = null; ui.sheet = null; render(); } }, label))),
     h("div", { class: "staff-body", id: "staff-body" }, body(s)),
     ui.sheet ? renderSheet(s) : null,
+    ui.corr ? renderCorrection(s) : null,
     s.confirm && !ui.dismissConfirm ? renderClockOutConfirm(s) : null,
     renderToast());
 }
@@ -899,6 +901,73 @@ function staffPresent(s) {
       h("ul", { class: "rows", id: "absent" }, absent.map((c) => h("li", { class: "row", data: { child: c.id } },
         h("span", { class: "row-name" }, c.name), h("span", { class: "row-meta" }, c.group),
         button(t("staff.checkin"), () => openSheet("check_in", c), "small", { data: { checkin: c.id } }))))));
+}
+
+// ---------- corrections of today's stays (staff only) ----------
+// A correction is a new event; the door's own events stay. Staff correct
+// today's stays here; earlier days are corrected by a manager at central.
+
+function staffToday(s) {
+  const today = s.today || [];
+  const kids = [...(s.present || []), ...(s.absent || [])].sort((a, b) => a.name.localeCompare(b.name));
+  return [
+    h("div", { class: "today-head" },
+      h("h2", {}, t("staff.today.title")),
+      button(t("staff.corr.add_stay"), () => openCorrection({ kind: "add_stay", child_id: (kids[0] || {}).id || "" }), "small", { id: "corr-add" })),
+    h("p", { class: "muted" }, t("staff.today.hint")),
+    h("ul", { class: "rows", id: "today" }, today.length ? today.map((st) => h("li", { class: "row", data: { stay: st.stay, child: st.child_id } },
+      h("span", { class: "row-name" }, st.name),
+      h("span", { class: "row-meta" }, (st.group ? st.group + " · " : "") + (st.in || "--:--") + " – " + (st.out || t("staff.today.open"))),
+      st.corrected ? h("span", { class: "pill-corrected" }, t("staff.today.corrected")) : null,
+      button(t("staff.corr.fix"), () => openCorrection({ stay: st, kind: st.out ? "set_check_out" : "set_check_in", check_in: st.in, check_out: st.out }), "small", { data: { fix: st.stay } }))) : h("li", { class: "muted" }, t("staff.none"))),
+  ];
+}
+
+function openCorrection(c) {
+  state.ui.corr = { reason: "", note: "", check_in: "", check_out: "", ...c };
+  render();
+}
+
+const correctionReasons = ["forgot_tap", "wrong_card", "wrong_time", "not_here"];
+
+function renderCorrection(s) {
+  const ui = state.ui;
+  const c = ui.corr;
+  const close = () => { ui.corr = null; render(); };
+  const kinds = c.kind === "add_stay" ? ["add_stay"] : ["set_check_in", "set_check_out", "remove_stay"];
+  const reasonText = () => [c.reason ? translate("nl", "staff.corr.reason." + c.reason) : "", (c.note || "").trim()].filter(Boolean).join(": ");
+  const ready = () => reasonText() !== "" &&
+    (c.kind === "remove_stay" || (c.kind === "set_check_in" && c.check_in) || (c.kind === "set_check_out" && c.check_out) ||
+      (c.kind === "add_stay" && c.child_id && c.check_in && c.check_out));
+  const doIt = () => {
+    if (!ready()) return;
+    const msg = { type: "correct", kind: c.kind, reason: reasonText() };
+    if (c.stay) msg.stay = c.stay.stay;
+    if (c.kind === "add_stay") msg.child_id = c.child_id;
+    if (c.kind === "set_check_in" || c.kind === "add_stay") msg.check_in = c.check_in;
+    if (c.kind === "set_check_out" || c.kind === "add_stay") msg.check_out = c.check_out;
+    send(msg);
+    close();
+  };
+  const timeField = (key, label) => h("label", { class: "corr-time" }, h("span", { class: "label" }, label),
+    h("input", { type: "time", id: "corr-" + key, value: c[key] || "", oninput: (e) => { c[key] = e.target.value; refreshDo(); } }));
+  const refreshDo = () => { const b = document.getElementById("corr-do"); if (b) b.disabled = !ready(); };
+  const kids = [...(s.present || []), ...(s.absent || [])].sort((a, b) => a.name.localeCompare(b.name));
+  return h("div", { class: "sheet-backdrop" }, h("div", { class: "sheet corr-sheet", role: "dialog", id: "corr-sheet" },
+    h("h2", {}, c.stay ? t("staff.corr.title", { name: c.stay.name, in: c.stay.in || "--:--", out: c.stay.out || t("staff.today.open") }) : t("staff.corr.add_stay")),
+    h("div", { class: "corr-row" },
+      kinds.length > 1 ? chips(kinds, c.kind, (k) => { c.kind = k; render(); }, "staff.corr.kind.", "kind") : null,
+      c.kind === "add_stay" ? h("label", { class: "corr-time" }, h("span", { class: "label" }, t("staff.corr.child")),
+        h("select", { id: "corr-child", onchange: (e) => { c.child_id = e.target.value; refreshDo(); } },
+          kids.map((k) => h("option", { value: k.id, selected: k.id === c.child_id }, k.name + (k.group ? " (" + k.group + ")" : ""))))) : null,
+      c.kind === "set_check_in" || c.kind === "add_stay" ? timeField("check_in", t("staff.corr.check_in")) : null,
+      c.kind === "set_check_out" || c.kind === "add_stay" ? timeField("check_out", t("staff.corr.check_out")) : null,
+      c.kind === "remove_stay" ? h("p", { class: "corr-remove" }, t("staff.corr.remove_ask")) : null),
+    h("div", { class: "label" }, t("staff.reason.title") + " *"),
+    chips(correctionReasons, c.reason, (r) => { c.reason = r; render(); }, "staff.corr.reason.", "reason"),
+    h("div", { class: "corr-row corr-end" },
+      h("input", { type: "text", id: "corr-note", maxlength: "200", placeholder: t("staff.corr.note"), value: c.note || "", oninput: (e) => { c.note = e.target.value; refreshDo(); } }),
+      button(t("staff.cancel"), close, "secondary"), button(t("staff.corr.save"), doIt, "primary", { id: "corr-do", disabled: !ready() }))));
 }
 
 const manualReasons = {

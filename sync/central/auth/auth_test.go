@@ -29,10 +29,10 @@ func TestRolePermissionMatrix(t *testing.T) {
 	want := map[auth.Role]map[auth.Permission]bool{
 		auth.RoleAdmin: {auth.ReadAttendance: Y, auth.ReadInspection: Y, auth.ReadBilling: Y, auth.ManageBilling: Y, auth.ManageProvider: Y,
 			auth.ReadPersonalData: Y, auth.EditPersonalData: Y, auth.ExportPersonalData: Y, auth.EraseData: Y,
-			auth.EditRoster: Y, auth.ManageDevices: Y, auth.ManageUsers: Y, auth.ReadAudit: Y},
+			auth.EditRoster: Y, auth.ManageDevices: Y, auth.ManageUsers: Y, auth.ReadAudit: Y, auth.CorrectAttendance: Y},
 		auth.RoleManager: {auth.ReadAttendance: Y, auth.ReadInspection: Y, auth.ReadBilling: Y,
 			auth.ReadPersonalData: Y, auth.EditPersonalData: Y, auth.ExportPersonalData: Y, auth.EraseData: Y,
-			auth.EditRoster: Y, auth.ReadAudit: Y},
+			auth.EditRoster: Y, auth.ReadAudit: Y, auth.CorrectAttendance: Y},
 		auth.RoleBilling:   {auth.ReadAttendance: Y, auth.ReadBilling: Y, auth.ManageBilling: Y},
 		auth.RoleInspector: {auth.ReadAttendance: Y, auth.ReadInspection: Y},
 		auth.RoleDevice:    {auth.SyncDevice: Y},

@@ -56,13 +56,16 @@ const (
 	ManageUsers        Permission = "manage_users"         // users, roles, tokens
 	ReadAudit          Permission = "read_audit"           // the audit trail
 	SyncDevice         Permission = "sync_device"          // push events, pull the roster
+	// CorrectAttendance: correct a stay of any day (a check-in or check-out
+	// time, a missed stay, a wrong one), with a reason; audited.
+	CorrectAttendance Permission = "correct_attendance"
 )
 
 // Permissions lists every permission in a stable order.
 var Permissions = []Permission{
 	ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ManageProvider, ReadPersonalData,
 	EditPersonalData, ExportPersonalData, EraseData, EditRoster, ManageDevices,
-	ManageUsers, ReadAudit, SyncDevice,
+	ManageUsers, ReadAudit, SyncDevice, CorrectAttendance,
 }
 
 // grants is the whole policy: need to know (seed 001 §4.1). Admins are
@@ -72,9 +75,9 @@ var grants = map[Role]map[Permission]bool{
 	// Only admins change where the money goes (IBAN, creditor id): the
 	// billing role runs invoices but cannot redirect them.
 	RoleAdmin: set(ReadAttendance, ReadInspection, ReadBilling, ManageBilling, ManageProvider, ReadPersonalData,
-		EditPersonalData, ExportPersonalData, EraseData, EditRoster, ManageDevices, ManageUsers, ReadAudit),
+		EditPersonalData, ExportPersonalData, EraseData, EditRoster, ManageDevices, ManageUsers, ReadAudit, CorrectAttendance),
 	RoleManager: set(ReadAttendance, ReadInspection, ReadBilling, ReadPersonalData, EditPersonalData,
-		ExportPersonalData, EraseData, EditRoster, ReadAudit),
+		ExportPersonalData, EraseData, EditRoster, ReadAudit, CorrectAttendance),
 	RoleBilling:   set(ReadAttendance, ReadBilling, ManageBilling),
 	RoleInspector: set(ReadAttendance, ReadInspection),
 	RoleDevice:    set(SyncDevice),

@@ -50,7 +50,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/locations/{loc}/billing", auth.ReadBilling, s.billingPage},
 		{"GET", "/locations/{loc}/billing/export", auth.ReadBilling, s.billingExport},
 		{"GET", "/locations/{loc}/statements/{kind}", auth.ReadBilling, s.statementDownload},
-	}, s.billingRunRoutes()...)
+	}, append(s.billingRunRoutes(), s.correctionRoutes()...)...)
 }
 
 // ---- home ----
@@ -413,6 +413,7 @@ type attendanceData struct {
 	Stays      []stays.Stay
 	TotalMin   int
 	FlagCounts map[string]int
+	Corrected  bool // back from saving a correction
 }
 
 // period reads from/to (or date) query parameters, default today.
@@ -464,7 +465,7 @@ func (s *Server) attendancePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := attendanceData{Loc: l, From: from, To: to, Group: g, Groups: rs.Groups, Stays: st, FlagCounts: map[string]int{}}
+	d := attendanceData{Loc: l, From: from, To: to, Group: g, Groups: rs.Groups, Stays: st, FlagCounts: map[string]int{}, Corrected: r.URL.Query().Get("corrected") != ""}
 	for _, x := range st {
 		d.TotalMin += x.Minutes
 		for _, f := range x.Flags {

@@ -110,15 +110,17 @@ type Server struct {
 	users    userAdmin
 	subjects subjectDesk
 	billing  billingDesk
-	a        *auth.Authenticator
-	audit    *audit.Log
-	log      *slog.Logger
-	now      func() time.Time
-	limit    *auth.Limiter
-	ipLimit  *auth.Limiter
-	clientIP func(*http.Request) string
-	pages    map[string]*template.Template
-	handler  http.Handler
+	// corrections: the corrections of stays (corrections.go)
+	corrections *central.CorrectionStore
+	a           *auth.Authenticator
+	audit       *audit.Log
+	log         *slog.Logger
+	now         func() time.Time
+	limit       *auth.Limiter
+	ipLimit     *auth.Limiter
+	clientIP    func(*http.Request) string
+	pages       map[string]*template.Template
+	handler     http.Handler
 }
 
 // Route is one page or form endpoint and the permission it requires.
@@ -136,6 +138,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	d := cfg.DB
 	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	s.corrections = d.Corrections
+	d.Corrections.SetAudit(cfg.Audit) // every correction is audited, whichever front made it
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
