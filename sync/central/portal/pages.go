@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 )
@@ -114,7 +115,7 @@ func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav stri
 		status, v.Error = http.StatusNotFound, v.T("err_not_found")
 	case errors.Is(err, errBanned):
 		status, v.Error = http.StatusForbidden, v.T("err_banned")
-	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed):
+	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		v.Error = v.T("err_input") + " (" + strings.TrimPrefix(err.Error(), errBadInput.Error()+": ") + ")"
 	default:
 		s.fail(w, r, err)

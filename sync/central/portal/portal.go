@@ -354,7 +354,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		auth.WriteError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, errBanned):
 		auth.WriteError(w, http.StatusForbidden, "not_allowed", "this person may not pick up these children; please contact the location")
-	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed):
+	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		auth.WriteError(w, http.StatusBadRequest, "malformed", err.Error())
 	default:
 		s.log.Error("portal: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
