@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -120,6 +121,8 @@ type Server struct {
 	livePoll       time.Duration
 	pages          map[string]*template.Template
 	handler        http.Handler
+	dummyOnce      sync.Once
+	dummyHash      string
 }
 
 // Route is one guarded route. Public routes have Public set.

@@ -1,8 +1,18 @@
 package portal_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/centraltest"
+	"github.com/kinderdeur/kiosk/sync/central/portal"
 )
 
 // TestBannedPersonSpellingVariants: a contact ban on "Tom J." (Julia and
@@ -23,4 +33,62 @@ func TestBannedPersonSpellingVariants(t *testing.T) {
 			t.Errorf("Tom K.: %d %s, want 201", a.status, a.body)
 		}
 	})
+}
+
+// slowMailer takes its time, like a real SMTP server across a network.
+type slowMailer struct{ d time.Duration }
+
+func (m slowMailer) Send(context.Context, string, string, string) error {
+	time.Sleep(m.d)
+	return errors.New("smtp down")
+}
+
+// TestCodeRequestDoesNotTellWhoIsAParent: asking for a code for a known
+// address takes as long and answers the same as for an unknown one, even
+// when the SMTP server is slow or down; and trying a code for an address
+// with a pending code takes as long as for one without.
+func TestCodeRequestDoesNotTellWhoIsAParent(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	hasher := auth.Hasher{Params: auth.PasswordParams{Time: 1, Memory: 64 * 1024, Threads: 1, KeyLen: 32, SaltLen: 16}} // ~tens of ms
+	p, err := portal.New(portal.Config{DB: e.db, Audit: e.audit, Origin: "http://localhost", Mailer: slowMailer{time.Second},
+		CodeHasher: hasher, Now: e.clock.Now, CodeLimiter: auth.NewLimiter(100, 1000, nil), VerifyLimiter: auth.NewLimiter(100, 1000, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Handler()
+	timed := func(path, body string) (time.Duration, int, string) {
+		start := time.Now()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, strings.NewReader(body)))
+		return time.Since(start), rec.Code, rec.Body.String()
+	}
+	median := func(path, email, code string) (time.Duration, int, string) {
+		var ds []time.Duration
+		var st int
+		var b string
+		for range 5 {
+			var d time.Duration
+			d, st, b = timed(path, `{"email":"`+email+`","code":"`+code+`"}`)
+			ds = append(ds, d)
+		}
+		slices.Sort(ds)
+		return ds[2], st, b
+	}
+	known, ks, kb := median("/api/v1/parent/login/code", "fatima@ouders.demo", "")
+	unknown, us, ub := median("/api/v1/parent/login/code", "nobody@example.org", "")
+	if ks != us || kb != ub {
+		t.Errorf("code request: known %d %s, unknown %d %s", ks, kb, us, ub)
+	}
+	if diff := known - unknown; diff > 500*time.Millisecond || diff < -500*time.Millisecond {
+		t.Errorf("code request: known address %v, unknown %v", known, unknown)
+	}
+	known, ks, _ = median("/api/v1/parent/login/verify", "fatima@ouders.demo", "000000")
+	unknown, us, _ = median("/api/v1/parent/login/verify", "nobody@example.org", "000000")
+	if ks != us {
+		t.Errorf("verify: known %d, unknown %d", ks, us)
+	}
+	if unknown < known/3 { // without a code, no argon2id: microseconds
+
+		t.Errorf("verify: address with a code %v, without %v", known, unknown)
+	}
 }
