@@ -307,7 +307,9 @@ func (s *Server) guard(pattern string, h http.HandlerFunc) http.Handler {
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// Pages take forms; the API always reads JSON, whatever the
+		// Content-Type (curl -d sends it as a form).
+		if isPage && r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			if err := r.ParseForm(); err != nil {
 				auth.WriteError(w, http.StatusBadRequest, "malformed", "bad form")
 				return

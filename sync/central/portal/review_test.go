@@ -92,3 +92,23 @@ func TestCodeRequestDoesNotTellWhoIsAParent(t *testing.T) {
 		t.Errorf("verify: address with a code %v, without %v", known, unknown)
 	}
 }
+
+// TestContract10AsCurlSendsIt: the README's curl line posts the JSON with
+// curl's default Content-Type (application/x-www-form-urlencoded); the API
+// reads the body as JSON all the same.
+func TestContract10AsCurlSendsIt(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		body := `{"children":["c-daan"],"person_name":"Henk K.","date":"` + e.today.String() + `","from":"16:00","until":"18:30"}`
+		req, _ := http.NewRequest("POST", e.url("/api/v1/parent/pickups"), strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tokFatima)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("curl -d: %d, want 201", res.StatusCode)
+		}
+	})
+}
