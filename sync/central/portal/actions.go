@@ -148,6 +148,8 @@ func (s *Server) announce(ctx context.Context, f *Family, req PickupRequest) (Pi
 		pl := f.place(loc)
 		if today := pl.today(now); date.Before(today) || date.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
 			return Pickup{}, bad("date: from today up to %d days ahead", maxAheadDays)
+		} else if local := now.In(pl.TZ); date == today && untilM >= 0 && untilM <= local.Hour()*60+local.Minute() {
+			return Pickup{}, bad("until: that time has passed today")
 		}
 		kids := byPlace[loc]
 		var person roster.Person
@@ -392,10 +394,30 @@ type PermissionRequest struct {
 
 var scopes = []string{"home", "school", "club", "friend"}
 
+// outOfSchoolCare reports whether c is in out-of-school care (a BSO or BKO
+// location, or a group under a BSO ratio policy): only those children may
+// be given permission to leave alone (seed 004).
+func outOfSchoolCare(pl *Place, c roster.Child) bool {
+	if k := pl.Roster.Location.Kind; k == "bso" || k == "bko" {
+		return true
+	}
+	for _, g := range pl.Roster.Groups {
+		if g.ID == c.GroupID {
+			return strings.Contains(g.Policy, "bso") || strings.Contains(g.Policy, "bko")
+		}
+	}
+	return false
+}
+
 func (s *Server) grantPermission(ctx context.Context, f *Family, req PermissionRequest) (roster.IndependencePermission, error) {
 	refs, err := f.Child(req.Child)
 	if err != nil {
 		return roster.IndependencePermission{}, err
+	}
+	for _, c := range refs {
+		if !outOfSchoolCare(c.Place, c.Child) {
+			return roster.IndependencePermission{}, bad("going home alone is for children in out-of-school care (BSO)")
+		}
 	}
 	if !req.Confirm {
 		return roster.IndependencePermission{}, bad("confirm: read and confirm the permission text")
@@ -552,8 +574,8 @@ func (s *Server) reportAbsence(ctx context.Context, f *Family, req AbsenceReques
 	now := s.now()
 	var out []central.ParentAbsence
 	for _, c := range refs {
-		if d.Before(c.Place.today(now)) {
-			return nil, bad("date: today or later")
+		if today := c.Place.today(now); d.Before(today) || d.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
+			return nil, bad("date: from today up to %d days ahead", maxAheadDays)
 		}
 		kind := req.Kind
 		if kind == "cancel" && dayStart(c.Place, d).Sub(now) < s.cancelDeadline {

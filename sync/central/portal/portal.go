@@ -397,6 +397,9 @@ type meChild struct {
 	Name         string `json:"name"`
 	Group        string `json:"group"`
 	PhotoConsent bool   `json:"photo_consent"`
+	// OutOfSchool: BSO/BKO, so the child may be given permission to
+	// leave alone.
+	OutOfSchool bool `json:"out_of_school_care"`
 }
 type meContact struct {
 	ID       string `json:"id"`
@@ -416,7 +419,7 @@ func (s *Server) me(ctx context.Context, f *Family) (meAnswer, error) {
 			groups[g.ID] = g.Name
 		}
 		for _, c := range pl.Children {
-			out.Children = append(out.Children, meChild{ID: c.ID, Location: pl.LocationID, Name: c.FirstName, Group: groups[c.GroupID], PhotoConsent: c.PhotoConsent})
+			out.Children = append(out.Children, meChild{ID: c.ID, Location: pl.LocationID, Name: c.FirstName, Group: groups[c.GroupID], PhotoConsent: c.PhotoConsent, OutOfSchool: outOfSchoolCare(&pl, c)})
 			rs, err := s.subjects.SubjectRequests(ctx, "child:"+c.ID)
 			if err != nil {
 				return out, err
