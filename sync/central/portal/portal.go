@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,10 @@ type Config struct {
 	// (default bursts of 3, then one per 2 minutes); VerifyLimiter code
 	// and passkey attempts per client (bursts of 10, then one per 6 s);
 	// APILimiter every signed-in request per parent (bursts of 120, 5/s).
-	CodeLimiter, VerifyLimiter, APILimiter *auth.Limiter
+	// WriteLimiter limits every changing request per parent (bursts of 30,
+	// then one per 10 s): each announcement, permission or consent is a new
+	// roster version that every kiosk of the location pulls.
+	CodeLimiter, VerifyLimiter, APILimiter, WriteLimiter *auth.Limiter
 	// CancelDeadline: a cancellation later than this before the day's
 	// start is a late_cancel (default 48 h, seed 004).
 	CancelDeadline time.Duration
@@ -116,6 +120,9 @@ type Server struct {
 	codeLimit      *auth.Limiter
 	verifyLimit    *auth.Limiter
 	apiLimit       *auth.Limiter
+	writeLimit     *auth.Limiter
+	streamsMu      sync.Mutex
+	streams        map[string]int // open live streams per account
 	clientIP       func(*http.Request) string
 	cancelDeadline time.Duration
 	livePoll       time.Duration
@@ -165,6 +172,10 @@ func New(cfg Config) (*Server, error) {
 	if s.apiLimit = cfg.APILimiter; s.apiLimit == nil {
 		s.apiLimit = auth.NewLimiter(5, 120, s.now)
 	}
+	if s.writeLimit = cfg.WriteLimiter; s.writeLimit == nil {
+		s.writeLimit = auth.NewLimiter(1.0/10, 30, s.now)
+	}
+	s.streams = map[string]int{}
 	if cfg.CodeHasher.Params == (auth.PasswordParams{}) {
 		s.cfg.CodeHasher = auth.Hasher{Params: auth.ServerParams}
 	}
@@ -297,6 +308,17 @@ func (s *Server) guard(pattern string, h http.HandlerFunc) http.Handler {
 			w.Header().Set("Retry-After", "1")
 			auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many requests")
 			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if ok, wait := s.writeLimit.Allow("parent:" + p.ID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				if isPage {
+					http.Error(w, "Te veel wijzigingen achter elkaar: probeer het over een minuut opnieuw.\nToo many changes in a row: please try again in a minute.", http.StatusTooManyRequests)
+					return
+				}
+				auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many changes in a row; retry later")
+				return
+			}
 		}
 		f, err := s.loadFamily(r.Context(), p.ID)
 		if err != nil {
@@ -474,12 +496,18 @@ func (s *Server) apiTodayStream(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
 		return
 	}
+	p, _ := auth.PrincipalFrom(r.Context())
+	if !s.openStream(p.ID) {
+		w.Header().Set("Retry-After", "30")
+		auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many live views open; close one")
+		return
+	}
+	defer s.closeStream(p.ID)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	p, _ := auth.PrincipalFrom(r.Context())
 	f := familyOf(r)
 	last := ""
 	tick := time.NewTicker(s.livePoll)
@@ -514,6 +542,28 @@ func (s *Server) apiTodayStream(w http.ResponseWriter, r *http.Request) {
 		if f, err = s.loadFamily(r.Context(), p.ID); err != nil || len(f.Places) == 0 {
 			return
 		}
+	}
+}
+
+// maxStreams is how many live views one account may hold open (a phone,
+// a tablet, a laptop, a tab too many).
+const maxStreams = 4
+
+func (s *Server) openStream(account string) bool {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams[account] >= maxStreams {
+		return false
+	}
+	s.streams[account]++
+	return true
+}
+
+func (s *Server) closeStream(account string) {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams[account]--; s.streams[account] <= 0 {
+		delete(s.streams, account)
 	}
 }
 

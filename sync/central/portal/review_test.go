@@ -136,3 +136,53 @@ func TestImpossibleRequestsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestWritesAndStreamsAreLimited: every announcement is a new roster
+// version for every kiosk of the location, so one parent cannot write
+// without end (429 with Retry-After), and cannot hold open more than a few
+// live streams.
+func TestWritesAndStreamsAreLimited(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		limited := 0
+		for i := range 60 {
+			body := map[string]any{"children": []string{"c-daan"}, "person_name": "Henk K.", "date": e.today.String(), "from": "16:00", "until": "18:00"}
+			a := e.do(t, tokIngrid, "POST", "/api/v1/parent/absences", map[string]any{"child": "c-julia", "date": "2026-11-30", "kind": "sick"})
+			if i%2 == 0 {
+				a = e.do(t, tokFatima, "POST", "/api/v1/parent/pickups", body)
+			}
+			if a.status == http.StatusTooManyRequests {
+				limited++
+				if a.header.Get("Retry-After") == "" {
+					t.Error("429 without Retry-After")
+				}
+			}
+		}
+		if limited == 0 {
+			t.Error("60 writes in a row, none limited")
+		}
+		if n := len(e.roster(t, "loc-regenboog").Announced); n > 40 {
+			t.Errorf("%d announcements stored", n)
+		}
+		// Reading still works for a parent who is write-limited.
+		if a := e.do(t, tokFatima, "GET", "/api/v1/parent/pickups", nil); a.status != 200 {
+			t.Errorf("read after write limit: %d", a.status)
+		}
+		// Streams: a handful at once per parent.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var codes []int
+		for range 8 {
+			req, _ := http.NewRequestWithContext(ctx, "GET", e.url("/api/v1/parent/today/stream"), nil)
+			req.Header.Set("Authorization", "Bearer "+tokOmar)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			codes = append(codes, res.StatusCode)
+		}
+		if !slices.Contains(codes, http.StatusTooManyRequests) {
+			t.Errorf("8 streams at once: %v", codes)
+		}
+	})
+}
