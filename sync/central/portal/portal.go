@@ -74,7 +74,10 @@ type Config struct {
 	// WriteLimiter limits every changing request per parent (bursts of 30,
 	// then one per 10 s): each announcement, permission or consent is a new
 	// roster version that every kiosk of the location pulls.
-	CodeLimiter, VerifyLimiter, APILimiter, WriteLimiter *auth.Limiter
+	// CodeTryLimiter caps code tries per e-mail address over all codes and
+	// clients (20, then 20 a day): new codes would otherwise give five
+	// fresh tries every few minutes.
+	CodeLimiter, VerifyLimiter, APILimiter, WriteLimiter, CodeTryLimiter *auth.Limiter
 	// CancelDeadline: a cancellation later than this before the day's
 	// start is a late_cancel (default 48 h, seed 004).
 	CancelDeadline time.Duration
@@ -121,6 +124,7 @@ type Server struct {
 	verifyLimit    *auth.Limiter
 	apiLimit       *auth.Limiter
 	writeLimit     *auth.Limiter
+	codeTryLimit   *auth.Limiter
 	streamsMu      sync.Mutex
 	streams        map[string]int // open live streams per account
 	clientIP       func(*http.Request) string
@@ -174,6 +178,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.writeLimit = cfg.WriteLimiter; s.writeLimit == nil {
 		s.writeLimit = auth.NewLimiter(1.0/10, 30, s.now)
+	}
+	if s.codeTryLimit = cfg.CodeTryLimiter; s.codeTryLimit == nil {
+		s.codeTryLimit = auth.NewLimiter(20.0/86400, 20, s.now)
 	}
 	s.streams = map[string]int{}
 	if cfg.CodeHasher.Params == (auth.PasswordParams{}) {

@@ -186,3 +186,39 @@ func TestWritesAndStreamsAreLimited(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeGuessesPerAddressAreCapped: a new code every few minutes gives
+// five fresh tries each; from many client addresses that would be
+// thousands of guesses a day at one parent's account. Tries per e-mail
+// address are capped over all codes and clients.
+func TestCodeGuessesPerAddressAreCapped(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	var code string
+	refused := false
+	for i := range 40 {
+		if i%5 == 0 {
+			if a := e.do(t, "", "POST", "/api/v1/parent/login/code", map[string]string{"email": "kees@ouders.demo"}); a.status != 202 {
+				t.Fatalf("code: %d", a.status)
+			}
+			code = e.mb.code(t, "kees@ouders.demo")
+			e.mb.mu.Lock()
+			e.mb.msgs = nil
+			e.mb.mu.Unlock()
+		}
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		if i%5 == 4 {
+			wrong = code // the right one, after four wrong
+		}
+		a := e.do(t, "", "POST", "/api/v1/parent/login/verify", map[string]string{"email": "kees@ouders.demo", "code": wrong})
+		if a.status == 200 && i > 30 {
+			t.Fatalf("try %d: signed in; tries per address are not capped", i)
+		}
+		refused = refused || a.status == http.StatusTooManyRequests
+	}
+	if !refused {
+		t.Error("40 tries at one address, none refused")
+	}
+}

@@ -111,6 +111,9 @@ func (s *Server) verifyCode(ctx context.Context, r *http.Request, email, code st
 	if ok, _ := s.verifyLimit.Allow("ip:" + s.clientIP(r)); !ok {
 		return "", errRateLimited
 	}
+	if ok, _ := s.codeTryLimit.Allow("email:" + e); !ok {
+		return "", errRateLimited
+	}
 	hash, exp, attempts, err := s.parents.TakeCodeAttempt(ctx, e)
 	if errors.Is(err, central.ErrNotFound) {
 		s.cfg.CodeHasher.Verify(s.dummyCodeHash(), codeSecret(e, code))
