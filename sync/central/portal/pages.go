@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ func (s *Server) parse() error {
 	fm := template.FuncMap{
 		"euro":     func(c int64) string { return fmt.Sprintf("€ %d,%02d", c/100, c%100) },
 		"join":     strings.Join,
+		"has":      func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"weekdays": func() []string { return []string{"1", "2", "3", "4", "5"} },
 	}
 	names, err := fs.Glob(assets, "templates/*.html")

@@ -3,8 +3,10 @@ package portal_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -221,4 +223,37 @@ func TestCodeGuessesPerAddressAreCapped(t *testing.T) {
 	if !refused {
 		t.Error("40 tries at one address, none refused")
 	}
+}
+
+// TestPickupFormKeepsWhatWasTyped: after an error the form shows the
+// children, the person and the new person's name as they were, so pressing
+// the button again never announces someone else (the first known person)
+// and absences name the child, not its id.
+func TestPickupFormKeepsWhatWasTyped(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		post := func(path string, form url.Values) string {
+			req, _ := http.NewRequest("POST", e.url(path), strings.NewReader(form.Encode()))
+			req.Header.Set("Authorization", "Bearer "+tokFatima)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return string(b)
+		}
+		page := post("/ouders/pickups", url.Values{"children": {"loc-regenboog/c-daan"}, "person": {"new"}, "person_name": {"Piet P."},
+			"date": {e.today.String()}, "from": {"18:00"}, "until": {"16:00"}})
+		for _, want := range []string{`value="loc-regenboog/c-daan" checked`, `<option value="new" selected>`, `value="Piet P."`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("after an error the form lacks %s", want)
+			}
+		}
+		post("/ouders/absences", url.Values{"child": {"loc-regenboog/c-daan"}, "date": {"2026-11-30"}, "kind": {"sick"}})
+		a := e.do(t, tokFatima, "GET", "/ouders/absences", nil)
+		if !strings.Contains(a.body, "<strong>Daan</strong>") || strings.Contains(a.body, "<strong>c-daan") {
+			t.Errorf("absences list the child by id")
+		}
+	})
 }
