@@ -148,8 +148,6 @@ func (s *Server) announce(ctx context.Context, f *Family, req PickupRequest) (Pi
 		pl := f.place(loc)
 		if today := pl.today(now); date.Before(today) || date.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
 			return Pickup{}, bad("date: from today up to %d days ahead", maxAheadDays)
-		} else if local := now.In(pl.TZ); date == today && untilM >= 0 && untilM <= local.Hour()*60+local.Minute() {
-			return Pickup{}, bad("until: that time has passed today")
 		}
 		kids := byPlace[loc]
 		var person roster.Person
