@@ -7,8 +7,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
@@ -60,13 +64,17 @@ const (
 	maxAheadDays = 120
 )
 
+// cleanText trims s, drops control and invisible format characters
+// (zero-width spaces and joiners, bidirectional overrides and isolates,
+// invalid UTF-8) and cuts it to max characters: what a parent types is
+// shown on the staff panel exactly as it reads.
 func cleanText(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return -1
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, s))
 	if len([]rune(s)) > max {
 		s = string([]rune(s)[:max])
 	}
@@ -188,7 +196,7 @@ func pickupPerson(r *roster.Roster, pl *Place, kids []string, personID, name, re
 		return roster.Person{}, errNotYours // rights changed since the request began
 	}
 	banned := map[string]bool{}
-	bannedNames := map[string]bool{}
+	var bannedNames []string
 	for _, b := range r.ContactBans {
 		if mine[b.ChildID] {
 			banned[b.PersonID] = true
@@ -196,7 +204,7 @@ func pickupPerson(r *roster.Roster, pl *Place, kids []string, personID, name, re
 	}
 	for _, p := range r.People {
 		if banned[p.ID] {
-			bannedNames[normName(p.Name)] = true
+			bannedNames = append(bannedNames, p.Name)
 		}
 	}
 	known := cur.knownPeople()
@@ -211,8 +219,10 @@ func pickupPerson(r *roster.Roster, pl *Place, kids []string, personID, name, re
 		}
 		return roster.Person{}, fmt.Errorf("%w: person %q", errNotYours, personID)
 	}
-	if bannedNames[normName(name)] {
-		return roster.Person{}, errBanned
+	for _, b := range bannedNames {
+		if sameBannedPerson(name, b) {
+			return roster.Person{}, errBanned
+		}
 	}
 	for _, p := range known {
 		if normName(p.Name) == normName(name) {
@@ -224,7 +234,47 @@ func pickupPerson(r *roster.Roster, pl *Place, kids []string, personID, name, re
 	return p, nil
 }
 
-func normName(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+// normName is a name as a list of words, compared the way staff read it:
+// case, accents, punctuation and invisible characters do not count
+// ("Tóm  J." and "tom j" are one name).
+func normName(s string) string {
+	s, _, _ = transform.String(norm.NFKD, cleanText(s, 4*maxName))
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			return -1
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return unicode.ToLower(r)
+		}
+		return ' '
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// sameBannedPerson reports whether name may be the banned person: the
+// roster keeps first name and initial ("Tom J."), so the same first name
+// with an initial in common, or with no initial on either side, is taken
+// to be that person ("Tom Jansen", "Tom"). Staff can still authorise such a
+// person; a parent's announcement cannot.
+func sameBannedPerson(name, banned string) bool {
+	a, b := strings.Fields(normName(name)), strings.Fields(normName(banned))
+	if len(a) == 0 || len(b) == 0 || a[0] != b[0] {
+		return false
+	}
+	if len(a) == 1 || len(b) == 1 {
+		return true
+	}
+	for _, wa := range a[1:] { // "Tom van Dijk" is "Tom v." and "Tom D."
+		for _, wb := range b[1:] {
+			ia, _ := utf8.DecodeRuneInString(wa)
+			ib, _ := utf8.DecodeRuneInString(wb)
+			if ia == ib {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // withdrawPickup removes an announcement of the family's children from
 // every place; another family's id is errNotYours.
@@ -342,10 +392,30 @@ type PermissionRequest struct {
 
 var scopes = []string{"home", "school", "club", "friend"}
 
+// outOfSchoolCare reports whether c is in out-of-school care (a BSO or BKO
+// location, or a group under a BSO ratio policy): only those children may
+// be given permission to leave alone (seed 004).
+func outOfSchoolCare(pl *Place, c roster.Child) bool {
+	if k := pl.Roster.Location.Kind; k == "bso" || k == "bko" {
+		return true
+	}
+	for _, g := range pl.Roster.Groups {
+		if g.ID == c.GroupID {
+			return strings.Contains(g.Policy, "bso") || strings.Contains(g.Policy, "bko")
+		}
+	}
+	return false
+}
+
 func (s *Server) grantPermission(ctx context.Context, f *Family, req PermissionRequest) (roster.IndependencePermission, error) {
 	refs, err := f.Child(req.Child)
 	if err != nil {
 		return roster.IndependencePermission{}, err
+	}
+	for _, c := range refs {
+		if !outOfSchoolCare(c.Place, c.Child) {
+			return roster.IndependencePermission{}, bad("going home alone is for children in out-of-school care (BSO)")
+		}
 	}
 	if !req.Confirm {
 		return roster.IndependencePermission{}, bad("confirm: read and confirm the permission text")
@@ -502,8 +572,8 @@ func (s *Server) reportAbsence(ctx context.Context, f *Family, req AbsenceReques
 	now := s.now()
 	var out []central.ParentAbsence
 	for _, c := range refs {
-		if d.Before(c.Place.today(now)) {
-			return nil, bad("date: today or later")
+		if today := c.Place.today(now); d.Before(today) || d.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
+			return nil, bad("date: from today up to %d days ahead", maxAheadDays)
 		}
 		kind := req.Kind
 		if kind == "cancel" && dayStart(c.Place, d).Sub(now) < s.cancelDeadline {

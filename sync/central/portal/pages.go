@@ -8,10 +8,12 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
 )
@@ -54,6 +56,7 @@ func (s *Server) parse() error {
 	fm := template.FuncMap{
 		"euro":     func(c int64) string { return fmt.Sprintf("€ %d,%02d", c/100, c%100) },
 		"join":     strings.Join,
+		"has":      func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"weekdays": func() []string { return []string{"1", "2", "3", "4", "5"} },
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
@@ -114,7 +117,7 @@ func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav stri
 		status, v.Error = http.StatusNotFound, v.T("err_not_found")
 	case errors.Is(err, errBanned):
 		status, v.Error = http.StatusForbidden, v.T("err_banned")
-	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed):
+	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		v.Error = v.T("err_input") + " (" + strings.TrimPrefix(err.Error(), errBadInput.Error()+": ") + ")"
 	default:
 		s.fail(w, r, err)

@@ -26,7 +26,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -69,7 +71,13 @@ type Config struct {
 	// (default bursts of 3, then one per 2 minutes); VerifyLimiter code
 	// and passkey attempts per client (bursts of 10, then one per 6 s);
 	// APILimiter every signed-in request per parent (bursts of 120, 5/s).
-	CodeLimiter, VerifyLimiter, APILimiter *auth.Limiter
+	// WriteLimiter limits every changing request per parent (bursts of 30,
+	// then one per 10 s): each announcement, permission or consent is a new
+	// roster version that every kiosk of the location pulls.
+	// CodeTryLimiter caps code tries per e-mail address over all codes and
+	// clients (20, then 20 a day): new codes would otherwise give five
+	// fresh tries every few minutes.
+	CodeLimiter, VerifyLimiter, APILimiter, WriteLimiter, CodeTryLimiter *auth.Limiter
 	// CancelDeadline: a cancellation later than this before the day's
 	// start is a late_cancel (default 48 h, seed 004).
 	CancelDeadline time.Duration
@@ -115,11 +123,17 @@ type Server struct {
 	codeLimit      *auth.Limiter
 	verifyLimit    *auth.Limiter
 	apiLimit       *auth.Limiter
+	writeLimit     *auth.Limiter
+	codeTryLimit   *auth.Limiter
+	streamsMu      sync.Mutex
+	streams        map[string]int // open live streams per account
 	clientIP       func(*http.Request) string
 	cancelDeadline time.Duration
 	livePoll       time.Duration
 	pages          map[string]*template.Template
 	handler        http.Handler
+	dummyOnce      sync.Once
+	dummyHash      string
 }
 
 // Route is one guarded route. Public routes have Public set.
@@ -162,6 +176,13 @@ func New(cfg Config) (*Server, error) {
 	if s.apiLimit = cfg.APILimiter; s.apiLimit == nil {
 		s.apiLimit = auth.NewLimiter(5, 120, s.now)
 	}
+	if s.writeLimit = cfg.WriteLimiter; s.writeLimit == nil {
+		s.writeLimit = auth.NewLimiter(1.0/10, 30, s.now)
+	}
+	if s.codeTryLimit = cfg.CodeTryLimiter; s.codeTryLimit == nil {
+		s.codeTryLimit = auth.NewLimiter(20.0/86400, 20, s.now)
+	}
+	s.streams = map[string]int{}
 	if cfg.CodeHasher.Params == (auth.PasswordParams{}) {
 		s.cfg.CodeHasher = auth.Hasher{Params: auth.ServerParams}
 	}
@@ -295,6 +316,17 @@ func (s *Server) guard(pattern string, h http.HandlerFunc) http.Handler {
 			auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many requests")
 			return
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if ok, wait := s.writeLimit.Allow("parent:" + p.ID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				if isPage {
+					http.Error(w, "Te veel wijzigingen achter elkaar: probeer het over een minuut opnieuw.\nToo many changes in a row: please try again in a minute.", http.StatusTooManyRequests)
+					return
+				}
+				auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many changes in a row; retry later")
+				return
+			}
+		}
 		f, err := s.loadFamily(r.Context(), p.ID)
 		if err != nil {
 			s.fail(w, r, err)
@@ -304,7 +336,9 @@ func (s *Server) guard(pattern string, h http.HandlerFunc) http.Handler {
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// Pages take forms; the API always reads JSON, whatever the
+		// Content-Type (curl -d sends it as a form).
+		if isPage && r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			if err := r.ParseForm(); err != nil {
 				auth.WriteError(w, http.StatusBadRequest, "malformed", "bad form")
 				return
@@ -354,7 +388,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		auth.WriteError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, errBanned):
 		auth.WriteError(w, http.StatusForbidden, "not_allowed", "this person may not pick up these children; please contact the location")
-	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed):
+	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		auth.WriteError(w, http.StatusBadRequest, "malformed", err.Error())
 	default:
 		s.log.Error("portal: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -392,6 +426,9 @@ type meChild struct {
 	Name         string `json:"name"`
 	Group        string `json:"group"`
 	PhotoConsent bool   `json:"photo_consent"`
+	// OutOfSchool: BSO/BKO, so the child may be given permission to
+	// leave alone.
+	OutOfSchool bool `json:"out_of_school_care"`
 }
 type meContact struct {
 	ID       string `json:"id"`
@@ -411,7 +448,7 @@ func (s *Server) me(ctx context.Context, f *Family) (meAnswer, error) {
 			groups[g.ID] = g.Name
 		}
 		for _, c := range pl.Children {
-			out.Children = append(out.Children, meChild{ID: c.ID, Location: pl.LocationID, Name: c.FirstName, Group: groups[c.GroupID], PhotoConsent: c.PhotoConsent})
+			out.Children = append(out.Children, meChild{ID: c.ID, Location: pl.LocationID, Name: c.FirstName, Group: groups[c.GroupID], PhotoConsent: c.PhotoConsent, OutOfSchool: outOfSchoolCare(&pl, c)})
 			rs, err := s.subjects.SubjectRequests(ctx, "child:"+c.ID)
 			if err != nil {
 				return out, err
@@ -466,12 +503,18 @@ func (s *Server) apiTodayStream(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
 		return
 	}
+	p, _ := auth.PrincipalFrom(r.Context())
+	if !s.openStream(p.ID) {
+		w.Header().Set("Retry-After", "30")
+		auth.WriteError(w, http.StatusTooManyRequests, "rate_limited", "too many live views open; close one")
+		return
+	}
+	defer s.closeStream(p.ID)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	p, _ := auth.PrincipalFrom(r.Context())
 	f := familyOf(r)
 	last := ""
 	tick := time.NewTicker(s.livePoll)
@@ -506,6 +549,28 @@ func (s *Server) apiTodayStream(w http.ResponseWriter, r *http.Request) {
 		if f, err = s.loadFamily(r.Context(), p.ID); err != nil || len(f.Places) == 0 {
 			return
 		}
+	}
+}
+
+// maxStreams is how many live views one account may hold open (a phone,
+// a tablet, a laptop, a tab too many).
+const maxStreams = 4
+
+func (s *Server) openStream(account string) bool {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams[account] >= maxStreams {
+		return false
+	}
+	s.streams[account]++
+	return true
+}
+
+func (s *Server) closeStream(account string) {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams[account]--; s.streams[account] <= 0 {
+		delete(s.streams, account)
 	}
 }
 

@@ -53,28 +53,44 @@ func (s *Server) requestCode(ctx context.Context, r *http.Request, email string)
 	for _, l := range links {
 		active = active || !l.Withdrawn
 	}
-	if !active {
-		s.auditAnon(ctx, audit.SignInFailed, "parent-email:"+e, map[string]any{"reason": "not_invited"})
-		return nil
-	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		return err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
+	// The hash is computed for an unknown address too, and the e-mail goes
+	// out in the background: neither the answer nor its timing (argon2id,
+	// a slow or failing SMTP server) tells who is a parent here.
 	hash, err := s.cfg.CodeHasher.Hash(codeSecret(e, code))
 	if err != nil {
 		return err
+	}
+	if !active {
+		s.auditAnon(ctx, audit.SignInFailed, "parent-email:"+e, map[string]any{"reason": "not_invited"})
+		return nil
 	}
 	if err := s.parents.PutCode(ctx, e, hash, s.now().Add(codeTTL)); err != nil {
 		return err
 	}
 	body := fmt.Sprintf("Uw inlogcode voor het ouderportaal: %s\r\n(10 minuten geldig)\r\n\r\nYour sign-in code for the parents' portal: %s\r\n(valid for 10 minutes)\r\n\r\n%s/ouders/login\r\n",
 		code, code, strings.TrimRight(s.cfg.Origin, "/"))
-	if err := s.cfg.Mailer.Send(ctx, e, "Inlogcode ouderportaal / sign-in code", body); err != nil {
-		return fmt.Errorf("portal: send code: %w", err)
-	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.cfg.Mailer.Send(ctx, e, "Inlogcode ouderportaal / sign-in code", body); err != nil {
+			s.log.Error("portal: send code", "err", err) // never the address or the code
+		}
+	}()
 	return nil
+}
+
+// dummyCodeHash is a hash of nothing, verified against when an address has
+// no code, so that a try costs the same time either way.
+func (s *Server) dummyCodeHash() string {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, _ = s.cfg.CodeHasher.Hash(codeSecret("nobody@invalid", "no code"))
+	})
+	return s.dummyHash
 }
 
 // codeSecret is what is hashed (argon2id, attendance/passhash): the code
@@ -95,8 +111,12 @@ func (s *Server) verifyCode(ctx context.Context, r *http.Request, email, code st
 	if ok, _ := s.verifyLimit.Allow("ip:" + s.clientIP(r)); !ok {
 		return "", errRateLimited
 	}
+	if ok, _ := s.codeTryLimit.Allow("email:" + e); !ok {
+		return "", errRateLimited
+	}
 	hash, exp, attempts, err := s.parents.TakeCodeAttempt(ctx, e)
 	if errors.Is(err, central.ErrNotFound) {
+		s.cfg.CodeHasher.Verify(s.dummyCodeHash(), codeSecret(e, code))
 		return "", errBadCode
 	}
 	if err != nil {
