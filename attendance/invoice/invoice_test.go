@@ -319,3 +319,24 @@ func TestParseProviderNamesTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberPrefixIsSEPAAndURLSafe: the prefix becomes part of every
+// invoice number, which is the SEPA EndToEndId (EPC character set), a file
+// name and a URL path segment; an issued number can never change, so a
+// prefix that breaks any of them is refused when it is set.
+func TestNumberPrefixIsSEPAAndURLSafe(t *testing.T) {
+	for _, bad := range []string{"R&B", "RÉ", "R#", "R?", "R%", "R'", "-RB", ".RB", "R+B", "R:B", "R(B)", "R_B"} {
+		p := sampleProvider()
+		p.NumberPrefix = bad
+		if err := p.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `key "number_prefix"`) {
+			t.Errorf("prefix %q: %v, want a number_prefix error", bad, err)
+		}
+	}
+	for _, good := range []string{"", "RB", "BF-", "KDV.1", "rb2"} {
+		p := sampleProvider()
+		p.NumberPrefix = good
+		if err := p.Validate(); err != nil {
+			t.Errorf("prefix %q: %v", good, err)
+		}
+	}
+}
