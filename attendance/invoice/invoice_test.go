@@ -340,3 +340,42 @@ func TestNumberPrefixIsSEPAAndURLSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestPDFNamesOutsideWinAnsi: the PDF's fonts are WinAnsi (cp1252), which
+// has é, ë, ü, ß, Š and œ but not the ğ, ı, ş of Turkish, the ł, ś, ć of
+// Polish or the Dutch ligature Ĳ. Such a name on an invoice was printed as
+// "A.ao.lu" (every missing letter a dot); it is now spelled without the
+// accent ("Agaoglu"), as the bank statement (SEPA) spells it too.
+func TestPDFNamesOutsideWinAnsi(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext not found: install poppler-utils")
+		}
+		t.Skip("pdftotext not found: install poppler-utils to read the invoice text back")
+	}
+	inv := sampleInvoice(t, Dutch, true)
+	inv.Family.Guardians = []string{"Ayşe Ağaoğlu", "Łukasz Wiśniewski", "Ĳsbrand Çelik 😀"}
+	inv.Provider.Name = "Kinderopvang Şirin & Zoë"
+	f := filepath.Join(t.TempDir(), "inv.pdf")
+	var b bytes.Buffer
+	if err := WritePDF(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", f, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, s := range []string{"Ayse Agaoglu", "Lukasz Wisniewski", "IJsbrand Çelik", "Kinderopvang Sirin & Zoë"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%.600s", s, text)
+		}
+	}
+	if strings.Contains(text, "A.ao.lu") || strings.Contains(text, ".ukasz") {
+		t.Errorf("letters outside WinAnsi printed as dots:\n%.600s", text)
+	}
+}
