@@ -226,10 +226,14 @@ func (e *Engine) billStays(in []stays.Stay) ([]Line, []bool) {
 
 // monthAcc sums a child's month for the monthly minimum.
 type monthAcc struct {
-	child          string
-	year           int
-	month          time.Month
-	billed         int // time-priced minutes, settling-in days excluded
+	child  string
+	year   int
+	month  time.Month
+	billed int // time-priced minutes, settling-in days excluded
+	// byRate: the counted lines' minutes and cents per plain hourly rate, so a
+	// top-up at rate r makes the month's lines at r add up to exactly
+	// the minimum's price (each line rounds to the cent on its own).
+	byRate         map[int64][2]int64
 	name, guardian string
 	// active: the month has a line other than an unbilled absence (a month
 	// in which the childminder was only away gets no top-up).
@@ -268,6 +272,13 @@ func (e *Engine) addMonthMinimums(lines []Line, counts []bool) []Line {
 		}
 		if counts[i] {
 			month.billed += l.BilledMinutes
+			if r := l.RateCentsPerHour; r > 0 && l.AmountCents == Amount(l.BilledMinutes, r, 10000) { // at the plain rate
+				if month.byRate == nil {
+					month.byRate = map[int64][2]int64{}
+				}
+				mc := month.byRate[r]
+				month.byRate[r] = [2]int64{mc[0] + int64(l.BilledMinutes), mc[1] + l.AmountCents}
+			}
 		}
 		if _, abs := IsAbsence(l); !abs || l.BilledMinutes > 0 {
 			month.active = true
@@ -342,7 +353,14 @@ func (e *Engine) closeMonth(out []Line, a *monthAcc) []Line {
 	}
 	short := minimum - a.billed
 	r := e.rate(e.p.Methods[mm.Method], a.child)
-	return append(out, Line{ChildID: a.child, Date: last, BilledMinutes: short, AmountCents: Amount(short, r, 10000),
+	amount := Amount(short, r, 10000)
+	if mc, ok := a.byRate[r]; ok && mc[0] > 0 {
+		// The lines at this rate plus the top-up cost what their minutes
+		// together cost: 507 + 693 minutes at EUR 5.50 are EUR 110.00,
+		// not 46.48 + 63.53.
+		amount = max(Amount(int(mc[0])+short, r, 10000)-mc[1], 0)
+	}
+	return append(out, Line{ChildID: a.child, Date: last, BilledMinutes: short, AmountCents: amount,
 		Rule: rule, ChildName: a.name, GuardianID: a.guardian, RateCentsPerHour: r})
 }
 

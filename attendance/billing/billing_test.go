@@ -179,6 +179,11 @@ func TestBernefertier(t *testing.T) {
 			append(fillLines, brief{"2026-11-11", 60, 120, 1650, "bernefertier/hourly+day-minimum+public_holiday-150%"})},
 		{"monthly minimum dagopvang 20 h", []stays.Stay{st("c1", "2026-11-17", "08:00-13:00", wd)}, nil,
 			[]brief{{"2026-11-17", 300, 300, 2750, "bernefertier/hourly"}, {"2026-11-30", 0, 900, 8250, "bernefertier/month-minimum-dagopvang"}}},
+		// 507 min is 46.475 (46.48), the 693 min top-up 63.525 (63.53): each
+		// rounded on its own the 20 h minimum cost EUR 110.01. The top-up
+		// makes the month's plain-rate lines cost exactly 20 h.
+		{"monthly minimum adds up to the cent", []stays.Stay{st("c1", "2026-11-02", "08:33-17:00", wd)}, nil,
+			[]brief{{"2026-11-02", 507, 507, 4648, "bernefertier/hourly"}, {"2026-11-30", 0, 693, 6352, "bernefertier/month-minimum-dagopvang"}}},
 		{"monthly minimum bso 10 h with contract rate", []stays.Stay{st("c1", "2026-11-17", "08:00-13:00", wd)},
 			map[string]Contract{"c1": {ChildID: "c1", CareKind: "bso", RateCentsPerHour: 600}},
 			[]brief{{"2026-11-17", 300, 300, 3000, "bernefertier/hourly"}, {"2026-11-30", 0, 300, 3000, "bernefertier/month-minimum-bso"}}},

@@ -143,10 +143,29 @@ func (p *Provider) Validate() error {
 	if p.CollectionDay < 0 || p.CollectionDay > 28 {
 		return bad("collection_day", "%d: want 1-28", p.CollectionDay)
 	}
-	if strings.ContainsAny(p.NumberPrefix, " /\\\n") || len(p.NumberPrefix) > 10 {
-		return bad("number_prefix", "%q: at most 10 characters, no spaces or slashes", p.NumberPrefix)
+	if !validPrefix(p.NumberPrefix) {
+		return bad("number_prefix", "%q: at most 10 letters (A-Z), digits, '-' or '.', starting with a letter or digit", p.NumberPrefix)
 	}
 	return nil
+}
+
+// validPrefix: the prefix is part of every invoice number, which is the
+// SEPA EndToEndId (the EPC character set), a file name and a URL path
+// segment, and never changes once issued: only A-Z, a-z, 0-9, '-' and '.',
+// not first.
+func validPrefix(s string) bool {
+	if len(s) > 10 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case (r == '-' || r == '.') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // VATExemptionText is the invoice's VAT statement: childcare is exempt in

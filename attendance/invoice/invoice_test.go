@@ -319,3 +319,63 @@ func TestParseProviderNamesTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberPrefixIsSEPAAndURLSafe: the prefix becomes part of every
+// invoice number, which is the SEPA EndToEndId (EPC character set), a file
+// name and a URL path segment; an issued number can never change, so a
+// prefix that breaks any of them is refused when it is set.
+func TestNumberPrefixIsSEPAAndURLSafe(t *testing.T) {
+	for _, bad := range []string{"R&B", "RÉ", "R#", "R?", "R%", "R'", "-RB", ".RB", "R+B", "R:B", "R(B)", "R_B"} {
+		p := sampleProvider()
+		p.NumberPrefix = bad
+		if err := p.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `key "number_prefix"`) {
+			t.Errorf("prefix %q: %v, want a number_prefix error", bad, err)
+		}
+	}
+	for _, good := range []string{"", "RB", "BF-", "KDV.1", "rb2"} {
+		p := sampleProvider()
+		p.NumberPrefix = good
+		if err := p.Validate(); err != nil {
+			t.Errorf("prefix %q: %v", good, err)
+		}
+	}
+}
+
+// TestPDFNamesOutsideWinAnsi: the PDF's fonts are WinAnsi (cp1252), which
+// has é, ë, ü, ß, Š and œ but not the ğ, ı, ş of Turkish, the ł, ś, ć of
+// Polish or the Dutch ligature Ĳ. Such a name on an invoice was printed as
+// "A.ao.lu" (every missing letter a dot); it is now spelled without the
+// accent ("Agaoglu"), as the bank statement (SEPA) spells it too.
+func TestPDFNamesOutsideWinAnsi(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext not found: install poppler-utils")
+		}
+		t.Skip("pdftotext not found: install poppler-utils to read the invoice text back")
+	}
+	inv := sampleInvoice(t, Dutch, true)
+	inv.Family.Guardians = []string{"Ayşe Ağaoğlu", "Łukasz Wiśniewski", "Ĳsbrand Çelik 😀"}
+	inv.Provider.Name = "Kinderopvang Şirin & Zoë"
+	f := filepath.Join(t.TempDir(), "inv.pdf")
+	var b bytes.Buffer
+	if err := WritePDF(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", f, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, s := range []string{"Ayse Agaoglu", "Lukasz Wisniewski", "IJsbrand Çelik", "Kinderopvang Sirin & Zoë"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%.600s", s, text)
+		}
+	}
+	if strings.Contains(text, "A.ao.lu") || strings.Contains(text, ".ukasz") {
+		t.Errorf("letters outside WinAnsi printed as dots:\n%.600s", text)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/billing"
 	"github.com/kinderdeur/kiosk/attendance/codes"
+	"github.com/kinderdeur/kiosk/attendance/sepa"
 )
 
 // words are the invoice's labels.
@@ -80,7 +81,8 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
-	tr := pdf.UnicodeTranslatorFromDescriptor("cp1252")
+	cp1252 := pdf.UnicodeTranslatorFromDescriptor("cp1252")
+	tr := func(s string) string { return cp1252(winAnsi(s)) }
 	title := t.title
 	if inv.Corrects != "" {
 		title = t.correction
@@ -354,4 +356,32 @@ func maskIBAN(s string) string {
 		return s
 	}
 	return s[:4] + "\u00a0****\u00a0" + s[len(s)-4:] // no line break inside
+}
+
+// winAnsiExtra are the letters and signs cp1252 has in 0x80-0x9F.
+const winAnsiExtra = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+
+// winAnsi spells s with the characters of the PDF's WinAnsi (cp1252)
+// fonts: a letter they lack loses its accent as on the bank statement
+// ("Ağaoğlu" gives "Agaoglu", "Łukasz" "Lukasz", "Ĳ" "IJ"), anything else
+// becomes "?" (the fonts would print a dot).
+func winAnsi(s string) string {
+	ok := func(r rune) bool {
+		return r < 0x80 || (r >= 0xA0 && r <= 0xFF) || strings.ContainsRune(winAnsiExtra, r)
+	}
+	if !strings.ContainsFunc(s, func(r rune) bool { return !ok(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case ok(r):
+			b.WriteRune(r)
+		case sepa.Fold(r) != "":
+			b.WriteString(sepa.Fold(r))
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
 }

@@ -97,6 +97,17 @@ func (p Policy) term(extended bool) Period {
 	return p.Term
 }
 
+// extendedCeiling is the most an extended term may be: its own maximum,
+// else the term's (a category that promises a maximum and has no extended
+// one, such as contact or health data, is not kept longer through
+// extended_term).
+func (p Policy) extendedCeiling() Period {
+	if !p.ExtendedCeiling.IsZero() {
+		return p.ExtendedCeiling
+	}
+	return p.Ceiling
+}
+
 // shortest is the shortest term of the policy.
 func (p Policy) shortest() Period {
 	if !p.ExtendedTerm.IsZero() && !p.ExtendedTerm.AtLeast(p.Term) {
@@ -318,8 +329,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %s.term: %s is above the maximum %s (%s)", ErrConfig, key, p.Term, p.Ceiling, p.Basis)
 		case !p.ExtendedTerm.IsZero() && !p.ExtendedTerm.AtLeast(p.Term):
 			return fmt.Errorf("%w: %s.extended_term: %s is shorter than term %s", ErrConfig, key, p.ExtendedTerm, p.Term)
-		case !p.ExtendedTerm.IsZero() && !p.ExtendedCeiling.IsZero() && !p.ExtendedCeiling.AtLeast(p.ExtendedTerm):
-			return fmt.Errorf("%w: %s.extended_term: %s is above the maximum %s (%s)", ErrConfig, key, p.ExtendedTerm, p.ExtendedCeiling, p.Basis)
+		case !p.ExtendedTerm.IsZero() && !p.extendedCeiling().IsZero() && !p.extendedCeiling().AtLeast(p.ExtendedTerm):
+			return fmt.Errorf("%w: %s.extended_term: %s is above the maximum %s (%s)", ErrConfig, key, p.ExtendedTerm, p.extendedCeiling(), p.Basis)
 		}
 	}
 	for i, h := range c.Holds {

@@ -163,6 +163,13 @@ func TestParseConfig(t *testing.T) {
 		{"staff shorter is fine", `{"categories":{"staff":{"term":"1y","extended_term":"5y"}}}`, "", nil},
 		{"applicant above 4 weeks", `{"categories":{"applicant":{"term":"5w"}}}`, "categories.applicant.term: 5w is above the maximum 4w", nil},
 		{"applicant a month is more than 4 weeks", `{"categories":{"applicant":{"term":"1m"}}}`, "categories.applicant.term: 1m is above the maximum 4w", nil},
+		// A category with a promised maximum and no extended maximum of its
+		// own: an extended term is a way around the maximum, so it is held
+		// to the same ceiling.
+		{"contact extended beyond its maximum", `{"categories":{"contact":{"extended_term":"50y"}}}`, "categories.contact.extended_term: 50y is above the maximum 2y", nil},
+		{"health extended beyond its maximum", `{"categories":{"health":{"extended_term":"2y"}}}`, "categories.health.extended_term: 2y is above the maximum 1y", nil},
+		{"be-vl health extended beyond its maximum", `{"profile":"be-vl","categories":{"health":{"extended_term":"13m"}}}`, "categories.health.extended_term: 13m is above the maximum 1y", nil},
+		{"contact extended within its maximum", `{"categories":{"contact":{"term":"1y","extended_term":"2y"}}}`, "", nil},
 		{"applicant consent above 1 year", `{"categories":{"applicant":{"extended_term":"13m"}}}`, "categories.applicant.extended_term: 13m is above the maximum 1y", nil},
 		{"be-vl applicant above 4 weeks", `{"profile":"be-vl","categories":{"applicant":{"term":"2m"}}}`, "categories.applicant.term: 2m is above the maximum 4w", nil},
 		{"unknown category", `{"categories":{"shoe_size":{"term":"1y"}}}`, "categories.shoe_size: no such category in profile nl", nil},

@@ -51,3 +51,7 @@ func Latin(s string) string {
 	}
 	return b.String()
 }
+
+// Fold is r without its accent as Latin spells it ("ğ" gives "g", "Ĳ"
+// gives "IJ"), or "" when the table has no spelling for it.
+func Fold(r rune) string { return latinMap[r] }

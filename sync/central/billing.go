@@ -48,6 +48,9 @@ var (
 	ErrNothingToBill  = errors.New("central: billing: nothing to invoice")
 	ErrDiffMoved      = errors.New("central: billing: the differences changed since they were shown; look again")
 	ErrNotYetInvoiced = errors.New("central: billing: the month has not been invoiced yet")
+	// ErrUnpriced: the month has stays without a check-in or check-out
+	// time, priced at 0 (Issue without AllowUnpriced).
+	ErrUnpriced = errors.New("central: billing: stays without a check-in or check-out time")
 )
 
 // ---- pricing from central's data ----
@@ -329,6 +332,10 @@ type RunRequest struct {
 	Month      string // YYYY-MM
 	Profile    string // "": the location's default
 	Actor      string // "user:ID", for the record
+	// AllowUnpriced issues the month even when stays lack a check-in or
+	// check-out time (they are invoiced at EUR 0.00, which may bring in a
+	// month minimum); without it Issue refuses with ErrUnpriced.
+	AllowUnpriced bool
 }
 
 // ParseMonth reads YYYY-MM.
@@ -416,6 +423,11 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 	if len(ids) == 0 {
 		return Run{}, ErrNothingToBill
 	}
+	if !req.AllowUnpriced {
+		if n := unpricedStays(byFamily); n > 0 {
+			return Run{}, &UnpricedError{Stays: n}
+		}
+	}
 	fam, err := b.families(ctx, req.LocationID, priced.Roster)
 	if err != nil {
 		return Run{}, err
@@ -425,6 +437,30 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 		drafts[i] = draft{family: fam(id), lines: byFamily[id]}
 	}
 	return b.store(ctx, req, "invoice", priced.Profile, prov, b.today(priced.Roster), year, month, drafts, -1)
+}
+
+// UnpricedError is Issue's refusal of a month with stays priced at 0 for
+// a missing time; it matches ErrUnpriced.
+type UnpricedError struct{ Stays int }
+
+func (e *UnpricedError) Error() string {
+	return fmt.Sprintf("%v: %d stays would be invoiced at EUR 0.00 (correct them in the attendance first, or issue anyway: allow_unpriced)",
+		ErrUnpriced, e.Stays)
+}
+
+func (e *UnpricedError) Unwrap() error { return ErrUnpriced }
+
+// unpricedStays counts the stays of lines priced at 0 for a missing time.
+func unpricedStays(byFamily map[string][]billing.Line) int {
+	n := 0
+	for _, ls := range byFamily {
+		for _, l := range ls {
+			if slices.Contains(l.Flags, billing.FlagMissingTime) {
+				n += max(l.Stays, 1)
+			}
+		}
+	}
+	return n
 }
 
 // store numbers, renders and stores drafts as one run, in one

@@ -81,7 +81,7 @@ func BenchmarkBillingRun250Families(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		run, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10"})
+		run, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
 		if err != nil {
 			b.Fatal(err)
 		}

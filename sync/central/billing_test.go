@@ -70,7 +70,7 @@ func TestBillingRunIssueAndReproduce(t *testing.T) {
 		if err := e.db.Billing.SetMandate(ctx, loc, m); err != nil {
 			t.Fatal(err)
 		}
-		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", Actor: "user:test"})
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", Actor: "user:test", AllowUnpriced: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestBillingDiffAfterAttendanceCorrection(t *testing.T) {
 		ctx := context.Background()
 		seedDays(t, e.db, "2026-10-05", "2026-10-06")
 		setUpBilling(t, e.db)
-		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10"})
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestInvoiceNumbersConcurrent(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						_, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: m, Actor: fmt.Sprint("replica ", i)})
+						_, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: m, Actor: fmt.Sprint("replica ", i), AllowUnpriced: true})
 						if err != nil && !errors.Is(err, central.ErrAlreadyBilled) {
 							errs <- fmt.Errorf("%s: %w", m, err)
 						}
@@ -320,7 +320,7 @@ func TestBillingAPIRoles(t *testing.T) {
 		if err := e.db.Billing.SetMandate(ctx, loc, m); err != nil {
 			t.Fatal(err)
 		}
-		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10"})
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +347,7 @@ func TestBillingAPIRoles(t *testing.T) {
 			{"GET", base + "/runs", nil, [4]int{200, 200, 200, 403}},
 			{"POST", base + "/runs", func(role string) []byte {
 				month := map[string]string{"admin": "2026-09", "billing": "2026-09", "manager": "2026-08", "inspector": "2026-07"}[role]
-				return []byte(`{"month":"` + month + `"}`)
+				return []byte(`{"month":"` + month + `","allow_unpriced":true}`)
 			}, [4]int{201, 403, 409, 403}}, // billing runs September after the admin: already billed
 			{"GET", runURL, nil, [4]int{200, 200, 200, 403}},
 			{"GET", runURL + "/invoices/" + run.FirstNumber + ".pdf", nil, [4]int{200, 200, 200, 403}},
@@ -382,6 +382,42 @@ func TestBillingAPIRoles(t *testing.T) {
 		// Without a credential: 401 everywhere.
 		if code, _ := e.do(t, "GET", runURL+"/sepa.xml", nil, nil); code != 401 {
 			t.Errorf("anonymous sepa: %d", code)
+		}
+	})
+}
+
+// TestIssueRefusesUnpricedStays: a stay without a check-out is priced at
+// EUR 0.00 ("niet geprijsd: tijd ontbreekt") and, for a child with no other
+// hours, the month minimum takes its place: the demo's Emma, present every
+// day of November, was invoiced EUR 110.00 instead of about EUR 950. An
+// issued number can never be withdrawn, so a month with such stays is only
+// issued when the caller says so (the form's confirmation, the API's
+// "allow_unpriced"); the refusal says how many stays.
+func TestIssueRefusesUnpricedStays(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-10-05", "2026-10-06") // each day: one child without a check-out
+		setUpBilling(t, e.db)
+		_, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", Actor: "user:test"})
+		if !errors.Is(err, central.ErrUnpriced) || !strings.Contains(err.Error(), "2 stays") {
+			t.Fatalf("issue with 2 stays missing a time: %v, want ErrUnpriced naming 2 stays", err)
+		}
+		if runs, _ := e.db.Billing.Runs(ctx, loc); len(runs) != 0 {
+			t.Fatalf("a refused run left %d runs", len(runs))
+		}
+		code, out := e.admin(t, http.MethodPost, "/api/v1/admin/locations/"+loc+"/billing/runs", []byte(`{"month":"2026-10"}`))
+		if code != http.StatusConflict || !strings.Contains(string(out), "allow_unpriced") {
+			t.Errorf("API without allow_unpriced: %d %s, want 409 naming allow_unpriced", code, out)
+		}
+		code, out = e.admin(t, http.MethodPost, "/api/v1/admin/locations/"+loc+"/billing/runs", []byte(`{"month":"2026-10","allow_unpriced":true}`))
+		if code != http.StatusCreated {
+			t.Fatalf("API with allow_unpriced: %d %s", code, out)
+		}
+		// The numbers were not used by the refusals: the run starts at 1.
+		var run central.Run
+		json.Unmarshal(out, &run)
+		if run.FirstNumber != "RB2026-00001" {
+			t.Errorf("first number %s, want RB2026-00001", run.FirstNumber)
 		}
 	})
 }

@@ -49,7 +49,7 @@ func BillingStatus(err error) (int, string) {
 	case errors.Is(err, ErrMalformed):
 		return http.StatusBadRequest, protocol.CodeMalformed
 	case errors.Is(err, ErrNoProvider), errors.Is(err, ErrAlreadyBilled), errors.Is(err, ErrNothingToBill),
-		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict):
+		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict), errors.Is(err, ErrUnpriced):
 		return http.StatusConflict, protocol.CodeConflict
 	}
 	return http.StatusInternalServerError, protocol.CodeInternal
@@ -105,14 +105,16 @@ func RunAudit(run Run) map[string]any {
 
 func (s *Server) issueRun(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Month   string `json:"month"`
-		Profile string `json:"profile"`
+		Month         string `json:"month"`
+		Profile       string `json:"profile"`
+		AllowUnpriced bool   `json:"allow_unpriced"`
 	}
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	loc := r.PathValue("id")
-	run, err := s.billing.Issue(r.Context(), RunRequest{LocationID: loc, Month: req.Month, Profile: req.Profile, Actor: principalActor(r)})
+	run, err := s.billing.Issue(r.Context(), RunRequest{LocationID: loc, Month: req.Month, Profile: req.Profile, Actor: principalActor(r),
+		AllowUnpriced: req.AllowUnpriced})
 	if err != nil {
 		s.billingFail(w, r, err)
 		return

@@ -66,6 +66,11 @@ func billingError(v *view, err error) (int, bool) {
 		key = "err_already_billed"
 	case errors.Is(err, central.ErrNothingToBill):
 		key = "err_nothing_to_bill"
+	case errors.As(err, new(*central.UnpricedError)):
+		var u *central.UnpricedError
+		errors.As(err, &u)
+		v.Error = fmt.Sprintf(T(v.Lang, "err_unpriced"), u.Stays)
+		return http.StatusConflict, true
 	case errors.Is(err, central.ErrDiffMoved):
 		key = "err_diff_moved"
 	case errors.Is(err, central.ErrConflict):
@@ -146,7 +151,7 @@ func (s *Server) renderRuns(w http.ResponseWriter, r *http.Request, status int, 
 func (s *Server) issueRun(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("loc")
 	run, err := s.billing.Issue(r.Context(), central.RunRequest{LocationID: loc, Month: r.PostFormValue("month"),
-		Profile: r.PostFormValue("profile"), Actor: actor(r)})
+		Profile: r.PostFormValue("profile"), Actor: actor(r), AllowUnpriced: r.PostFormValue("allow_unpriced") != ""})
 	if err != nil {
 		s.renderRuns(w, r, 0, err)
 		return

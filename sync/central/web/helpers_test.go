@@ -109,7 +109,7 @@ func seedBillingRun(t testing.TB, db *central.DB) (central.Run, string) {
 	if err := db.Billing.SetMandate(ctx, "loc-regenboog", m); err != nil {
 		t.Fatal(err)
 	}
-	run, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: "loc-regenboog", Month: "2026-11", Actor: "user:test"})
+	run, err := db.Billing.Issue(ctx, central.RunRequest{LocationID: "loc-regenboog", Month: "2026-11", Actor: "user:test", AllowUnpriced: true})
 	if err != nil {
 		t.Fatal(err)
 	}

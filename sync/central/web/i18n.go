@@ -223,6 +223,8 @@ var texts = map[string][2]string{
 	"run_month":                  {"Maand factureren", "Invoice a month"},
 	"run_month_note":             {"Prijst de aanwezigheid van de maand, nummert één factuur per gezin zonder gaten en bewaart de PDF's. Een maand wordt één keer gefactureerd; wijzigingen daarna worden correctiefacturen.", "Prices the month's attendance, numbers one invoice per family without gaps and keeps the PDFs. A month is invoiced once; later changes become correction invoices."},
 	"issue_invoices":             {"Facturen maken", "Issue invoices"},
+	"allow_unpriced":             {"Ook met verblijven zonder prijs (€ 0,00)", "Also with unpriced stays (€ 0.00)"},
+	"err_unpriced":               {"Niet gefactureerd: %d verblijven missen een aankomst- of vertrektijd en zouden voor € 0,00 op de factuur komen (waarna het maandminimum kan gelden). Corrigeer ze eerst in de aanwezigheid, of kruis aan dat u toch wilt factureren.", "Not issued: %d stays lack a check-in or check-out time and would be invoiced at € 0.00 (after which the month minimum may apply). Correct them in the attendance first, or tick the box to issue anyway."},
 	"no_runs":                    {"Nog geen facturen gemaakt voor deze locatie.", "No invoices issued for this location yet."},
 	"no_provider":                {"Vul eerst de factuurgegevens van de organisatie in (naam, adres, KvK/LRK of ondernemingsnummer, IBAN).", "First enter the organisation's invoice details (name, address, KvK/LRK or enterprise number, IBAN)."},
 	"err_no_provider":            {"De factuurgegevens van de organisatie ontbreken nog: vul ze eerst in.", "The organisation's invoice details are missing: enter them first."},

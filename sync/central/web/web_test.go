@@ -602,3 +602,23 @@ func TestDevicesAndStatements(t *testing.T) {
 		}
 	})
 }
+
+// TestIssueFormAsksBeforeUnpricedStays: the Facturen form refuses a month
+// with stays missing a time, says how many, and issues it only with the
+// box ticked.
+func TestIssueFormAsksBeforeUnpricedStays(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		if _, err := e.db.Demo.SeedDemoAttendance(context.Background(), "loc-regenboog", attendance.MustDate("2026-10-05")); err != nil {
+			t.Fatal(err)
+		}
+		c := e.signedIn(t, auth.RoleBilling)
+		path := "/locations/loc-regenboog/billing/runs"
+		code, body := c.post(t, path, url.Values{"month": {"2026-10"}})
+		if code != http.StatusConflict || !strings.Contains(body, "1 verblijven missen") || !strings.Contains(body, `name="allow_unpriced"`) {
+			t.Fatalf("unticked: %d, want 409 naming 1 stay and the box: %.300s", code, body)
+		}
+		if code, body := c.post(t, path, url.Values{"month": {"2026-10"}, "allow_unpriced": {"1"}}); code != http.StatusSeeOther {
+			t.Fatalf("ticked: %d %.300s, want 303 to the run", code, body)
+		}
+	})
+}
