@@ -158,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.API != nil {
 		m.Handle("/api/", cfg.API)
 		m.Handle("/healthz", cfg.API)
+		m.Handle("/metrics", cfg.API)
 	}
 	static, _ := fs.Sub(assets, "static")
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
