@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/sync/central"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -127,5 +134,45 @@ func TestMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign Host: %s, want 403", resp.Status)
+	}
+}
+
+// TestHealthReachesCentral: a demo kiosk syncing with a real central sends
+// its health with every batch; central keeps it for the fleet page.
+func TestHealthReachesCentral(t *testing.T) {
+	ctx := context.Background()
+	db, err := central.Open(ctx, filepath.Join(t.TempDir(), "central.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tz, _ := time.LoadLocation("Europe/Amsterdam")
+	if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now().In(tz))); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{"t"}}).Handler())
+	defer ts.Close()
+	addr := freeAddr(t)
+	stop, _ := startDemoArgs(t, addr, "-central", ts.URL)
+	defer stop()
+	tap(t, addr, "2B3C4D5E")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		doors, err := db.Fleet.Doors(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range doors {
+			if h := d.Health; h != nil && h.Version == version && len(h.Readers) > 0 {
+				if h.Readers[0].Name == "" || h.DiskFreeBytes <= 0 || !h.StorageOK {
+					t.Errorf("report: %+v", h)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no health report at central: %+v", doors)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
