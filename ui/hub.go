@@ -61,6 +61,7 @@ type hub struct {
 	unregister chan *client
 	resync     chan *client // a client wants a fresh snapshot
 	seq        atomic.Uint64
+	clients    atomic.Int64   // connected screens (the loop's set), for metrics
 	wg         sync.WaitGroup // the pumps
 }
 
@@ -120,6 +121,7 @@ func (h *hub) run(ctx context.Context) error {
 	defer stop()
 	clients := map[*client]struct{}{}
 	defer func() {
+		h.clients.Store(0)
 		h.cancel() // from here on nobody waits for the loop
 		for c := range clients {
 			h.drop(c)
@@ -138,12 +140,14 @@ func (h *hub) run(ctx context.Context) error {
 			return nil
 		case c := <-h.register:
 			clients[c] = struct{}{}
+			h.clients.Store(int64(len(clients)))
 			h.wg.Add(2)
 			go h.writePump(c)
 			go h.readPump(c)
 			h.sendSnapshot(c)
 		case c := <-h.unregister:
 			delete(clients, c)
+			h.clients.Store(int64(len(clients)))
 		case c := <-h.resync:
 			if _, ok := clients[c]; ok {
 				h.sendSnapshot(c)

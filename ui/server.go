@@ -90,6 +90,9 @@ type Config struct {
 	// cannot reach the websocket or the API. kioskd passes the host of its
 	// listen address and its configured names.
 	AllowedHosts []string
+	// Metrics, when set, is served at GET /metrics behind the same Host
+	// check as the page and the API (the Prometheus text format).
+	Metrics http.Handler
 }
 
 // Status is the status line shown small on the idle screen.
@@ -120,6 +123,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// Clients is the number of screens connected over the websocket.
+func (s *Server) Clients() int { return int(s.hub.clients.Load()) }
+
 // Run feeds the connected screens from the door until ctx is done.
 func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
 
@@ -135,6 +141,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/presence", s.presence)
 	mux.HandleFunc("GET /api/v1/status", s.status)
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	if s.cfg.Sim != nil {
 		mux.HandleFunc("POST /api/v1/sim/tap", s.simTap)
 		mux.HandleFunc("GET /api/v1/sim/cards", s.simCards)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/rules"
@@ -167,4 +169,61 @@ func BenchmarkTapCommit(b *testing.B) {
 	}
 	b.StopTimer()
 	reportLatency(b, ds)
+}
+
+// promObserver is kioskd's metrics in miniature (a counter by outcome, two
+// histograms), to measure what observing costs on the tap path.
+type promObserver struct {
+	taps             *prometheus.CounterVec
+	decision, commit prometheus.Histogram
+}
+
+func newPromObserver() *promObserver {
+	b := []float64{.001, .0025, .005, .01, .02, .035, .05, .075, .1, .25, .5, 1, 2.5}
+	return &promObserver{
+		taps:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "taps_total"}, []string{"outcome"}),
+		decision: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "decision_seconds", Buckets: b}),
+		commit:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "commit_seconds", Buckets: b}),
+	}
+}
+
+func (o *promObserver) TapDecided(outcome string, took time.Duration) {
+	o.taps.WithLabelValues(outcome).Inc()
+	o.decision.Observe(took.Seconds())
+}
+
+func (o *promObserver) Committed(_ int, took time.Duration, err error) {
+	if err == nil {
+		o.commit.Observe(took.Seconds())
+	}
+}
+
+// BenchmarkTapCommitObserved is BenchmarkTapCommit with the metrics
+// observer attached (compare the two: the cost of /metrics on the tap).
+func BenchmarkTapCommitObserved(b *testing.B) {
+	s, single, _ := benchDoor(b)
+	s.cfg.Observer = newPromObserver()
+	s.rec.obs = s.cfg.Observer
+	ctx := context.Background()
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		v, err := s.Tap(ctx, "entrance", single[i%len(single)])
+		ds = append(ds, time.Since(t0))
+		if err != nil || !v.Committed || (v.Outcome != rules.CheckIn && v.Outcome != rules.CheckOut) {
+			b.Fatalf("tap: %+v %v", v, err)
+		}
+	}
+	b.StopTimer()
+	reportLatency(b, ds)
+}
+
+// BenchmarkObserve is the observer alone: what one tap adds.
+func BenchmarkObserve(b *testing.B) {
+	o := newPromObserver()
+	for i := 0; i < b.N; i++ {
+		o.TapDecided("check_in", 800*time.Microsecond)
+		o.Committed(1, 700*time.Microsecond, nil)
+	}
 }

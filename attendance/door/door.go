@@ -75,6 +75,9 @@ type Config struct {
 	// DefaultThreeHourDay. A daemon with a school calendar passes its own.
 	ThreeHourDay func(g roster.Group, d attendance.Date) ratio.DayKind
 	Logger       *slog.Logger
+	// Observer is told each tap's outcome and latency and each commit's
+	// timing (the daemon's metrics); nil: nobody.
+	Observer Observer
 }
 
 // Errors callers branch on.
@@ -144,8 +147,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	s := &Service{cfg: cfg, log: cfg.Logger, key: cfg.Key, pub: newPublisher(),
-		rec:      recorder{store: cfg.Store, clock: cfg.Clock},
+		rec:      recorder{store: cfg.Store, clock: cfg.Clock, obs: cfg.Observer},
 		pres:     newPresence(cfg.Clock, cfg.Store.DeviceID),
 		sessions: newSessions(),
 		staff:    staffDesk{lockAfter: cfg.StaffLockAfter},

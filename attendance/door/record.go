@@ -2,6 +2,7 @@ package door
 
 import (
 	"context"
+	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/roster"
@@ -17,6 +18,7 @@ import (
 type recorder struct {
 	store Store
 	clock Clock
+	obs   Observer
 }
 
 // context is the part every event of this moment shares.
@@ -66,5 +68,8 @@ func (r recorder) rollCall(ix *roster.Index, subject string, child bool, staffID
 
 // append commits evs in one durable transaction.
 func (r recorder) append(ctx context.Context, evs ...attendance.Event) ([]attendance.Event, error) {
-	return r.store.Append(ctx, evs...)
+	start := time.Now()
+	out, err := r.store.Append(ctx, evs...)
+	r.obs.Committed(len(evs), time.Since(start), err)
+	return out, err
 }

@@ -22,6 +22,15 @@ import (
 // error is for a tap that could not be handled at all (unknown reader); a
 // refused or unrecorded tap is a Result with that outcome.
 func (s *Service) Tap(ctx context.Context, reader string, uid []byte) (Result, error) {
+	start := time.Now()
+	r, err := s.decideTap(ctx, reader, uid)
+	if err == nil {
+		s.cfg.Observer.TapDecided(string(r.Outcome), time.Since(start))
+	}
+	return r, err
+}
+
+func (s *Service) decideTap(ctx context.Context, reader string, uid []byte) (Result, error) {
 	role, ok := s.cfg.Readers[reader]
 	if !ok {
 		return Result{}, fmt.Errorf("%w %q", ErrUnknownReader, reader)

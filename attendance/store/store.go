@@ -494,20 +494,25 @@ type SyncStatus struct {
 	Pending      int64     `json:"pending"`
 	Quarantined  int64     `json:"quarantined"`
 	LastAckAt    time.Time `json:"last_ack_at,omitzero"`
+	// OldestPending is the wall time of the oldest event not yet
+	// acknowledged nor quarantined (zero when none): how far behind the
+	// outbox is. The kiosk's wall clock, so unsynchronised clocks show.
+	OldestPending time.Time `json:"oldest_pending,omitzero"`
 }
 
 // SyncStatus reports the outbox's state.
 func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	var st SyncStatus
-	var ackedNS sql.NullInt64
+	var ackedNS, oldestNS sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `
 		SELECT
 			0,
 			coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0),
 			(SELECT count(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)),
 			(SELECT count(*) FROM quarantine),
-			(SELECT acked_ns FROM sync_ack WHERE id = 1)`).
-		Scan(&st.LastSeq, &st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS)
+			(SELECT acked_ns FROM sync_ack WHERE id = 1),
+			(SELECT wall_ns FROM events WHERE seq = (SELECT min(seq) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)))`).
+		Scan(&st.LastSeq, &st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS, &oldestNS)
 	if err != nil {
 		return st, fmt.Errorf("store: sync status: %w", err)
 	}
@@ -516,6 +521,9 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	s.seqMu.Unlock()
 	if ackedNS.Valid {
 		st.LastAckAt = time.Unix(0, ackedNS.Int64)
+	}
+	if oldestNS.Valid {
+		st.OldestPending = time.Unix(0, oldestNS.Int64).UTC()
 	}
 	return st, nil
 }

@@ -191,7 +191,7 @@ func TestOutboxAckQuarantine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st != (SyncStatus{LastSeq: 5, AckedThrough: 2, Pending: 2, Quarantined: 1, LastAckAt: st.LastAckAt}) || st.LastAckAt.IsZero() {
+	if st != (SyncStatus{LastSeq: 5, AckedThrough: 2, Pending: 2, Quarantined: 1, LastAckAt: st.LastAckAt, OldestPending: st.OldestPending}) || st.LastAckAt.IsZero() || st.OldestPending.IsZero() {
 		t.Errorf("status = %+v", st)
 	}
 	if err := s.BumpSeq(ctx, 100); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/metrics"
 	"github.com/kinderdeur/kiosk/sync/central/portal"
 	"github.com/kinderdeur/kiosk/sync/central/web"
 	"github.com/kinderdeur/kiosk/sync/protocol"
@@ -82,6 +83,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	smtpTLS := fs.Bool("smtp-tls", false, "connect to the SMTP server with TLS from the start (port 465) instead of STARTTLS")
 	smtpPlain := fs.Bool("smtp-insecure-plain", false, "allow an SMTP relay without TLS (only a relay on this host)")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
+	metricsListen := fs.String("metrics-listen", "", "serve /metrics (no authentication) on this separate address, e.g. 10.0.0.5:9090; /metrics on -listen always needs a bearer token")
+	metricsToken := fs.String("metrics-token", os.Getenv("CENTRAL_METRICS_TOKEN"), "a bearer token good for GET /metrics only (or env CENTRAL_METRICS_TOKEN); admin tokens work too")
+	replicaID := fs.String("replica-id", "", "this replica's name in the metrics' replica label (default the host name)")
+	fleetEvery := fs.Duration("fleet-check-every", time.Minute, "how often to check the fleet for problems (silent doors, readers, clocks, disks) and notify (0: never)")
+	fleetSilent := fs.Duration("fleet-silent-after", 15*time.Minute, "a door that has not synced for this long while its location is open is silent")
+	alertEmail := fs.String("alert-email", "", "comma-separated addresses told by e-mail when a door gets a problem and when it clears (needs -smtp-addr)")
+	alertWebhooks := fs.String("alert-webhooks", "", `JSON file of signed webhook endpoints for fleet problems: [{"url":"https://...","secret":"..."}]`)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -105,6 +113,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *parentToken != "" && !*demo {
 		return usageError{"-parent-token is for the demo only (with -demo)"}
+	}
+	if *alertEmail != "" && *smtpAddr == "" && !*demo {
+		return usageError{"-alert-email needs -smtp-addr"}
 	}
 	if *smtpAddr != "" && *smtpFrom == "" {
 		return usageError{"-smtp-addr needs -smtp-from"}
@@ -172,7 +183,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	authn := central.NewAuthenticator(db, central.AuthOptions{StaticAdminTokens: []string{*adminToken},
 		Secure: *tlsCert != "" || *behindTLSProxy, Audit: auditLog.Hook})
 	authn.Log = log
-	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log, ClientIP: proxies.ClientIP})
+	replica := *replicaID
+	if replica == "" {
+		replica, _ = os.Hostname()
+	}
+	mets := metrics.New(replica, db.Fleet)
+	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log, ClientIP: proxies.ClientIP,
+		Observer: mets, Metrics: mets.Handler(), MetricsTokens: []string{*metricsToken}})
 	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg, ClientIP: proxies.ClientIP})
 	if err != nil {
 		return err
@@ -203,6 +220,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		mailer = &portal.SMTPMailer{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: pass, ImplicitTLS: *smtpTLS, InsecurePlain: *smtpPlain}
 	case *demo:
 		mailer = portal.LogMailer{Log: log}
+	}
+	stopFleet, err := startFleet(ctx, fleetOptions{DB: db, Every: *fleetEvery, SilentAfter: *fleetSilent,
+		Mailer: mailer, Emails: *alertEmail, WebhooksFile: *alertWebhooks, Log: log})
+	if err != nil {
+		return err
+	}
+	defer stopFleet()
+	if *metricsListen != "" {
+		stop, err := serveMetrics(*metricsListen, mets.Handler(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	origin := *portalOrigin
 	if origin == "" {

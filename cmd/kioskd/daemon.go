@@ -27,6 +27,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/datadir"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/health"
+	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/metrics"
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/hw/feedback"
@@ -57,6 +58,8 @@ type daemon struct {
 	outputs  *taps.Outputs  // runs feedback; a GPIO error never stops the door
 	sync     *outbox.Client // nil without central
 	dir      *datadir.Dir   // locked for the daemon's life
+	metrics  *metrics.Kiosk // served at /metrics; the door and the tap pump report to it
+	started  time.Time
 	ln       net.Listener
 	// httpTimeouts bound the HTTP server's connections (tests shorten them).
 	httpTimeouts httpTimeouts
@@ -93,7 +96,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 }
 
 func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *daemon, err error) {
-	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}, httpTimeouts: defaultHTTPTimeouts}
+	d := &daemon{cfg: cfg, demo: demo, log: newLogger(cfg.LogLevel, logw), sims: simreader.Set{}, httpTimeouts: defaultHTTPTimeouts, started: time.Now()}
 	// Libraries that log through slog's default (the reader layer) write
 	// structured lines to the same place.
 	slog.SetDefault(d.log)
@@ -166,8 +169,10 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		return nil, err
 	}
 	pins.SetPepper(d.pinPepper)
+	d.metrics = d.newMetrics()
 	d.door, err = door.New(ctx, door.Config{
-		Store: d.store, Key: key, Readers: roles, Clock: d.clock,
+		Observer: d.metrics,
+		Store:    d.store, Key: key, Readers: roles, Clock: d.clock,
 		StaffLockAfter: time.Duration(cfg.StaffLockAfter), Logger: d.log,
 		Policy:       rules.Policy{UndoGuard: time.Duration(cfg.UndoGuard)},
 		ThreeHourDay: door.CalendarThreeHourDay(cal),
@@ -188,11 +193,13 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 			return nil, err
 		}
 	}
-	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir, Feedback: d.outputs}
+	rep := &health.Reporter{Store: d.store, Door: d.door, Readers: d.readers, Clock: d.clock, Disk: d.dir, Feedback: d.outputs,
+		Version: version, Started: d.started, DiskFree: d.dir.Free}
 	if d.sync != nil {
 		rep.Sync = d.sync
+		d.sync.SetHealth(rep.Report)
 	}
-	uiCfg := ui.Config{Door: d.door, Health: rep.Health, Status: rep.Status, Logger: d.log}
+	uiCfg := ui.Config{Door: d.door, Health: rep.Health, Status: rep.Status, Logger: d.log, Metrics: d.metrics.Handler()}
 	if h, _, err := net.SplitHostPort(d.cfg.Listen); err == nil && h != "" {
 		uiCfg.AllowedHosts = append(uiCfg.AllowedHosts, h)
 	}
@@ -206,6 +213,27 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	return d, nil
+}
+
+// newMetrics builds /metrics on the daemon's parts, read when scraped
+// (the sync client and the screens' server are made later: read through
+// d).
+func (d *daemon) newMetrics() *metrics.Kiosk {
+	return metrics.New(metrics.Sources{
+		Readers: d.readers, Outbox: d.store, ClockSynced: d.clock.Synced, DiskFree: d.dir.Free, Version: version,
+		SyncErrors: func() map[string]int64 {
+			if d.sync == nil {
+				return nil
+			}
+			return d.sync.ErrorCounts()
+		},
+		Screens: func() int {
+			if d.ui == nil {
+				return 0
+			}
+			return d.ui.Clients()
+		},
+	})
 }
 
 // calendar loads the school calendar that tells the three-hour rule which
@@ -388,7 +416,7 @@ func (d *daemon) run(ctx context.Context) error {
 		// The retention term, never below the 6-week inspection window.
 		return d.store.Maintain(ctx, time.Duration(d.cfg.RetentionWeeks)*7*24*time.Hour, d.log)
 	})
-	pump := &taps.Pump{Door: d.door, Feedback: d.feedback, Logger: d.log}
+	pump := &taps.Pump{Door: d.door, Feedback: d.feedback, Logger: d.log, Observer: d.metrics}
 	goFn("taps", func(ctx context.Context) error { return pump.Run(ctx, tapc) })
 	d.outputs.Feedback = d.feedback
 	goFn("feedback", d.outputs.Run)

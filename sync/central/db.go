@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance/audit"
+	"github.com/kinderdeur/kiosk/sync/central/fleet"
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
 
@@ -27,16 +28,17 @@ const (
 type DB struct {
 	h *sqldb.DB
 
-	Sites    *Sites      // locations and their roster versions
-	Devices  *Devices    // enrolment, device keys, revocation, request nonces
-	Events   *EventStore // ingest and the stored events, alerts and rejects
-	Users    *Users      // admin users and API tokens
-	Sessions *Sessions   // sign-in sessions of the admin pages
-	Reports  *Reports    // attendance, presence and the inspection timeline
-	Subjects *Subjects   // data-subject exports, requests and retention
-	Parents  *Parents    // parents' portal: guardian e-mails, accounts, passkeys, sessions, absences
-	Demo     *Demo       // demo organisation, users and history
-	Billing  *Billing    // provider details, mandates, billing runs and invoices
+	Sites    *Sites       // locations and their roster versions
+	Devices  *Devices     // enrolment, device keys, revocation, request nonces
+	Events   *EventStore  // ingest and the stored events, alerts and rejects
+	Users    *Users       // admin users and API tokens
+	Sessions *Sessions    // sign-in sessions of the admin pages
+	Reports  *Reports     // attendance, presence and the inspection timeline
+	Subjects *Subjects    // data-subject exports, requests and retention
+	Parents  *Parents     // parents' portal: guardian e-mails, accounts, passkeys, sessions, absences
+	Demo     *Demo        // demo organisation, users and history
+	Billing  *Billing     // provider details, mandates, billing runs and invoices
+	Fleet    *fleet.Store // kiosks' health reports and the problems the fleet check found
 	// Corrections holds the corrections of stays (made here or at kiosks).
 	Corrections *CorrectionStore
 }
@@ -71,6 +73,7 @@ func newDB(h *sqldb.DB) *DB {
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
 	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
 	d.Parents = &Parents{db: h}
+	d.Fleet = fleet.New(h)
 	d.Demo = &Demo{parents: d.Parents, db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d
 }

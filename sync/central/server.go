@@ -63,6 +63,24 @@ type Config struct {
 	// auth.ClientIP, the connection's address; behind a reverse proxy use
 	// auth.Proxies.ClientIP so only trusted proxies' X-Forwarded-For counts).
 	ClientIP func(*http.Request) string
+	// Observer is told about every batch (central's metrics); nil: nobody.
+	Observer IngestObserver
+	// Metrics, when set, is served at GET /metrics to an admin bearer
+	// token (manage_devices) or one of MetricsTokens.
+	Metrics       http.Handler
+	MetricsTokens []string
+}
+
+// IngestObserver is told about each batch a device posted: how long
+// central took (decoding, the transaction), its outcome ("ok" or the
+// error code it was refused with) and the events' results.
+type IngestObserver interface {
+	BatchDone(took time.Duration, outcome string, results []protocol.EventResult)
+}
+
+// healthRecorder keeps the health report that comes with a batch.
+type healthRecorder interface {
+	PutHealth(ctx context.Context, deviceID string, h protocol.HealthReport) error
 }
 
 // What the API uses of central's storage, one small interface per part;
@@ -135,11 +153,13 @@ type Server struct {
 	inFlight       map[string]int // device id -> requests being served
 	clientIP       func(*http.Request) string
 	handler        http.Handler
+	health         healthRecorder
+	observer       IngestObserver
 }
 
 // NewServer builds the API on cfg.
 func NewServer(cfg Config) *Server {
-	s := &Server{auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow}
+	s := &Server{auth: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, presenceWindow: cfg.PresenceWindow, observer: cfg.Observer}
 	var users *Users
 	if d := cfg.DB; d != nil {
 		if cfg.Audit != nil {
@@ -152,6 +172,7 @@ func NewServer(cfg Config) *Server {
 		s.billing = d.Billing
 		users = d.Users
 		s.guardians = d.Parents
+		s.health = d.Fleet
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -211,6 +232,9 @@ func NewServer(cfg Config) *Server {
 	m.Handle("POST /api/v1/admin/tokens/{id}/revoke", admin(auth.ManageUsers, s.revokeAPIToken))
 	if s.billing != nil {
 		s.billingRoutes(m, admin)
+	}
+	if cfg.Metrics != nil {
+		m.Handle("GET /metrics", adminLimit(s.metricsAuth(cfg.MetricsTokens, cfg.Metrics)))
 	}
 	s.handler = auth.SecurityHeaders(m)
 	return s
@@ -404,6 +428,17 @@ func (s *Server) leave(id string) {
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body []byte) {
+	if s.observer == nil {
+		s.ingestBatch(w, r, dev, body)
+		return
+	}
+	start := time.Now()
+	rec := &batchRecorder{ResponseWriter: w}
+	s.ingestBatch(rec, r, dev, body)
+	s.observer.BatchDone(time.Since(start), rec.outcome(), rec.results)
+}
+
+func (s *Server) ingestBatch(w http.ResponseWriter, r *http.Request, dev Device, body []byte) {
 	b, evs, err := protocol.DecodeBatch(bytes.NewReader(body))
 	if err != nil {
 		var be *protocol.BatchError
@@ -452,6 +487,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, dev Device, body
 	s.log.Debug("central: batch", "device", dev.ID, "events", len(evs), "stored", stored, "duplicate", dup, "rejected", rej, "acked_through", resp.AckedThroughSeq)
 	if rej > 0 {
 		s.log.Warn("central: events rejected", "device", dev.ID, "rejected", rej)
+	}
+	if b.Health != nil && s.health != nil {
+		// The report is a view, not a fact: failing to keep it never
+		// fails the batch.
+		if err := s.health.PutHealth(r.Context(), dev.ID, *b.Health); err != nil {
+			s.log.Warn("central: health report not kept", "device", dev.ID, "err", err)
+		}
+	}
+	if rec, ok := w.(*batchRecorder); ok {
+		rec.results = resp.Results
 	}
 	s.writeJSON(w, http.StatusOK, resp)
 }

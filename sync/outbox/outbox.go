@@ -86,6 +86,10 @@ type Config struct {
 	// Probe reads the clock for each batch. The caller passes the clock it
 	// stamps events with (the daemon: its hw/sysclock), so there is one.
 	Probe func() (protocol.ClockProbe, error)
+	// Health, when set, is called for every batch and its report rides
+	// along (protocol.HealthReport); the client fills in the sync part
+	// (pending, oldest pending, quarantined, last error, roster version).
+	Health func() protocol.HealthReport
 
 	HTTPClient     *http.Client  // default: a client with RequestTimeout
 	RequestTimeout time.Duration // default 30s
@@ -132,6 +136,7 @@ type Client struct {
 	status   Status
 	offset   time.Duration // central's clock minus ours, learned from clock_skew answers
 	enrolled bool
+	errs     map[string]int64 // failed exchanges by kind (ErrorKind), for metrics
 }
 
 // New checks cfg and returns a Client; Run starts it.
@@ -287,7 +292,12 @@ func (c *Client) Run(ctx context.Context) error {
 
 func (c *Client) fail(err error) {
 	var pe *protocol.Error
+	kind := ErrorKind(err)
 	c.mu.Lock()
+	if c.errs == nil {
+		c.errs = map[string]int64{}
+	}
+	c.errs[kind]++
 	c.status.Online = false
 	c.status.LastError = err.Error()
 	c.status.LastErrorAt = c.cfg.Now()
@@ -425,7 +435,7 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 		c.log.Warn("outbox: clock probe", "err", err)
 		probe = protocol.ClockProbe{Wall: c.cfg.Now().UTC().Round(0)}
 	}
-	body := encodeBatch(c.cfg.Store.DeviceID(), probe, items)
+	body := encodeBatch(c.cfg.Store.DeviceID(), probe, c.healthReport(ctx), items)
 	var resp protocol.BatchResponse
 	if err := c.do(ctx, http.MethodPost, protocol.PathEvents, body, true, nil, &resp); err != nil {
 		return false, fmt.Errorf("outbox: push %d events: %w", len(items), err)
@@ -472,13 +482,14 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 
 // encodeBatch writes the batch with each event's stored bytes verbatim, so
 // a resend is byte-identical.
-func encodeBatch(deviceID string, probe protocol.ClockProbe, items []store.OutboxItem) []byte {
+func encodeBatch(deviceID string, probe protocol.ClockProbe, health *protocol.HealthReport, items []store.OutboxItem) []byte {
 	var b bytes.Buffer
 	head, _ := json.Marshal(struct {
-		Protocol int                 `json:"protocol"`
-		DeviceID string              `json:"device_id"`
-		Clock    protocol.ClockProbe `json:"clock"`
-	}{protocol.Version, deviceID, probe})
+		Protocol int                    `json:"protocol"`
+		DeviceID string                 `json:"device_id"`
+		Clock    protocol.ClockProbe    `json:"clock"`
+		Health   *protocol.HealthReport `json:"health,omitempty"`
+	}{protocol.Version, deviceID, probe, health})
 	b.Write(head[:len(head)-1])
 	b.WriteString(`,"events":[`)
 	for i, it := range items {

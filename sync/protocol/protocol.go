@@ -90,6 +90,9 @@ type Batch struct {
 	DeviceID string            `json:"device_id"`
 	Clock    ClockProbe        `json:"clock"`
 	Events   []json.RawMessage `json:"events"`
+	// Health is the kiosk's health at the time of the batch (optional;
+	// see HealthReport).
+	Health *HealthReport `json:"health,omitempty"`
 }
 
 // Status is the fate of one event in a batch.
@@ -271,6 +274,11 @@ func (b *Batch) Validate() ([]attendance.Event, error) {
 	}
 	if b.Clock.MonoNS < 0 || len(b.Clock.BootID) > 100 || !plausibleWall(b.Clock.Wall) {
 		return nil, bad(CodeMalformed, -1, "clock: mono_ns negative, boot_id too long or wall outside 1900..2200")
+	}
+	if b.Health != nil {
+		if err := b.Health.Validate(); err != nil {
+			return nil, bad(CodeMalformed, -1, "%v", err)
+		}
 	}
 	evs := make([]attendance.Event, len(b.Events))
 	for i, raw := range b.Events {

@@ -19,6 +19,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/fleet"
 )
 
 func (s *Server) routes() []Route {
@@ -135,7 +136,7 @@ func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, token string) {
-	devs, err := s.devices.Devices(r.Context())
+	doors, err := s.fleet.Doors(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -146,10 +147,10 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, token str
 		return
 	}
 	s.render(w, http.StatusOK, "devices", s.newView(r, "devices", struct {
-		Devices   []central.Device
+		Doors     []fleet.Door
 		Locations []central.Location
 		Token     string
-	}{devs, locs, token}))
+	}{doors, locs, token}))
 }
 
 func (s *Server) createEnrolToken(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
+	"github.com/kinderdeur/kiosk/sync/central/fleet"
 )
 
 //go:embed templates/*.html static/*.css
@@ -81,6 +82,9 @@ type (
 		Revoke(ctx context.Context, id string) error
 		CreateEnrolmentToken(ctx context.Context, locationID string, ttl time.Duration, note string) (string, error)
 	}
+	fleetView interface {
+		Doors(ctx context.Context) ([]fleet.Door, error)
+	}
 	reportReader interface {
 		Attendance(ctx context.Context, q central.AttendanceQuery) ([]stays.Stay, error)
 		GroupDay(ctx context.Context, locationID, groupID string, date attendance.Date) (central.GroupDay, error)
@@ -106,6 +110,7 @@ type Server struct {
 	cfg      Config
 	sites    siteStore
 	devices  deviceAdmin
+	fleet    fleetView
 	reports  reportReader
 	users    userAdmin
 	subjects subjectDesk
@@ -137,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: DB, Auth and Audit are required")
 	}
 	d := cfg.DB
-	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
+	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, fleet: d.Fleet, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
 	s.corrections = d.Corrections
 	d.Corrections.SetAudit(cfg.Audit) // every correction is audited, whichever front made it
 	if s.log == nil {
@@ -162,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.API != nil {
 		m.Handle("/api/", cfg.API)
 		m.Handle("/healthz", cfg.API)
+		m.Handle("/metrics", cfg.API)
 	}
 	static, _ := fs.Sub(assets, "static")
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -196,6 +202,8 @@ func (s *Server) parse() error {
 			return a * 100 / b
 		},
 		"join": strings.Join,
+		"mib":  func(b int64) int64 { return b >> 20 },
+		"secs": func(n int64) string { return (time.Duration(n) * time.Second).String() },
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {

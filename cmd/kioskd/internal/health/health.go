@@ -15,6 +15,7 @@ import (
 	"github.com/kinderdeur/kiosk/cmd/kioskd/internal/taps"
 	"github.com/kinderdeur/kiosk/hw"
 	"github.com/kinderdeur/kiosk/sync/outbox"
+	"github.com/kinderdeur/kiosk/sync/protocol"
 	"github.com/kinderdeur/kiosk/ui"
 )
 
@@ -70,6 +71,32 @@ type Reporter struct {
 	// decides and records without a buzzer (nil: none fitted).
 	Feedback Feedback
 	Sync     Sync // nil without central
+	// For the report sent to central: kioskd's version, when it started,
+	// and the data directory's free space (nil: unknown).
+	Version  string
+	Started  time.Time
+	DiskFree func() (uint64, error)
+}
+
+// Report is the health kioskd sends central with every batch; the outbox
+// adds the sync part. It carries no personal data: versions, counts,
+// reader names and states.
+func (r *Reporter) Report() protocol.HealthReport {
+	h := protocol.HealthReport{Version: r.Version, ClockSynced: r.Clock.Synced(), DiskFreeBytes: -1,
+		StorageOK: r.Door.StorageError() == nil && r.diskError() == nil}
+	if !r.Started.IsZero() {
+		h.UptimeSeconds = int64(time.Since(r.Started).Seconds())
+	}
+	if r.DiskFree != nil {
+		if free, err := r.DiskFree(); err == nil {
+			h.DiskFreeBytes = int64(min(free, 1<<62))
+		}
+	}
+	for _, rd := range r.Readers {
+		x := rd.Health()
+		h.Readers = append(h.Readers, protocol.ReaderHealth{Name: rd.Name(), Kind: x.Kind, OK: x.OK, Degraded: x.Degraded, Error: x.Error})
+	}
+	return h
 }
 
 // Health answers /healthz: ready, or why not.

@@ -8,6 +8,7 @@ package taps
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/rules"
@@ -28,6 +29,11 @@ type Pump struct {
 	Door     Door
 	Feedback map[string]*feedback.Feedback // by reader name, only where fitted
 	Logger   *slog.Logger
+	// Observer is told when the door answered each tap (the metrics'
+	// detection latency); nil: nobody.
+	Observer interface {
+		TapHandled(reader string, detected time.Time)
+	}
 }
 
 // Run takes taps until ctx is done and then returns nil. A refused tap is
@@ -39,6 +45,9 @@ func (p *Pump) Run(ctx context.Context, taps <-chan hw.Tap) error {
 			return nil
 		case t := <-taps:
 			v, err := p.Door.Tap(ctx, t.Reader, t.UID)
+			if p.Observer != nil && err == nil {
+				p.Observer.TapHandled(t.Reader, t.At)
+			}
 			if err != nil {
 				p.Logger.Warn("tap refused", "reader", t.Reader, "err", err)
 				continue
