@@ -37,6 +37,7 @@ type DB struct {
 	Parents  *Parents    // parents' portal: guardian e-mails, accounts, passkeys, sessions, absences
 	Demo     *Demo       // demo organisation, users and history
 	Billing  *Billing    // provider details, mandates, billing runs and invoices
+	Webhooks *Webhooks   // outgoing webhook endpoints and their delivery outbox
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -61,7 +62,8 @@ func newDB(h *sqldb.DB) *DB {
 	d := &DB{h: h}
 	d.Sites = &Sites{db: h}
 	d.Devices = &Devices{db: h, sites: d.Sites}
-	d.Events = &EventStore{db: h}
+	d.Webhooks = &Webhooks{db: h}
+	d.Events = &EventStore{db: h, webhooks: d.Webhooks}
 	d.Users = &Users{db: h}
 	d.Sessions = &Sessions{db: h}
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events}

@@ -18,6 +18,8 @@ type EventStore struct {
 	db *sqldb.DB
 	// doorAudit, when set, audits accountable door actions at ingest.
 	doorAudit *audit.Log
+	// webhooks queues the deliveries of stored events at ingest.
+	webhooks *Webhooks
 }
 
 // StoredEvent is an event as central holds it, with its best time.

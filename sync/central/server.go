@@ -133,6 +133,8 @@ type Server struct {
 	inFlightMu     sync.Mutex
 	inFlight       map[string]int // device id -> requests being served
 	clientIP       func(*http.Request) string
+	webhooks       webhookAdmin
+	routes         []string
 	handler        http.Handler
 }
 
@@ -149,6 +151,7 @@ func NewServer(cfg Config) *Server {
 		s.billing = d.Billing
 		users = d.Users
 		s.guardians = d.Parents
+		s.webhooks = d.Webhooks
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -177,8 +180,9 @@ func NewServer(cfg Config) *Server {
 	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, s.clientIP)
 	adminLimit := auth.RateLimit(cfg.AdminLimiter, s.clientIP)
 	admin := func(p auth.Permission, h http.HandlerFunc) http.Handler { return adminLimit(s.auth.Require(p)(h)) }
-	m := http.NewServeMux()
+	m := newRouteMux()
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /api/openapi.json", s.openAPI)
 	m.Handle("POST "+protocol.PathEnrol, enrolLimit(http.HandlerFunc(s.enrol)))
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
@@ -206,6 +210,10 @@ func NewServer(cfg Config) *Server {
 	if s.billing != nil {
 		s.billingRoutes(m, admin)
 	}
+	if s.webhooks != nil {
+		s.webhookRoutes(m, admin)
+	}
+	s.routes = m.patterns
 	s.handler = auth.SecurityHeaders(m)
 	return s
 }
