@@ -50,7 +50,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/locations/{loc}/billing", auth.ReadBilling, s.billingPage},
 		{"GET", "/locations/{loc}/billing/export", auth.ReadBilling, s.billingExport},
 		{"GET", "/locations/{loc}/statements/{kind}", auth.ReadBilling, s.statementDownload},
-	}, s.billingRunRoutes()...)
+	}, append(s.billingRunRoutes(), s.webhookRoutes()...)...)
 }
 
 // ---- home ----
