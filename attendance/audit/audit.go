@@ -68,6 +68,9 @@ const (
 	ConsentChange     Action = "consent_change"
 	PasskeyAdded      Action = "passkey_added"
 	SubjectRequested  Action = "subject_request"
+	// Outgoing webhooks: an endpoint made, changed, its secret rotated or
+	// deleted (details "op"), a delivery retried by hand.
+	WebhookChange Action = "webhook_change"
 )
 
 // Actions lists every known action, in a stable order.
@@ -80,6 +83,7 @@ var Actions = []Action{
 	PickupAnnounced, PickupWithdrawn, IndependenceGrant, IndependenceEnd,
 	AbsenceReported, AbsenceWithdrawn, ConsentChange, PasskeyAdded, SubjectRequested,
 	StayCorrected,
+	WebhookChange,
 }
 
 // Valid reports whether a is a known action.

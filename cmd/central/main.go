@@ -35,6 +35,7 @@ import (
 	"github.com/kinderdeur/kiosk/sync/central/metrics"
 	"github.com/kinderdeur/kiosk/sync/central/portal"
 	"github.com/kinderdeur/kiosk/sync/central/web"
+	"github.com/kinderdeur/kiosk/sync/central/webhook"
 	"github.com/kinderdeur/kiosk/sync/protocol"
 )
 
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password (or env CENTRAL_SMTP_PASSWORD)")
 	smtpTLS := fs.Bool("smtp-tls", false, "connect to the SMTP server with TLS from the start (port 465) instead of STARTTLS")
 	smtpPlain := fs.Bool("smtp-insecure-plain", false, "allow an SMTP relay without TLS (only a relay on this host)")
+	hooksAllowPrivate := fs.Bool("webhooks-allow-private", false, "let webhook endpoints be http:// and on loopback, private or link-local addresses (tests, a receiver on the centre's own network); default: public https only")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
 	metricsListen := fs.String("metrics-listen", "", "serve /metrics (no authentication) on this separate address, e.g. 10.0.0.5:9090; /metrics on -listen always needs a bearer token")
 	metricsToken := fs.String("metrics-token", os.Getenv("CENTRAL_METRICS_TOKEN"), "a bearer token good for GET /metrics only (or env CENTRAL_METRICS_TOKEN); admin tokens work too")
@@ -250,6 +252,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if *trustedProxies != "" {
 		handler = auth.HSTS(proxies.TLS, handler)
 	}
+	// Webhook deliveries: one worker per replica; the outbox's leases (FOR
+	// UPDATE SKIP LOCKED on PostgreSQL) keep replicas off each other's jobs.
+	db.Webhooks.SetGuard(webhook.Guard{AllowPrivate: *hooksAllowPrivate})
+	if *hooksAllowPrivate {
+		log.Warn("-webhooks-allow-private: webhook endpoints may point at this host and its private network")
+	}
+	hooks := db.Webhooks.NewWorker(webhook.WorkerConfig{Log: log})
+	hctx, hcancel := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		hooks.Run(hctx)
+	}()
+	defer func() { hcancel(); <-hooksDone }()
 	if *retentionEvery > 0 {
 		if _, err := db.Subjects.NewRetentionEngine(retCfg, nil); err != nil {
 			return err

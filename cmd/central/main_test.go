@@ -7,13 +7,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kinderdeur/kiosk/sync/central/webhook"
 )
 
 type syncBuffer struct {
@@ -209,6 +213,74 @@ func TestContract10ParentToken(t *testing.T) {
 	}
 	if code, body := call("DELETE", "/api/v1/parent/pickups/"+ann.ID, "ptok", ""); code != 200 {
 		t.Errorf("withdraw: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+// TestWebhooksAndOpenAPIThroughMain: central's own worker delivers a
+// signed test event to an endpoint on this host (-webhooks-allow-private),
+// and /api/openapi.json is served through the whole handler.
+func TestWebhooksAndOpenAPIThroughMain(t *testing.T) {
+	got := make(chan string, 4)
+	var secret atomic.Value
+	secret.Store("")
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify([]byte(secret.Load().(string)), r.Header.Get(webhook.HeaderSignature), body, time.Now(), 0); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		got <- r.Header.Get(webhook.HeaderEvent)
+	}))
+	defer recv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-demo", "-admin-token", "tok", "-listen", "127.0.0.1:0", "-data", t.TempDir(), "-webhooks-allow-private"}, &stderr)
+	}()
+	re := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("central did not start: %s", stderr.String())
+		}
+	}
+	call := func(method, path, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, body := call(http.MethodGet, "/api/openapi.json", ""); code != 200 || !strings.Contains(string(body), `"openapi": "3.1.0"`) {
+		t.Errorf("openapi.json: %d %.100s", code, body)
+	}
+	code, body := call(http.MethodPost, "/api/v1/admin/webhooks", `{"url":"`+recv.URL+`","events":["attendance.check_in"]}`)
+	var ep struct{ ID, Secret string }
+	if err := json.Unmarshal(body, &ep); code != http.StatusCreated || err != nil {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	secret.Store(ep.Secret)
+	if code, body := call(http.MethodPost, "/api/v1/admin/webhooks/"+ep.ID+"/test", ""); code != http.StatusAccepted {
+		t.Fatalf("test: %d %s", code, body)
+	}
+	select {
+	case typ := <-got:
+		if typ != "ping" {
+			t.Errorf("event %q, want ping", typ)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no delivery: %s", stderr.String())
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -22,7 +22,7 @@ import (
 // billingRoutes registers the billing API: runs, their invoices and
 // downloads (ReadBilling), issuing runs and corrections and mandates
 // (ManageBilling), the provider's details (ManageProvider: admins).
-func (s *Server) billingRoutes(m *http.ServeMux, admin func(auth.Permission, http.HandlerFunc) http.Handler) {
+func (s *Server) billingRoutes(m *routeMux, admin func(auth.Permission, http.HandlerFunc) http.Handler) {
 	const base = "/api/v1/admin/locations/{id}/billing"
 	m.Handle("GET "+base+"/runs", admin(auth.ReadBilling, s.listRuns))
 	m.Handle("POST "+base+"/runs", admin(auth.ManageBilling, s.issueRun))

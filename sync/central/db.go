@@ -41,6 +41,7 @@ type DB struct {
 	Fleet    *fleet.Store // kiosks' health reports and the problems the fleet check found
 	// Corrections holds the corrections of stays (made here or at kiosks).
 	Corrections *CorrectionStore
+	Webhooks    *Webhooks // outgoing webhook endpoints and their delivery outbox
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -66,7 +67,8 @@ func newDB(h *sqldb.DB) *DB {
 	d.Sites = &Sites{db: h}
 	d.Devices = &Devices{db: h, sites: d.Sites}
 	d.Corrections = &CorrectionStore{db: h, sites: d.Sites}
-	d.Events = &EventStore{db: h, corrections: d.Corrections}
+	d.Webhooks = &Webhooks{db: h}
+	d.Events = &EventStore{db: h, corrections: d.Corrections, webhooks: d.Webhooks}
 	d.Users = &Users{db: h}
 	d.Sessions = &Sessions{db: h}
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}

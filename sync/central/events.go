@@ -20,6 +20,8 @@ type EventStore struct {
 	doorAudit *audit.Log
 	// corrections takes the correction events of a batch in.
 	corrections *CorrectionStore
+	// webhooks queues the deliveries of stored events at ingest.
+	webhooks *Webhooks
 }
 
 // StoredEvent is an event as central holds it, with its best time.

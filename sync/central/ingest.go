@@ -41,7 +41,9 @@ type anchor struct {
 // clock anchors, verify each event and grade its time, insert the
 // candidates, settle those not inserted (duplicates and conflicts), keep
 // the rejected ones, save new anchors (correcting older events), advance
-// the high-water mark and audit the door's accountable actions.
+// the high-water mark, audit the door's accountable actions and queue the
+// webhook deliveries of the stored events (the outbox of package webhook:
+// committed with the events or not at all).
 func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Batch, evs []attendance.Event) (protocol.BatchResponse, error) {
 	in := &batch{db: s.db, deviceID: deviceID, b: b, evs: evs,
 		resp: protocol.BatchResponse{Protocol: protocol.Version, Results: make([]protocol.EventResult, len(evs))}}
@@ -93,8 +95,15 @@ func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Bat
 	if err := s.auditDoorEvents(ctx, tx, deviceID, stored); err != nil {
 		return in.resp, err
 	}
+	hooks, err := in.queueWebhooks(ctx, s.webhooks)
+	if err != nil {
+		return in.resp, err
+	}
 	if err := tx.Commit(); err != nil {
 		return in.resp, fmt.Errorf("central: ingest: commit: %w", err)
+	}
+	if hooks > 0 {
+		s.webhooks.notify()
 	}
 	in.resp.AckedThroughSeq = in.acked
 	in.resp.ServerTime = in.now.UTC()
@@ -335,6 +344,21 @@ func (in *batch) advanceAck(ctx context.Context) error {
 		return fmt.Errorf("central: ingest: ack: %w", err)
 	}
 	return nil
+}
+
+// queueWebhooks writes the webhook deliveries of the stored events (with
+// their graded times) in the batch's transaction.
+func (in *batch) queueWebhooks(ctx context.Context, w *Webhooks) (int, error) {
+	if w == nil {
+		return 0, nil
+	}
+	var srcs []hookSource
+	for i, res := range in.resp.Results {
+		if res.Status == protocol.StatusStored {
+			srcs = append(srcs, hookSource{e: in.evs[i], timeNS: in.verdicts[i].time, quality: in.verdicts[i].quality})
+		}
+	}
+	return w.enqueue(ctx, in.tx, in.loc, in.deviceID, srcs)
 }
 
 // stored returns the events this batch stored (not duplicates).

@@ -278,6 +278,11 @@ func (s subjectStore) Delete(ctx context.Context, _ retention.Category, ids []st
 			if err = s.deleteRows(ctx, loc, sub, false, "contact_details"); err == nil {
 				err = s.s.editRosters(ctx, loc, func(r roster.Roster) roster.Roster { return withoutSubject(r, kind, sid) })
 			}
+			if err == nil && kind == string(SubjectChild) {
+				// Webhook payloads may carry the child's first name.
+				_, err = s.s.db.Exec(ctx, nil, `DELETE FROM webhook_deliveries WHERE location_id = ? AND event_id IN
+					(SELECT event_id FROM events WHERE location_id = ? AND child_id = ?)`, loc, loc, sid)
+			}
 		case jobHealth:
 			err = s.s.editRosters(ctx, loc, func(r roster.Roster) roster.Roster { return withoutAlert(r, sid) })
 		case jobStaff:

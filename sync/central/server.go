@@ -152,6 +152,8 @@ type Server struct {
 	inFlightMu     sync.Mutex
 	inFlight       map[string]int // device id -> requests being served
 	clientIP       func(*http.Request) string
+	webhooks       webhookAdmin
+	routes         []string
 	handler        http.Handler
 	health         healthRecorder
 	observer       IngestObserver
@@ -173,6 +175,7 @@ func NewServer(cfg Config) *Server {
 		users = d.Users
 		s.guardians = d.Parents
 		s.health = d.Fleet
+		s.webhooks = d.Webhooks
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -201,8 +204,9 @@ func NewServer(cfg Config) *Server {
 	enrolLimit := auth.RateLimit(cfg.EnrolLimiter, s.clientIP)
 	adminLimit := auth.RateLimit(cfg.AdminLimiter, s.clientIP)
 	admin := func(p auth.Permission, h http.HandlerFunc) http.Handler { return adminLimit(s.auth.Require(p)(h)) }
-	m := http.NewServeMux()
+	m := newRouteMux()
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /api/openapi.json", s.openAPI)
 	m.Handle("POST "+protocol.PathEnrol, enrolLimit(http.HandlerFunc(s.enrol)))
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
@@ -236,6 +240,10 @@ func NewServer(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		m.Handle("GET /metrics", adminLimit(s.metricsAuth(cfg.MetricsTokens, cfg.Metrics)))
 	}
+	if s.webhooks != nil {
+		s.webhookRoutes(m, admin)
+	}
+	s.routes = m.patterns
 	s.handler = auth.SecurityHeaders(m)
 	return s
 }

@@ -46,6 +46,7 @@ type env struct {
 	day   attendance.Date // a seeded day with attendance
 	run   central.Run     // November 2026 invoiced (a billing run)
 	fam   string          // a family with a SEPA mandate
+	hook  string          // a webhook endpoint
 }
 
 // newEnv starts central + the admin pages on backend b with the demo
@@ -77,6 +78,10 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 		t.Fatal(err)
 	}
 	run, fam := seedBillingRun(t, db)
+	hook, _, err := db.Webhooks.CreateEndpoint(ctx, central.WebhookInput{URL: "https://93.184.215.14/kinderdeur", Events: central.HookEventTypes})
+	if err != nil {
+		t.Fatal(err)
+	}
 	al, err := db.OpenAudit(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +95,7 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 	}
 	srv := httptest.NewServer(w.Handler())
 	t.Cleanup(srv.Close)
-	return &env{db: db, audit: al, web: w, srv: srv, clock: clk, day: day, run: run, fam: fam}
+	return &env{db: db, audit: al, web: w, srv: srv, clock: clk, day: day, run: run, fam: fam, hook: hook.ID}
 }
 
 // seedBillingRun gives the demo location provider details, a mandate

@@ -35,6 +35,8 @@ func concrete(rt web.Route, e *env) string {
 	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam)
 	p = r.Replace(p)
 	switch {
+	case strings.HasPrefix(p, "/webhooks/"):
+		p = strings.NewReplacer("{id}", e.hook, "{delivery}", "does-not-exist").Replace(p)
 	case strings.HasPrefix(p, "/subjects/"):
 		p = strings.NewReplacer("{kind}", "child", "{id}", "c-emma").Replace(p)
 	case strings.Contains(p, "/statements/"):
