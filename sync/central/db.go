@@ -35,6 +35,9 @@ type DB struct {
 	Reports  *Reports    // attendance, presence and the inspection timeline
 	Subjects *Subjects   // data-subject exports, requests and retention
 	Demo     *Demo       // demo organisation, users and history
+	Limits   *Limits     // shared rate-limit buckets (sign-in), one per account across replicas
+	Jobs     *Jobs       // scheduled work, once per schedule across replicas
+	Rosters  *RosterFeed // wakes kiosks' roster long-polls on any replica
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -58,6 +61,10 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 func newDB(h *sqldb.DB) *DB {
 	d := &DB{h: h}
 	d.Sites = &Sites{db: h}
+	d.Rosters = newRosterFeed(h, d.Sites)
+	d.Sites.feed = d.Rosters
+	d.Limits = &Limits{db: h}
+	d.Jobs = &Jobs{db: h, holder: newHolder()}
 	d.Devices = &Devices{db: h, sites: d.Sites}
 	d.Events = &EventStore{db: h}
 	d.Users = &Users{db: h}
@@ -68,8 +75,18 @@ func newDB(h *sqldb.DB) *DB {
 	return d
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.h.Close() }
+// Close stops the roster feed's LISTEN connection and closes the database.
+func (d *DB) Close() error {
+	d.Rosters.close()
+	return d.h.Close()
+}
+
+// Exclusive runs fn while no other replica on this database runs
+// Exclusive with the same name (a PostgreSQL advisory lock; SQLite is one
+// process): start-up work such as demo seeding and pepper rewrites.
+func (d *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	return d.h.Exclusive(ctx, name, fn)
+}
 
 // Dialect reports which database this is.
 func (d *DB) Dialect() Dialect { return d.h.Dialect() }

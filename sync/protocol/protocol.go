@@ -42,7 +42,30 @@ const (
 	PathRoster         = "/api/v1/device/roster"
 	PathDevicePresence = "/api/v1/device/presence"
 	PathAttendance     = "/api/v1/attendance"
+	// PathRosterWait is the roster long-poll: GET with ?version=V (the
+	// kiosk's) and optionally &wait=S; central answers a RosterChange as
+	// soon as the location's roster is above V, or when S seconds passed.
+	PathRosterWait = "/api/v1/device/roster/wait"
 )
+
+// Long-poll bounds of PathRosterWait, in seconds: the kiosk asks for
+// RosterWaitDefault (under its request timeout and any load balancer's
+// idle timeout); central never holds a request longer than RosterWaitMax.
+const (
+	RosterWaitDefault = 25
+	RosterWaitMax     = 55
+)
+
+// RosterChange answers PathRosterWait. Changed is true when Version is
+// above the version the kiosk sent: it then pulls PathRoster (with
+// If-None-Match) and applies the new version at once. False means the time
+// was up: the kiosk asks again.
+type RosterChange struct {
+	LocationID string    `json:"location_id"`
+	Version    int64     `json:"version"`
+	Changed    bool      `json:"changed"`
+	ServerTime time.Time `json:"server_time"`
+}
 
 // ClockProbe is the kiosk's clock at the moment it sends a batch: central
 // uses it to correct the times of events of the same boot.

@@ -45,6 +45,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	dsn     string // for the LISTEN connection (PostgreSQL)
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -62,7 +63,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
-	d := &DB{now: now}
+	d := &DB{now: now, dsn: dsn}
 	var err error
 	if IsPostgresURL(dsn) {
 		d.dialect = Postgres
@@ -94,7 +95,9 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := d.migrate(ctx); err != nil {
+	// Replicas starting at once: one migrates, the others wait and then
+	// find nothing left to do.
+	if err := d.Exclusive(ctx, "migrate", d.migrate); err != nil {
 		d.sql.Close()
 		return nil, err
 	}
