@@ -23,26 +23,22 @@ func (s *Limits) Take(ctx context.Context, limiter, key string, rate, burst floa
 	if s.db.Dialect() == Postgres {
 		least = "least"
 	}
-	// refill: the bucket's tokens as of now (never above burst; a clock
-	// behind another replica's refills nothing).
-	refill := fmt.Sprintf("%s(CAST(? AS DOUBLE PRECISION), rate_buckets.tokens + (CASE WHEN ? > rate_buckets.last_ns THEN ? - rate_buckets.last_ns ELSE 0 END) * CAST(? AS DOUBLE PRECISION))", least)
-	q := `INSERT INTO rate_buckets (limiter, key, tokens, taken, last_ns) VALUES (?, ?, CAST(? AS DOUBLE PRECISION), 1, ?)
+	// R: the bucket's tokens as of now (never above burst; a clock
+	// behind another replica's refills nothing). The request's values come
+	// in as the row it would insert (excluded), so each is bound once.
+	R := least + `(excluded.burst, rate_buckets.tokens + (CASE WHEN excluded.last_ns > rate_buckets.last_ns
+		THEN excluded.last_ns - rate_buckets.last_ns ELSE 0 END) * excluded.rate)`
+	q := `INSERT INTO rate_buckets (limiter, key, tokens, taken, last_ns, rate, burst)
+		VALUES (?, ?, CAST(? AS DOUBLE PRECISION), 1, ?, CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))
 		ON CONFLICT (limiter, key) DO UPDATE SET
-			tokens = CASE WHEN ` + refill + ` >= 1 THEN ` + refill + ` - 1 ELSE ` + refill + ` END,
-			taken = CASE WHEN ` + refill + ` >= 1 THEN 1 ELSE 0 END,
-			last_ns = CASE WHEN ? > rate_buckets.last_ns THEN ? ELSE rate_buckets.last_ns END
+			tokens = CASE WHEN ` + R + ` >= 1 THEN ` + R + ` - 1 ELSE ` + R + ` END,
+			taken = CASE WHEN ` + R + ` >= 1 THEN 1 ELSE 0 END,
+			last_ns = CASE WHEN excluded.last_ns > rate_buckets.last_ns THEN excluded.last_ns ELSE rate_buckets.last_ns END,
+			rate = excluded.rate, burst = excluded.burst
 		RETURNING taken, tokens`
-	ns := now.UnixNano()
-	perNs := rate / 1e9
-	r := []any{burst, ns, ns, perNs}
-	args := []any{limiter, key, burst - 1, ns}
-	for range 5 {
-		args = append(args, r...)
-	}
-	args = append(args, ns, ns)
 	var taken int
 	var left float64
-	if err := s.db.QueryRow(ctx, nil, q, args...).Scan(&taken, &left); err != nil {
+	if err := s.db.QueryRow(ctx, nil, q, limiter, key, burst-1, now.UnixNano(), rate/1e9, burst).Scan(&taken, &left); err != nil {
 		return false, 0, fmt.Errorf("central: rate limit: %w", err)
 	}
 	return taken == 1, left, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +20,9 @@ import (
 // find it done. On SQLite central is one process: fn just runs.
 func (d *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
 	if d.dialect != Postgres {
+		mu := localLock(name)
+		mu.Lock()
+		defer mu.Unlock()
 		return fn(ctx)
 	}
 	conn, err := d.sql.Conn(ctx)
@@ -38,6 +42,15 @@ func (d *DB) Exclusive(ctx context.Context, name string, fn func(context.Context
 		conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	return ferr
+}
+
+// localLocks stand in for advisory locks on SQLite, where central is one
+// process (tests open several handles on one file).
+var localLocks sync.Map
+
+func localLock(name string) *sync.Mutex {
+	mu, _ := localLocks.LoadOrStore(name, new(sync.Mutex))
+	return mu.(*sync.Mutex)
 }
 
 // NotifyChannel is the PostgreSQL channel of roster changes; payloads are

@@ -8,6 +8,8 @@ CREATE TABLE rate_buckets (
 	key     TEXT NOT NULL,
 	tokens  DOUBLE PRECISION NOT NULL,
 	taken   INTEGER NOT NULL DEFAULT 0,
+	rate    DOUBLE PRECISION NOT NULL, -- tokens per nanosecond
+	burst   DOUBLE PRECISION NOT NULL,
 	last_ns BIGINT NOT NULL,
 	PRIMARY KEY (limiter, key)
 );

@@ -7,6 +7,8 @@ CREATE TABLE rate_buckets (
 	key     TEXT NOT NULL,
 	tokens  REAL NOT NULL,
 	taken   INTEGER NOT NULL DEFAULT 0,
+	rate    REAL NOT NULL, -- tokens per nanosecond
+	burst   REAL NOT NULL,
 	last_ns INTEGER NOT NULL,
 	PRIMARY KEY (limiter, key)
 );
