@@ -485,6 +485,10 @@ func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device
 // before; holding the request costs a goroutine and a channel, and one
 // version query per wake-up.
 func (s *Server) rosterWait(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
+	if s.rosterFeed == nil {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster feed")
+		return
+	}
 	q := r.URL.Query()
 	have, err := strconv.ParseInt(q.Get("version"), 10, 64)
 	if err != nil || have < 0 {
