@@ -88,6 +88,7 @@ type fleetResult struct {
 	PeakRSSMiB            []float64 // includes start-up (the -demo users' argon2id hashes)
 	RSSMiB                []float64 // at the end of the peak
 	SimCPUCores           float64
+	PGCPUCores            float64 // every postgres process on this machine
 	HeldPolls, PollWakeup int64
 }
 
@@ -164,6 +165,7 @@ func runFleet(t *testing.T, replicas int, cfg fleetConfig) fleetResult {
 		held, wakeups       atomic.Int64
 		maxConns            atomic.Int64
 		simCPU0             = procCPU(os.Getpid())
+		pgCPU0              = postgresCPU()
 		cpu0                = make([]float64, replicas)
 	)
 	runCtx, stopPolling := context.WithCancel(ctx)
@@ -320,6 +322,7 @@ func runFleet(t *testing.T, replicas int, cfg fleetConfig) fleetResult {
 		res.RSSMiB = append(res.RSSMiB, procMem(r.pid(), "VmRSS:"))
 	}
 	res.SimCPUCores = (procCPU(os.Getpid()) - simCPU0) / elapsed.Seconds()
+	res.PGCPUCores = (postgresCPU() - pgCPU0) / elapsed.Seconds()
 	slices.Sort(ingestLat)
 	slices.Sort(rostLat)
 	pct := func(l []time.Duration, p int) time.Duration {
@@ -356,6 +359,23 @@ func procCPU(pid int) float64 {
 	return (u + sy) / 100 // USER_HZ
 }
 
+// postgresCPU sums the CPU seconds of every postgres process (the test
+// server's backends, WAL writer, checkpointer) that is still running.
+func postgresCPU() float64 {
+	ents, _ := os.ReadDir("/proc")
+	var sum float64
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			sum += procCPU(pid)
+		}
+	}
+	return sum
+}
+
 // procMem is a memory line of /proc/PID/status (VmHWM:, VmRSS:) in MiB.
 func procMem(pid int, key string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -375,19 +395,19 @@ func fleetTable(cfg fleetConfig, rs []fleetResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d kiosks at %d locations, %d taps over 45 min scaled %dx (%v), roster pull every %v per kiosk, a long-poll held per kiosk\n\n",
 		cfg.Kiosks, cfg.Locations, cfg.Taps, cfg.Scale, 45*time.Minute/time.Duration(cfg.Scale), time.Minute/time.Duration(cfg.Scale))
-	fmt.Fprintln(&b, "| replicas | events stored | events/s (mean / peak s) | ingest p50 / p99 / max | roster pull p50 / p99 | requests (errors) | max PG conns | central CPU (cores, per replica) | central RSS MiB at the end (peak) | simulator CPU |")
-	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(&b, "| replicas | events stored | events/s (mean / peak s) | ingest p50 / p99 / max | roster pull p50 / p99 | requests (errors) | max PG conns | central CPU (cores, per replica) | central RSS MiB at the end (peak) | PostgreSQL CPU | simulator CPU |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		var cpu, rss []string
 		for i := range r.CPUCores {
 			cpu = append(cpu, fmt.Sprintf("%.2f", r.CPUCores[i]))
 			rss = append(rss, fmt.Sprintf("%.0f (%.0f)", r.RSSMiB[i], r.PeakRSSMiB[i]))
 		}
-		fmt.Fprintf(&b, "| %d | %d | %.0f / %.0f | %v / %v / %v | %v / %v | %d (%d) | %d | %s | %s | %.2f |\n",
+		fmt.Fprintf(&b, "| %d | %d | %.0f / %.0f | %v / %v / %v | %v / %v | %d (%d) | %d | %s | %s | %.2f | %.2f |\n",
 			r.Replicas, r.Stored, r.EventsPerSec, r.PeakEventsPerSec,
 			r.IngestP50.Round(100*time.Microsecond), r.IngestP99.Round(100*time.Microsecond), r.IngestMax.Round(time.Millisecond),
 			r.RosterP50.Round(100*time.Microsecond), r.RosterP99.Round(100*time.Microsecond),
-			r.Requests, r.Errors, r.MaxPGConns, strings.Join(cpu, " + "), strings.Join(rss, " / "), r.SimCPUCores)
+			r.Requests, r.Errors, r.MaxPGConns, strings.Join(cpu, " + "), strings.Join(rss, " / "), r.PGCPUCores, r.SimCPUCores)
 	}
 	return b.String()
 }
