@@ -157,16 +157,16 @@ func runFleet(t *testing.T, replicas int, cfg fleetConfig) fleetResult {
 	defer tr.CloseIdleConnections()
 
 	var (
-		latMu               sync.Mutex
-		ingestLat, rostLat  []time.Duration
-		requests, errs      atomic.Int64
-		stored              atomic.Int64
-		perSecond           sync.Map // second -> *atomic.Int64 (events acked)
-		held, wakeups       atomic.Int64
-		maxConns            atomic.Int64
-		simCPU0             = procCPU(os.Getpid())
-		pgCPU0              = postgresCPU()
-		cpu0                = make([]float64, replicas)
+		latMu              sync.Mutex
+		ingestLat, rostLat []time.Duration
+		requests, errs     atomic.Int64
+		stored             atomic.Int64
+		perSecond          sync.Map // second -> *atomic.Int64 (events acked)
+		held, wakeups      atomic.Int64
+		maxConns           atomic.Int64
+		simCPU0            = procCPU(os.Getpid())
+		pgCPU0             = postgresCPU()
+		cpu0               = make([]float64, replicas)
 	)
 	runCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
