@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
@@ -90,7 +91,10 @@ func (f *RosterFeed) Wait(ctx context.Context, location string, have int64) (int
 	for {
 		// Subscribed before reading: a change between the read and the
 		// select still finds ch.
-		v, err := f.sites.RosterVersion(context.WithoutCancel(ctx), location)
+		// Not ctx: its end (the wait is up) must not turn into an error.
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		v, err := f.sites.RosterVersion(qctx, location)
+		cancel()
 		if err != nil || v > have {
 			return v, err
 		}

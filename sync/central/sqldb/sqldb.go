@@ -1,7 +1,8 @@
 // Package sqldb is central's database handle: one database/sql pool on
 // SQLite or PostgreSQL, the few differences between the two (placeholders,
-// row locks), the clock stored times come from, and the forward-only
-// migrations of central's schema. Every store of sync/central works
+// row locks, locks across replicas, LISTEN), the clock stored times come
+// from, and the forward-only migrations of central's schema (applied under
+// a lock, so replicas may start at once). Every store of sync/central works
 // through one DB; none opens its own connection.
 package sqldb
 
