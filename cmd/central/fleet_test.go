@@ -346,7 +346,8 @@ func runFleet(t *testing.T, replicas int, cfg fleetConfig) fleetResult {
 	return res
 }
 
-// procCPU is a process's user+system CPU seconds (Linux /proc).
+// procCPU is a process's user+system CPU seconds, with those of its
+// exited children (Linux /proc).
 func procCPU(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -354,9 +355,12 @@ func procCPU(pid int) float64 {
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseFloat(f[11], 64)
-	sy, _ := strconv.ParseFloat(f[12], 64)
-	return (u + sy) / 100 // USER_HZ
+	var sum float64
+	for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime: with exited children (PostgreSQL backends)
+		v, _ := strconv.ParseFloat(f[i], 64)
+		sum += v
+	}
+	return sum / 100 // USER_HZ
 }
 
 // postgresCPU sums the CPU seconds of every postgres process (the test

@@ -72,7 +72,12 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("central: open postgres: %w", err)
 		}
+		// Keep the connections open: database/sql keeps only 2 idle by
+		// default, and under load every further request then paid a new
+		// PostgreSQL backend (a fork and a login) (the fleet benchmark).
 		d.sql.SetMaxOpenConns(16)
+		d.sql.SetMaxIdleConns(16)
+		d.sql.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		d.dialect = SQLite
 		if dir := filepath.Dir(dsn); dir != "" {
@@ -85,6 +90,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 			return nil, fmt.Errorf("central: open sqlite %s: %w", dsn, err)
 		}
 		d.sql.SetMaxOpenConns(4)
+		d.sql.SetMaxIdleConns(4)
 	}
 	if err := d.sql.PingContext(ctx); err != nil {
 		d.sql.Close()
