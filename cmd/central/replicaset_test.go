@@ -255,3 +255,12 @@ func (s *replicaSet) logs() string {
 	}
 	return b.String()
 }
+
+// TestMain removes the binary buildCentral built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.path != "" {
+		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	os.Exit(code)
+}
