@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central"
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	smtpTLS := fs.Bool("smtp-tls", false, "connect to the SMTP server with TLS from the start (port 465) instead of STARTTLS")
 	smtpPlain := fs.Bool("smtp-insecure-plain", false, "allow an SMTP relay without TLS (only a relay on this host)")
 	hooksAllowPrivate := fs.Bool("webhooks-allow-private", false, "let webhook endpoints be http:// and on loopback, private or link-local addresses (tests, a receiver on the centre's own network); default: public https only")
+	jobsTick := fs.Duration("jobs-tick", 15*time.Second, "how often this replica looks for due scheduled work (retention, pruning, demo days); each job runs once per schedule across all replicas")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
 	metricsListen := fs.String("metrics-listen", "", "serve /metrics (no authentication) on this separate address, e.g. 10.0.0.5:9090; /metrics on -listen always needs a bearer token")
 	metricsToken := fs.String("metrics-token", os.Getenv("CENTRAL_METRICS_TOKEN"), "a bearer token good for GET /metrics only (or env CENTRAL_METRICS_TOKEN); admin tokens work too")
@@ -134,25 +136,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if *demo {
-		if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
-			return err
-		}
-		if err := db.Demo.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {
-			return err
-		}
-		for i := 7; i >= 1; i-- { // the past week's weekdays, so the charts and lists have days to show
-			d := time.Now().AddDate(0, 0, -i)
-			if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-				continue
-			}
-			if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", attendance.DateOf(d)); err != nil {
-				return err
-			}
-		}
-		log.Info("demo organisation seeded", "location", "loc-regenboog", "enrolment_token", protocol.DemoEnrolToken,
-			"sign_in", "admin@demo, manager@demo, billing@demo, inspector@demo", "password", central.DemoPassword)
-	}
+	db.Rosters.SetLogger(log)
 	if *adminToken == "" {
 		log.Warn("no -admin-token: only API tokens created in the database are accepted (none at first)")
 	}
@@ -163,10 +147,25 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := db.SetPINPepper(ctx, pepper); err != nil {
+	// Start-up work that writes shared rows runs in one replica at a time
+	// (an advisory lock on PostgreSQL): replicas started together find it
+	// done instead of colliding on the same rows.
+	var auditLog *audit.Log
+	err = db.Exclusive(ctx, "startup", func(ctx context.Context) error {
+		if *demo {
+			if err := seedDemo(ctx, db); err != nil {
+				return err
+			}
+			log.Info("demo organisation seeded", "location", "loc-regenboog", "enrolment_token", protocol.DemoEnrolToken,
+				"sign_in", "admin@demo, manager@demo, billing@demo, inspector@demo", "password", central.DemoPassword)
+		}
+		if err := db.SetPINPepper(ctx, pepper); err != nil {
+			return err
+		}
+		var err error
+		auditLog, err = db.OpenAudit(ctx)
 		return err
-	}
-	auditLog, err := db.OpenAudit(ctx)
+	})
 	if err != nil {
 		return err
 	}
@@ -192,7 +191,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	mets := metrics.New(replica, db.Fleet)
 	srv := central.NewServer(central.Config{DB: db, Auth: authn, Audit: auditLog, Logger: log, ClientIP: proxies.ClientIP,
 		Observer: mets, Metrics: mets.Handler(), MetricsTokens: []string{*metricsToken}})
-	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg, ClientIP: proxies.ClientIP})
+	pages, err := web.New(web.Config{DB: db, Auth: authn, Audit: auditLog, API: srv.Handler(), Logger: log, Retention: &retCfg,
+		ClientIP: proxies.ClientIP, SharedLimits: db.Limits})
 	if err != nil {
 		return err
 	}
@@ -266,20 +266,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		hooks.Run(hctx)
 	}()
 	defer func() { hcancel(); <-hooksDone }()
-	if *retentionEvery > 0 {
-		if _, err := db.Subjects.NewRetentionEngine(retCfg, nil); err != nil {
-			return err
-		}
-		rctx, rcancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			runRetentionEvery(rctx, *retentionEvery, func(ctx context.Context) (retention.Result, error) {
-				return db.Subjects.RunRetention(ctx, retCfg, auditLog.Hook)
-			}, log)
-		}()
-		defer func() { rcancel(); <-done }()
+	jobs, err := scheduledJobs(db, *demo, *retentionEvery, retCfg, auditLog, log)
+	if err != nil {
+		return err
 	}
+	jctx, jcancel := context.WithCancel(ctx)
+	jdone := make(chan struct{})
+	go func() {
+		defer close(jdone)
+		db.Jobs.Run(jctx, *jobsTick, log, jobs...)
+	}()
+	defer func() { jcancel(); <-jdone }()
 	hs := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -289,6 +286,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.Close) // end the kiosks' roster long-polls at once
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *listen, err)
@@ -297,7 +295,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if *tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("central ready", "url", scheme+"://"+ln.Addr().String(), "db", string(db.Dialect()))
+	log.Info("central ready", "url", scheme+"://"+ln.Addr().String(), "db", string(db.Dialect()), "replica", db.Jobs.Holder())
 	errc := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {
@@ -321,6 +319,70 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// seedDemo seeds the demo organisation, its users and the past week's
+// weekdays (so the charts and lists have days to show); every step leaves
+// what exists alone.
+func seedDemo(ctx context.Context, db *central.DB) error {
+	if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
+		return err
+	}
+	if err := db.Demo.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {
+		return err
+	}
+	return seedDemoDays(ctx, db)
+}
+
+func seedDemoDays(ctx context.Context, db *central.DB) error {
+	for i := 7; i >= 1; i-- {
+		d := time.Now().AddDate(0, 0, -i)
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+			continue
+		}
+		if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", attendance.DateOf(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scheduledJobs is central's scheduled work. db.Jobs runs each once per
+// schedule across every replica on the database.
+func scheduledJobs(db *central.DB, demo bool, retentionEvery time.Duration, retCfg retention.Config, auditLog *audit.Log, log *slog.Logger) ([]central.Job, error) {
+	jobs := []central.Job{
+		{Name: "prune-sessions", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
+			now := time.Now()
+			n, err := db.Sessions.PruneSessions(ctx, now.Add(-auth.DefaultIdleTimeout), now.Add(-auth.DefaultAbsoluteTimeout))
+			if n > 0 {
+				log.Info("sessions pruned", "n", n)
+			}
+			return err
+		}},
+		{Name: "prune-nonces", Every: time.Minute, Run: db.Devices.PruneNonces},
+		{Name: "prune-rate-limits", Every: time.Hour, Run: func(ctx context.Context) error {
+			_, err := db.Limits.Prune(ctx, time.Now().Add(-24*time.Hour))
+			return err
+		}},
+	}
+	if demo { // a demo left running keeps a week of history behind it
+		jobs = append(jobs, central.Job{Name: "demo-days", Every: 6 * time.Hour, Run: func(ctx context.Context) error { return seedDemoDays(ctx, db) }})
+	}
+	if retentionEvery > 0 {
+		eng, err := db.Subjects.NewRetentionEngine(retCfg, auditLog.Hook)
+		if err != nil {
+			return nil, err
+		}
+		eng.Log = log
+		jobs = append(jobs, central.Job{Name: "retention", Every: retentionEvery, Lease: max(retentionEvery, time.Hour), Run: func(ctx context.Context) error {
+			res, err := eng.Run(ctx, time.Now())
+			if err == nil {
+				log.Info("retention run", "deleted", res.Deleted, "anonymised", res.Anonymised, "held", res.Held)
+			}
+			return err
+		}})
+	}
+	return jobs, nil
 }
 
 // loadPepper reads the master PIN pepper, creating it (mode 0600) when the

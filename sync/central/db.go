@@ -41,7 +41,10 @@ type DB struct {
 	Fleet    *fleet.Store // kiosks' health reports and the problems the fleet check found
 	// Corrections holds the corrections of stays (made here or at kiosks).
 	Corrections *CorrectionStore
-	Webhooks    *Webhooks // outgoing webhook endpoints and their delivery outbox
+	Webhooks    *Webhooks   // outgoing webhook endpoints and their delivery outbox
+	Limits      *Limits     // shared rate-limit buckets (sign-in), one per account across replicas
+	Jobs        *Jobs       // scheduled work, once per schedule across replicas
+	Rosters     *RosterFeed // wakes kiosks' roster long-polls on any replica
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -65,6 +68,10 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 func newDB(h *sqldb.DB) *DB {
 	d := &DB{h: h}
 	d.Sites = &Sites{db: h}
+	d.Rosters = newRosterFeed(h, d.Sites)
+	d.Sites.feed = d.Rosters
+	d.Limits = &Limits{db: h}
+	d.Jobs = &Jobs{db: h, holder: newHolder()}
 	d.Devices = &Devices{db: h, sites: d.Sites}
 	d.Corrections = &CorrectionStore{db: h, sites: d.Sites}
 	d.Webhooks = &Webhooks{db: h}
@@ -80,8 +87,18 @@ func newDB(h *sqldb.DB) *DB {
 	return d
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.h.Close() }
+// Close stops the roster feed's LISTEN connection and closes the database.
+func (d *DB) Close() error {
+	d.Rosters.close()
+	return d.h.Close()
+}
+
+// Exclusive runs fn while no other replica on this database runs
+// Exclusive with the same name (a PostgreSQL advisory lock; SQLite is one
+// process): start-up work such as demo seeding and pepper rewrites.
+func (d *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	return d.h.Exclusive(ctx, name, fn)
+}
 
 // Dialect reports which database this is.
 func (d *DB) Dialect() Dialect { return d.h.Dialect() }

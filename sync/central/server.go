@@ -123,6 +123,9 @@ type (
 		SetGuardianWithdrawn(ctx context.Context, locationID, personID string, withdrawn bool) error
 		GuardianEmails(ctx context.Context, locationID string) ([]GuardianLink, error)
 	}
+	rosterWaiter interface {
+		Wait(ctx context.Context, location string, have int64) (int64, error)
+	}
 	tokenIssuer interface {
 		CreateAPIToken(ctx context.Context, name string, role auth.Role) (string, auth.Principal, error)
 		RevokeAPIToken(ctx context.Context, id string) error
@@ -137,6 +140,7 @@ type Server struct {
 	ingest         batchIngester
 	eventLog       eventReader
 	sites          siteStore
+	rosterFeed     rosterWaiter
 	reports        attendanceReader
 	tokens         tokenIssuer
 	billing        *Billing
@@ -157,6 +161,10 @@ type Server struct {
 	handler        http.Handler
 	health         healthRecorder
 	observer       IngestObserver
+	// closing ends the long-polls at shutdown (Close), so a graceful
+	// shutdown does not wait out every kiosk's roster wait.
+	closing context.Context
+	close   context.CancelFunc
 }
 
 // NewServer builds the API on cfg.
@@ -172,6 +180,7 @@ func NewServer(cfg Config) *Server {
 		s.db, s.dialect = d.SQL(), d.Dialect()
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
 		s.billing = d.Billing
+		s.rosterFeed = d.Rosters
 		users = d.Users
 		s.guardians = d.Parents
 		s.health = d.Fleet
@@ -183,6 +192,7 @@ func NewServer(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.closing, s.close = context.WithCancel(context.Background())
 	if s.presenceWindow == 0 {
 		s.presenceWindow = 24 * time.Hour
 	}
@@ -210,6 +220,7 @@ func NewServer(cfg Config) *Server {
 	m.Handle("POST "+protocol.PathEnrol, enrolLimit(http.HandlerFunc(s.enrol)))
 	m.Handle("POST "+protocol.PathEvents, s.device(protocol.MaxBatchBytes, s.events))
 	m.Handle("GET "+protocol.PathRoster, s.device(0, s.deviceRoster))
+	m.Handle("GET "+protocol.PathRosterWait, s.device(0, s.rosterWait))
 	m.Handle("GET "+protocol.PathDevicePresence, s.device(0, s.devicePresence))
 	m.Handle("GET "+protocol.PathDeviceCorrections, s.device(0, s.deviceCorrections))
 	m.Handle("GET "+protocol.PathAttendance, admin(auth.ReadAttendance, s.attendance))
@@ -272,6 +283,10 @@ func (s *Server) record(r *http.Request, action audit.Action, subject string, de
 
 // Handler returns the API handler (with security headers).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close ends every roster long-poll at once (each answers "no change");
+// call it when shutting down (http.Server.RegisterOnShutdown).
+func (s *Server) Close() { s.close() }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -537,6 +552,46 @@ func (s *Server) deviceRoster(w http.ResponseWriter, r *http.Request, dev Device
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(body)
+}
+
+// rosterWait is the roster long-poll (PathRosterWait): it answers as soon
+// as the device's location has a roster above ?version, or after ?wait
+// seconds (default protocol.RosterWaitDefault, at most RosterWaitMax). The
+// device middleware has checked the signature, window, nonce and rate
+// before; holding the request costs a goroutine and a channel, and one
+// version query per wake-up.
+func (s *Server) rosterWait(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {
+	if s.rosterFeed == nil {
+		s.writeError(w, http.StatusNotFound, protocol.CodeNotFound, "no roster feed")
+		return
+	}
+	q := r.URL.Query()
+	have, err := strconv.ParseInt(q.Get("version"), 10, 64)
+	if err != nil || have < 0 {
+		s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "version: want the kiosk's roster version (0 for none)")
+		return
+	}
+	wait := protocol.RosterWaitDefault
+	if v := q.Get("wait"); v != "" {
+		if wait, err = strconv.Atoi(v); err != nil || wait < 0 {
+			s.writeError(w, http.StatusBadRequest, protocol.CodeMalformed, "wait: seconds")
+			return
+		}
+		wait = min(wait, protocol.RosterWaitMax)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(wait)*time.Second)
+	defer cancel()
+	stop := context.AfterFunc(s.closing, cancel)
+	defer stop()
+	v, err := s.rosterFeed.Wait(ctx, dev.LocationID, have)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the kiosk went away
+	}
+	s.writeJSON(w, http.StatusOK, protocol.RosterChange{LocationID: dev.LocationID, Version: v, Changed: v > have, ServerTime: s.now().UTC()})
 }
 
 func (s *Server) devicePresence(w http.ResponseWriter, r *http.Request, dev Device, _ []byte) {

@@ -2,7 +2,10 @@ package central
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +18,8 @@ import (
 
 // Sites holds the locations and the versions of their rosters.
 type Sites struct {
-	db *sqldb.DB
+	db   *sqldb.DB
+	feed *RosterFeed // woken after every roster write
 	// pepper is the master staff PIN pepper (SetPINPepper), held outside
 	// the database; nil: PIN hashes are stored as they come.
 	pepper []byte
@@ -29,6 +33,9 @@ type Sites struct {
 func (d *DB) SetPINPepper(ctx context.Context, master []byte) error {
 	if len(master) < 16 {
 		return fmt.Errorf("central: PIN pepper: at least 16 bytes")
+	}
+	if err := d.checkPepper(ctx, master); err != nil {
+		return err
 	}
 	d.Sites.pepper = append([]byte(nil), master...)
 	locs, err := d.Sites.Locations(ctx)
@@ -45,6 +52,29 @@ func (d *DB) SetPINPepper(ctx context.Context, master []byte) error {
 		if err := errors.Join(err, werr); err != nil {
 			return fmt.Errorf("central: pepper PIN hashes of %s: %w", l.ID, err)
 		}
+	}
+	return nil
+}
+
+// ErrPepperMismatch: the pepper file is not the one the database's PIN
+// hashes were peppered with (a replica started with its own new file).
+var ErrPepperMismatch = errors.New("central: this PIN pepper is not the one the database was peppered with: every replica needs a copy of the same -pin-pepper-file")
+
+// checkPepper compares master with the fingerprint in central_meta (the
+// first start records it), so replicas never pepper with different files.
+func (d *DB) checkPepper(ctx context.Context, master []byte) error {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("kinderdeur pin pepper fingerprint"))
+	fp := hex.EncodeToString(m.Sum(nil))[:32]
+	if _, err := d.h.Exec(ctx, nil, "INSERT INTO central_meta (key, value) VALUES ('pin_pepper_fingerprint', ?) ON CONFLICT (key) DO NOTHING", fp); err != nil {
+		return fmt.Errorf("central: PIN pepper: %w", err)
+	}
+	var have string
+	if err := d.h.QueryRow(ctx, nil, "SELECT value FROM central_meta WHERE key = 'pin_pepper_fingerprint'").Scan(&have); err != nil {
+		return fmt.Errorf("central: PIN pepper: %w", err)
+	}
+	if have != fp {
+		return ErrPepperMismatch
 	}
 	return nil
 }
@@ -149,6 +179,17 @@ func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
 		return 0, fmt.Errorf("central: put roster: %w", err)
 	}
 	defer tx.Rollback()
+	// The location's row lock serialises roster writers of one location
+	// across replicas (an admin's edit on one, a parent's announcement on
+	// another), so "current + 1" is never taken twice.
+	var locID string
+	err = s.db.QueryRow(ctx, tx, "SELECT id FROM locations WHERE id = ?"+s.db.ForUpdate(), r.Location.ID).Scan(&locID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("central: roster for location %q: %w", r.Location.ID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("central: put roster: %w", err)
+	}
 	var cur int64
 	if err := s.db.QueryRow(ctx, tx, "SELECT coalesce(max(version), 0) FROM rosters WHERE location_id = ?", r.Location.ID).Scan(&cur); err != nil {
 		return 0, fmt.Errorf("central: put roster: %w", err)
@@ -157,13 +198,6 @@ func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
 		r.Version = cur + 1
 	} else if r.Version <= cur {
 		return 0, fmt.Errorf("%w: v%d, current v%d", ErrStaleRoster, r.Version, cur)
-	}
-	var exists int
-	if err := s.db.QueryRow(ctx, tx, "SELECT count(*) FROM locations WHERE id = ?", r.Location.ID).Scan(&exists); err != nil {
-		return 0, fmt.Errorf("central: put roster: %w", err)
-	}
-	if exists == 0 {
-		return 0, fmt.Errorf("central: roster for location %q: %w", r.Location.ID, ErrNotFound)
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -176,7 +210,17 @@ func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("central: put roster: %w", err)
 	}
+	s.feed.Changed(r.Location.ID) // this replica's long-polls at once; others by NOTIFY
 	return r.Version, nil
+}
+
+// RosterVersion is the newest roster version of a location (0: none yet).
+func (s *Sites) RosterVersion(ctx context.Context, locationID string) (int64, error) {
+	var v int64
+	if err := s.db.QueryRow(ctx, nil, "SELECT coalesce(max(version), 0) FROM rosters WHERE location_id = ?", locationID).Scan(&v); err != nil {
+		return 0, fmt.Errorf("central: roster version of %q: %w", locationID, err)
+	}
+	return v, nil
 }
 
 // Roster returns the newest roster of a location, as stored (JSON) and

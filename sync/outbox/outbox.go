@@ -95,7 +95,12 @@ type Config struct {
 	RequestTimeout time.Duration // default 30s
 	BatchSize      int           // default and maximum protocol.MaxBatchEvents
 	PollInterval   time.Duration // idle wait between pushes, default 10s (Notify cuts it short)
-	RosterInterval time.Duration // between roster pulls, default 1 min
+	RosterInterval time.Duration // between roster pulls, default 1 min (the fallback of RosterWait)
+	// RosterWait is how long each roster long-poll asks central to hold
+	// (protocol.PathRosterWait), default protocol.RosterWaitDefault seconds,
+	// kept under RequestTimeout; negative turns the long-poll off (then
+	// only RosterInterval pulls).
+	RosterWait time.Duration
 	// CorrectionInterval is the time between pulls of central's
 	// corrections, default 5 s (a push cycle may make it longer).
 	CorrectionInterval time.Duration
@@ -121,6 +126,7 @@ type Status struct {
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
 	RosterVersion int64     `json:"roster_version"`
+	RosterLive    bool      `json:"roster_live"` // the roster long-poll is connected: changes arrive in seconds
 	Revoked       bool      `json:"revoked,omitempty"`
 }
 
@@ -130,6 +136,8 @@ type Client struct {
 	log    *slog.Logger
 	base   string
 	notify chan struct{}
+
+	pullMu sync.Mutex // one roster pull at a time (Run's and the long-poll's)
 
 	mu       sync.Mutex
 	key      ed25519.PrivateKey
@@ -170,6 +178,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.CorrectionInterval == 0 {
 		cfg.CorrectionInterval = 5 * time.Second
+	}
+	if cfg.RosterWait == 0 {
+		cfg.RosterWait = protocol.RosterWaitDefault * time.Second
+	}
+	if cfg.RosterWait > 0 {
+		cfg.RosterWait = max(min(cfg.RosterWait, cfg.RequestTimeout-5*time.Second), time.Second)
 	}
 	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase = time.Second
@@ -249,6 +263,13 @@ func (c *Client) Run(ctx context.Context) error {
 			return nil
 		}
 		attempt++
+	}
+	if c.cfg.RosterWait > 0 {
+		wctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); c.watchRoster(wctx) }()
+		defer func() { cancel(); wg.Wait() }()
 	}
 	attempt = 0
 	var nextRoster, nextCorrections time.Time
@@ -502,6 +523,58 @@ func encodeBatch(deviceID string, probe protocol.ClockProbe, health *protocol.He
 	return b.Bytes()
 }
 
+// watchRoster holds the roster long-poll while Run runs: central answers
+// as soon as the location's roster changes (on any replica), and the new
+// version is pulled and applied at once. Failures back off (full jitter up
+// to BackoffMax); the periodic pull of Run stays the fallback. Its own
+// timers and randomness: the injected ones belong to Run's loop.
+func (c *Client) watchRoster(ctx context.Context) {
+	attempt := 0
+	for ctx.Err() == nil {
+		changed, err := c.WaitRoster(ctx)
+		if err == nil && changed {
+			err = c.PullRoster(ctx)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		c.mu.Lock()
+		c.status.RosterLive = err == nil
+		c.mu.Unlock()
+		if err == nil {
+			attempt = 0
+			continue
+		}
+		c.log.Debug("outbox: roster long-poll", "err", err)
+		t := time.NewTimer(Backoff(attempt, c.cfg.BackoffBase, c.cfg.BackoffMax, mrand.Float64))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		attempt++
+	}
+}
+
+// WaitRoster asks central to answer when the location's roster is newer
+// than the store's (protocol.PathRosterWait) and reports whether it is.
+func (c *Client) WaitRoster(ctx context.Context) (bool, error) {
+	if err := c.ensureEnrolled(ctx); err != nil {
+		return false, err
+	}
+	var have int64
+	if cur, err := c.cfg.Store.Roster(ctx); err == nil {
+		have = cur.Version
+	}
+	path := fmt.Sprintf("%s?version=%d&wait=%d", protocol.PathRosterWait, have, int(c.cfg.RosterWait/time.Second))
+	var ch protocol.RosterChange
+	if err := c.do(ctx, http.MethodGet, path, nil, true, nil, &ch); err != nil {
+		return false, fmt.Errorf("outbox: roster wait: %w", err)
+	}
+	return ch.Changed && ch.Version > have, nil
+}
+
 // PullRoster fetches the location's roster when central has a newer version
 // than the store and applies it atomically; the kiosk keeps the old one on
 // any error.
@@ -509,6 +582,8 @@ func (c *Client) PullRoster(ctx context.Context) error {
 	if err := c.ensureEnrolled(ctx); err != nil {
 		return err
 	}
+	c.pullMu.Lock()
+	defer c.pullMu.Unlock()
 	var have int64
 	if cur, err := c.cfg.Store.Roster(ctx); err == nil {
 		have = cur.Version

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -793,6 +794,53 @@ func TestKill9DuringSync(t *testing.T) {
 				t.Errorf("alerts at central: %+v", n)
 			}
 			t.Logf("%d rounds, %d taps committed, %d at central before the final drain, %d after", rounds, len(committed), synced, len(got))
+		})
+	}
+}
+
+// A roster change at central reaches the kiosk through the long-poll in
+// well under 2 s, with the minute's pull switched off (20 changes).
+func TestRosterLongPoll(t *testing.T) {
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			srv := startCentral(t, b.DSN(t))
+			st := openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))
+			got := make(chan roster.Roster, 8)
+			cfg := fastConfig(st, srv.URL())
+			cfg.RosterInterval = time.Hour
+			cfg.RosterWait = 5 * time.Second
+			cfg.OnRoster = func(r roster.Roster) { got <- r }
+			c, err := outbox.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, c)
+			<-got // the first pull at start
+			var lat []time.Duration
+			for i := range 20 {
+				time.Sleep(50 * time.Millisecond) // the long-poll is held again
+				r, _, _ := srv.db.Sites.Roster(context.Background(), "loc-regenboog")
+				r.Version = 0
+				r.Children[0].FirstName = fmt.Sprint("Noah-", i)
+				start := time.Now()
+				if _, err := srv.db.Sites.PutRoster(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case r := <-got:
+					lat = append(lat, time.Since(start))
+					if r.Children[0].FirstName != fmt.Sprint("Noah-", i) {
+						t.Fatalf("applied %q", r.Children[0].FirstName)
+					}
+				case <-time.After(2 * time.Second):
+					t.Fatalf("change %d not at the kiosk within 2 s (status %+v)", i, c.Status())
+				}
+			}
+			if !c.Status().RosterLive {
+				t.Errorf("status does not show the long-poll: %+v", c.Status())
+			}
+			slices.Sort(lat)
+			t.Logf("roster change -> applied at the kiosk, 20 changes: p50 %v, p99 %v", lat[10].Round(time.Millisecond), lat[19].Round(time.Millisecond))
 		})
 	}
 }

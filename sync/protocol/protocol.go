@@ -45,6 +45,10 @@ const (
 	// PathDeviceCorrections lists the corrections of the device's location
 	// after a cursor (?after=N): central -> kiosk.
 	PathDeviceCorrections = "/api/v1/device/corrections"
+	// PathRosterWait is the roster long-poll: GET with ?version=V (the
+	// kiosk's) and optionally &wait=S; central answers a RosterChange as
+	// soon as the location's roster is above V, or when S seconds passed.
+	PathRosterWait = "/api/v1/device/roster/wait"
 )
 
 // CentralDeviceID is the device id of the correction events a manager makes
@@ -70,6 +74,25 @@ type Corrections struct {
 type CorrectionItem struct {
 	Cursor int64           `json:"cursor"`
 	Event  json.RawMessage `json:"event"`
+}
+
+// Long-poll bounds of PathRosterWait, in seconds: the kiosk asks for
+// RosterWaitDefault (under its request timeout and any load balancer's
+// idle timeout); central never holds a request longer than RosterWaitMax.
+const (
+	RosterWaitDefault = 25
+	RosterWaitMax     = 55
+)
+
+// RosterChange answers PathRosterWait. Changed is true when Version is
+// above the version the kiosk sent: it then pulls PathRoster (with
+// If-None-Match) and applies the new version at once. False means the time
+// was up: the kiosk asks again.
+type RosterChange struct {
+	LocationID string    `json:"location_id"`
+	Version    int64     `json:"version"`
+	Changed    bool      `json:"changed"`
+	ServerTime time.Time `json:"server_time"`
 }
 
 // ClockProbe is the kiosk's clock at the moment it sends a batch: central

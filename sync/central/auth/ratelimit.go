@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -12,10 +14,19 @@ import (
 // Limiter is a set of token buckets, one per key (client address, user or
 // device): each holds up to Burst tokens and refills at Rate per second;
 // a request takes one token or is refused with the time until the next.
+//
+// A limiter is per process unless Shared: behind a load balancer each
+// replica then keeps its own buckets, which is right for limits that
+// protect the process itself (memory, CPU) and wrong for limits that
+// protect an account (sign-in), which must hold across replicas.
 type Limiter struct {
 	rate  float64
 	burst float64
 	now   func() time.Time
+
+	shared Buckets // nil: this process's buckets only
+	name   string  // the limiter's name in shared
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -39,9 +50,42 @@ func NewLimiter(perSecond float64, burst int, now func() time.Time) *Limiter {
 	return &Limiter{rate: perSecond, burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
+// Buckets keeps token buckets outside the process (central's database),
+// so that every replica takes from the same bucket. Take refills the
+// bucket (limiter, key) at rate per second up to burst as of now, takes a
+// token when there is one, and reports whether it did and what is left.
+type Buckets interface {
+	Take(ctx context.Context, limiter, key string, rate, burst float64, now time.Time) (ok bool, left float64, err error)
+	Keys(ctx context.Context, limiter string) ([]string, error)
+	Delete(ctx context.Context, limiter string, keys []string) error
+}
+
+// Shared returns a limiter with l's rate and burst whose buckets live in b
+// under name, shared by every process on b. When b fails (the database is
+// unreachable) it falls back to a bucket in this process, so a limit never
+// disappears and the request is not refused for the wrong reason.
+func (l *Limiter) Shared(name string, b Buckets, log *slog.Logger) *Limiter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Limiter{rate: l.rate, burst: l.burst, now: l.now, shared: b, name: name, log: log, buckets: map[string]*bucket{}}
+}
+
 // Allow takes a token for key. When none is left it returns false and how
 // long until one is.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ok, left, err := l.shared.Take(ctx, l.name, key, l.rate, l.burst, l.now())
+		cancel()
+		if err == nil {
+			if ok {
+				return true, 0
+			}
+			return false, l.waitFor(left)
+		}
+		l.log.Warn("auth: shared rate limit unavailable; using this replica's", "limiter", l.name, "err", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -61,19 +105,41 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
+	return false, l.waitFor(b.tokens)
+}
+
+func (l *Limiter) waitFor(tokens float64) time.Duration {
 	if l.rate <= 0 {
-		return false, time.Hour
+		return time.Hour
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait
+	return time.Duration((1 - tokens) / l.rate * float64(time.Second))
 }
 
 // Forget drops every bucket whose key match accepts (an admin lifting a
 // sign-in lock), so those keys start again with a full burst.
 func (l *Limiter) Forget(match func(key string) bool) int {
+	n := 0
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		keys, err := l.shared.Keys(ctx, l.name)
+		var drop []string
+		for _, k := range keys {
+			if match(k) {
+				drop = append(drop, k)
+			}
+		}
+		if err == nil && len(drop) > 0 {
+			err = l.shared.Delete(ctx, l.name, drop)
+		}
+		if err != nil {
+			l.log.Error("auth: forget shared rate limit", "limiter", l.name, "err", err)
+		} else {
+			n = len(drop)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
 	for k := range l.buckets {
 		if match(k) {
 			delete(l.buckets, k)

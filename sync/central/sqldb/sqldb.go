@@ -1,7 +1,8 @@
 // Package sqldb is central's database handle: one database/sql pool on
 // SQLite or PostgreSQL, the few differences between the two (placeholders,
-// row locks), the clock stored times come from, and the forward-only
-// migrations of central's schema. Every store of sync/central works
+// row locks, locks across replicas, LISTEN), the clock stored times come
+// from, and the forward-only migrations of central's schema (applied under
+// a lock, so replicas may start at once). Every store of sync/central works
 // through one DB; none opens its own connection.
 package sqldb
 
@@ -45,6 +46,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	dsn     string // for the LISTEN connection (PostgreSQL)
 }
 
 // IsPostgresURL reports whether dsn selects PostgreSQL.
@@ -62,7 +64,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
-	d := &DB{now: now}
+	d := &DB{now: now, dsn: dsn}
 	var err error
 	if IsPostgresURL(dsn) {
 		d.dialect = Postgres
@@ -70,7 +72,12 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("central: open postgres: %w", err)
 		}
+		// Keep the connections open: database/sql keeps only 2 idle by
+		// default, and under load every further request then paid a new
+		// PostgreSQL backend (a fork and a login) (the fleet benchmark).
 		d.sql.SetMaxOpenConns(16)
+		d.sql.SetMaxIdleConns(16)
+		d.sql.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		d.dialect = SQLite
 		if dir := filepath.Dir(dsn); dir != "" {
@@ -83,6 +90,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 			return nil, fmt.Errorf("central: open sqlite %s: %w", dsn, err)
 		}
 		d.sql.SetMaxOpenConns(4)
+		d.sql.SetMaxIdleConns(4)
 	}
 	if err := d.sql.PingContext(ctx); err != nil {
 		d.sql.Close()
@@ -94,7 +102,9 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := d.migrate(ctx); err != nil {
+	// Replicas starting at once: one migrates, the others wait and then
+	// find nothing left to do.
+	if err := d.Exclusive(ctx, "migrate", d.migrate); err != nil {
 		d.sql.Close()
 		return nil, err
 	}

@@ -60,6 +60,11 @@ type Config struct {
 	// SignInIPLimiter limits sign-in attempts per client address over all
 	// accounts (default: bursts of 30, then one per 4 s).
 	SignInIPLimiter *auth.Limiter
+	// SharedLimits, when set, keeps the sign-in limiters' buckets there
+	// (central.DB.Limits) instead of in this process, so the limits hold
+	// across every replica behind a load balancer and lifting a lock lifts
+	// it everywhere.
+	SharedLimits auth.Buckets
 	// ClientIP keys the limits by client address (default auth.ClientIP;
 	// behind a reverse proxy auth.Proxies.ClientIP).
 	ClientIP func(*http.Request) string
@@ -156,6 +161,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.ipLimit = cfg.SignInIPLimiter; s.ipLimit == nil {
 		s.ipLimit = auth.NewLimiter(1.0/4, 30, s.now)
+	}
+	if cfg.SharedLimits != nil {
+		s.limit = s.limit.Shared("sign_in_pair", cfg.SharedLimits, s.log)
+		s.ipLimit = s.ipLimit.Shared("sign_in_ip", cfg.SharedLimits, s.log)
 	}
 	if s.clientIP = cfg.ClientIP; s.clientIP == nil {
 		s.clientIP = auth.ClientIP
