@@ -377,7 +377,9 @@ func newMorningRig(h *morningRig) {
 	}
 	h.d, h.st, h.clk, h.evIn = d, st, clk, map[string]bool{}
 	h.updates, h.unsub = d.Subscribe()
-	srv := ui.New(ui.Config{Door: d, Logger: quiet})
+	// The rig sends intents at machine speed (an intent and its barrier,
+	// back to back): the per-screen rate limit is for fingers.
+	srv := ui.New(ui.Config{Door: d, Logger: quiet, IntentRate: 1 << 20, IntentBurst: 1 << 20})
 	hctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.hubDone = cancel, make(chan struct{})
 	go func() { srv.Run(hctx); close(h.hubDone) }()
