@@ -168,6 +168,9 @@ func (g *glass) Tap(reader, uid string) (morningtest.Screen, error) {
 		return sc, err
 	}
 	g.waitShown(sc)
+	if sc.Outcome == morningtest.OutStaffIn || sc.Outcome == morningtest.OutStaffMenu {
+		sc.PINAsked = eval[bool](g.p, `!!document.getElementById("pin-dots")`)
+	}
 	return sc, nil
 }
 

@@ -93,6 +93,7 @@ type Runner struct {
 	// of a staff act with a public result (spec 3), or inactivity.
 	PanelAllowed bool
 	panelStaff   string
+	pinDone      bool // the open panel was unlocked with the PIN
 	lastStaffAct time.Time
 	LockAfter    time.Duration
 	// Only, when set, limits the scenes the generator picks (the browser
@@ -444,7 +445,26 @@ func (r *Runner) sceneThirdParty() {
 			}
 		}
 	} else {
-		v.Take = r.someOf(r.presentOf(p))
+		// The parents announced (or authorised) them for some children:
+		// that is why they came, so they take those, and with siblings
+		// present they come for those too (spec 6: Els for Mila and Daan).
+		// The door releases an announced child at once when there is
+		// nothing else to choose, as it checks a parent's only child in
+		// or out at once.
+		var ann, other []string
+		for _, c := range r.presentOf(p) {
+			if contains(p.Announced, c) {
+				ann = append(ann, c)
+			} else {
+				other = append(other, c)
+			}
+		}
+		switch {
+		case len(ann) > 0 && len(other) > 0:
+			v.Take = append(ann, other...)
+		default:
+			v.Take = r.someOf(r.presentOf(p))
+		}
 	}
 	r.visit(v)
 }
@@ -486,13 +506,22 @@ func (r *Runner) sceneChildBadge() {
 		gap := time.Duration(3+r.Rng.IntN(15)) * time.Second
 		r.pass(gap)
 		r.logf("  (%v later %s taps: the grown-up for %s)", gap, g.Name, k.ID)
-		take := []string{k.ID}
+		// The two-tap handover pairs the grown-up with the child that
+		// tapped, that child only (PROTOCOL.md handover_wait): a sibling
+		// they also came for takes a tap of its own afterwards.
+		var more []string
 		for _, c := range r.presentOf(g) {
 			if c != k.ID && r.Rng.IntN(2) == 0 {
-				take = append(take, c)
+				more = append(more, c)
 			}
 		}
-		r.visit(Visit{Person: g, Reader: v.Reader, Take: take, Scene: "handover"})
+		r.visit(Visit{Person: g, Reader: v.Reader, Take: []string{k.ID}, Scene: "handover"})
+		if more = r.stillIn(more); len(more) > 0 {
+			gap := time.Duration(2+r.Rng.IntN(8)) * time.Second
+			r.pass(gap)
+			r.logf("  (%v later %s taps again for %s)", gap, g.Name, names(more))
+			r.visit(Visit{Person: g, Reader: v.Reader, Take: more, Scene: "handover"})
+		}
 	case n < 7 && g != nil:
 		// The grown-up has no card with them: they wait for staff.
 		for _, q := range r.Requests {
@@ -557,8 +586,16 @@ func (r *Runner) staffTap(s *Person, reader string) bool {
 		r.logf("  staff tap: unexpected %s/%s", sc.Outcome, sc.Reason)
 		return false
 	}
+	// The door keeps a session its own staff member unlocked a moment
+	// ago (a second tap of the same card); any other opening asks for the
+	// PIN. The member types it only when the panel asks.
+	kept := r.PanelAllowed && r.panelStaff == s.ID && r.pinDone
+	if s.PIN != "" && !sc.PINAsked && !kept {
+		r.Fail(ItemPanel, "%s's staff panel opened without asking for the PIN", s.Name)
+	}
 	r.PanelAllowed, r.panelStaff, r.lastStaffAct = true, s.ID, r.Now
-	if s.PIN != "" {
+	r.pinDone = s.PIN == "" || !sc.PINAsked && kept
+	if s.PIN != "" && sc.PINAsked {
 		if r.Rng.IntN(3) == 0 {
 			err := r.D.PIN("9" + s.PIN[1:])
 			r.logf("  PIN typo -> %v", errText(err))
@@ -566,8 +603,14 @@ func (r *Runner) staffTap(s *Person, reader string) bool {
 				r.Fail(ItemPanel, "a wrong PIN was accepted")
 			}
 		}
-		r.check(r.D.PIN(s.PIN), "PIN")
-		r.logf("  PIN ok")
+		err := r.D.PIN(s.PIN)
+		r.check(err, "PIN")
+		if err == nil {
+			r.logf("  PIN ok")
+			r.pinDone = true
+		}
+	} else if s.PIN != "" {
+		r.logf("  (the panel is still unlocked: no PIN asked)")
 	}
 	return true
 }
@@ -806,6 +849,17 @@ func (r *Runner) sceneTapWhileChoose() {
 	if len(a.Bring)+len(a.Take) > 0 {
 		r.visit(*a)
 	}
+}
+
+// stillIn keeps the children of ids that are in the building.
+func (r *Runner) stillIn(ids []string) []string {
+	var out []string
+	for _, c := range ids {
+		if r.World.In[c] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // refresh drops from a visit the children whose state changed meanwhile.
