@@ -578,10 +578,11 @@ func (r *Runner) staffTap(s *Person, reader string) bool {
 			r.World.StaffIn[s.ID] = true
 		}
 	case OutStaffMenu:
-	case OutConfirm: // spec 2 for staff: "net ingeklokt, nu uitklokken?": no
+	case OutConfirm: // spec 2 for staff: "net uitgeklokt, weer inklokken?": no
 		if sc.Session != "" {
 			r.check(r.D.Cancel(sc.Session), "cancel staff confirm")
 		}
+		return false // a question, not the panel
 	default:
 		r.logf("  staff tap: unexpected %s/%s", sc.Outcome, sc.Reason)
 		return false
