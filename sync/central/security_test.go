@@ -351,3 +351,51 @@ func TestStoredPINHashNotCrackableWithoutPepper(t *testing.T) {
 		}
 	})
 }
+
+// TestStrangerCannotTakeADevicesInFlightSlots: the cap of requests served
+// at once per device is taken before the signature can be checked (it
+// needs the body), so it must be per device and client address like the
+// rate limit. Keyed by device id alone, a stranger who knows a door's id
+// (it is in every webhook payload and on the fleet page) held all its
+// slots with four slow requests carrying a bad signature, and the real
+// kiosk got 429 on every sync, roster pull and long-poll.
+func TestStrangerCannotTakeADevicesInFlightSlots(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	d := e.enrol(t)
+	h := central.NewServer(central.Config{DB: e.db, Now: e.clock.Now,
+		ClientIP: func(r *http.Request) string { return "ip:" + r.Header.Get("X-Test-Client") }}).Handler()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := range 8 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+		sig := base64.StdEncoding.EncodeToString(make([]byte, 64))
+		// Headers that pass every check made before the body; a body that
+		// never comes.
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: central\r\nX-Test-Client: 203.0.113.9\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"+
+			"Kiosk-Device: %s\r\nKiosk-Timestamp: %d\r\nKiosk-Nonce: %032x\r\nKiosk-Signature: %s\r\n\r\n{", protocol.PathEvents, d.id, e.clock.Now().UnixMilli(), i, sig)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server take them in
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+protocol.PathDevicePresence, nil)
+	req.Header.Set("X-Test-Client", "198.51.100.7")
+	if err := protocol.Sign(req, d.id, d.key, nil, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the real kiosk, while a stranger holds slow requests in its name: %d, want 200", resp.StatusCode)
+	}
+}
