@@ -399,3 +399,34 @@ func TestStrangerCannotTakeADevicesInFlightSlots(t *testing.T) {
 		t.Errorf("the real kiosk, while a stranger holds slow requests in its name: %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestEnrolRefusesIDsThatAreNotOnePathSegment: a kiosk chooses its device
+// id. One with '/' (or '?', '#', '%', '\', "..") cannot be revoked by the
+// fleet page's button (the route's {id} is one segment) and pointed that
+// button at another admin route; a name of any length and with line
+// breaks went into mail and pages. Both are checked at enrolment.
+func TestEnrolRefusesIDsThatAreNotOnePathSegment(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	_, key, _ := ed25519.GenerateKey(nil)
+	pub := protocol.EncodePublicKey(key.Public().(ed25519.PublicKey))
+	enrol := func(id, name string) int {
+		code, _ := e.do(t, http.MethodPost, protocol.PathEnrol, mustJSON(protocol.EnrolRequest{Token: e.token, DeviceID: id, PublicKey: pub, Name: name}), nil)
+		return code
+	}
+	for _, id := range []string{"x/../../users/u1/disable?", "a/b", "a?b", "a#b", "a%2Fb", `a\b`, ".", "..", "a\x00b", "a\u202eb"} {
+		if code := enrol(id, "door"); code != http.StatusBadRequest {
+			t.Errorf("device id %q: %d, want 400", id, code)
+		}
+	}
+	if code := enrol("kiosk-ok", strings.Repeat("n", 201)); code != http.StatusBadRequest {
+		t.Errorf("a 201-byte name: %d, want 400", code)
+	}
+	if code := enrol("kiosk-ok", "voordeur\r\nBcc: x@evil.example"); code != http.StatusBadRequest {
+		t.Errorf("a name with a line break: %d, want 400", code)
+	}
+	for _, id := range []string{"kiosk-8d81c0de-1b2c-4d5e-8f90-123456789abc", "demo-history-loc-regenboog", "voordeur.regenboog_1:a"} {
+		if code := enrol(id, "Voordeur Zoë"); code != http.StatusOK {
+			t.Errorf("device id %q: %d, want 200", id, code)
+		}
+	}
+}
