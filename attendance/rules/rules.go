@@ -259,6 +259,13 @@ func (in Input) undoes(act Act, person string, checkIn bool) bool {
 		!in.Now.Before(act.At) && in.Now.Sub(act.At) <= g
 }
 
+// reverses reports whether acting on c would reverse the child's last
+// check-in or -out, by whoever did it, within the undo guard.
+func (in Input) reverses(c Child) bool {
+	act := in.Recent.childAct(c.ID)
+	return c.Action != ActNone && !act.At.IsZero() && act.In != (c.Action == ActCheckIn) && in.soon(act.At)
+}
+
 // soon reports whether at (an act) lies within the undo guard before now.
 func (in Input) soon(at time.Time) bool {
 	g := in.Policy.UndoGuard
@@ -389,14 +396,31 @@ func decideAdult(in Input, id string) Decision {
 	// own last check-in or -out (of any child) never acts silently and
 	// never preselects: an accidental second tap must not undo the first,
 	// nor bring or take a child they did not choose a moment ago. It asks,
-	// every child offered unselected with its action.
-	if len(offered) > 0 && in.soon(in.Recent.actorAct(id)) {
+	// every child offered unselected with its action. So does a tap that
+	// would reverse what anyone did to one of the children within the
+	// guard: the second parent tapping too at drop-off must not take the
+	// children straight out again.
+	if own := in.soon(in.Recent.actorAct(id)); !own && len(waiting) > 0 {
+		// Staff come anyway for the waiting children: a child whose last
+		// act this tap would reverse waits with them (no silent undo, no
+		// question that would drop the request).
+		kept := offered[:0:0]
+		for _, c := range offered {
+			if c.Action == ActCheckOut && in.reverses(c) {
+				c.Selected = false
+				waiting = append(waiting, c)
+				continue
+			}
+			kept = append(kept, c)
+		}
+		offered = kept
+	} else if len(offered) > 0 && (own || slices.ContainsFunc(offered, in.reverses)) {
 		for i := range offered {
 			offered[i].Selected = false
 		}
 		d.Outcome, d.Reason, d.Children = Confirm, ReasonUndoRecent, offered
 		for _, c := range offered {
-			if c.Action == ActCheckOut && in.undoes(in.Recent.childAct(c.ID), id, false) {
+			if c.Action == ActCheckOut && in.reverses(c) {
 				// Brought in a moment ago: the child's own tap now is
 				// not a handover either.
 				d.Remember.CheckedIn = append(d.Remember.CheckedIn, c.ID)

@@ -137,10 +137,12 @@ func TestIssue14PanelLocksAndConfirmNamesTheChild(t *testing.T) {
 	}
 }
 
-// Item 6: Els takes Mila; staff come for Daan.
+// Item 6: Els takes Mila; staff come for Daan. (Els taps seconds after
+// Fatima's drop-off here: without the undo guard, which would make Mila
+// wait for staff with Daan.)
 func TestIssue14PartlyAnnounced(t *testing.T) {
 	s := setup(t)
-	d := startDaemon(t, s)
+	d := startDaemon(t, s, withUndoGuard("0s"))
 	p := openPage(t, s, d)
 	checkInAll(t, p, d.uid("Fatima"))
 	v := d.tap(d.uid("Els"))

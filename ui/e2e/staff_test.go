@@ -231,7 +231,8 @@ func TestNeedsStaff(t *testing.T) {
 		p.tapEl("#request-refuse")
 		p.tapEl(`[data-reason="parent_unreachable"]`)
 		p.tapEl("#refuse-do")
-		p.waitJS(`document.querySelectorAll("#requests [data-session]").length === 1 || document.querySelector("#request") !== null`)
+		// The refusal locks the panel (issue 14 item 3): idle is the end state.
+		p.waitJS(`document.body.dataset.screen === "idle" || document.querySelectorAll("#requests [data-session]").length === 1 || document.querySelector("#request") !== null`)
 	})
 
 	t.Run("confirm with ID", func(t *testing.T) {

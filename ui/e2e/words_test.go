@@ -127,9 +127,13 @@ func TestWordsGreetingByLocationTime(t *testing.T) {
 // TestWordsChooseHintPerDirection: the hint on the choose screen says what
 // tapping a child does in this direction: not checking it in at drop-off,
 // leaving it here at pick-up, and with both directions: pick the children.
+//
+// Without the undo guard: the other parent taps seconds after the first
+// here. With it, that tap asks with nothing selected (its hint:
+// TestReviewSecondParentAtDropOff).
 func TestWordsChooseHintPerDirection(t *testing.T) {
 	s := setup(t)
-	d := startDaemon(t, s)
+	d := startDaemon(t, s, withUndoGuard("0s"))
 	p := openPage(t, s, d)
 	hint := func() string {
 		return eval[string](p, `(document.querySelector(".choose-head .sub") || {}).textContent || ""`)

@@ -667,7 +667,11 @@ function renderChoose() {
 function chooseHint(kids) {
   const acts = new Set(kids.map((c) => c.action).filter((a) => a === "check_in" || a === "check_out"));
   if (acts.size > 1) return t("choose.hint.mixed");
-  return t(acts.has("check_in") ? "choose.hint.check_in" : "choose.hint.check_out");
+  const dir = acts.has("check_in") ? "check_in" : "check_out";
+  // Nothing preselected (the undo guard, a one-way reader): the person
+  // picks; "tap a child to leave them here" would say the opposite.
+  if (!kids.some((c) => c.selected)) return t("choose.hint.pick." + dir);
+  return t("choose.hint." + dir);
 }
 
 function renderStaffComing() {
