@@ -212,7 +212,20 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
+	if !loopbackOnly(d.ln.Addr()) {
+		// The screen's websocket carries the staff panel to every client
+		// while a staff session is open: off loopback, anyone on the LAN
+		// who reaches /ws sees staff data and may act.
+		d.log.Warn("kioskd listens beyond this machine: every client that reaches /ws sees the staff panel while it is open; keep listen on 127.0.0.1 unless a trusted network needs it", "listen", d.ln.Addr().String())
+	}
 	return d, nil
+}
+
+// loopbackOnly reports whether a listener is reachable only from this
+// machine.
+func loopbackOnly(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
 }
 
 // newMetrics builds /metrics on the daemon's parts, read when scraped

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -204,6 +205,27 @@ func fill(t *testing.T, dir string) {
 				t.Fatal(err)
 			}
 			return
+		}
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:8080", true},
+		{"[::1]:8080", true},
+		{"0.0.0.0:8080", false},
+		{"[::]:8080", false},
+		{"192.0.2.10:8080", false},
+	} {
+		a, err := net.ResolveTCPAddr("tcp", tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := loopbackOnly(a); got != tt.want {
+			t.Errorf("loopbackOnly(%s) = %v, want %v", tt.addr, got, tt.want)
 		}
 	}
 }
