@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/codes"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
@@ -51,6 +54,49 @@ type view struct {
 }
 
 func (v view) T(k string) string { return T(v.Lang, k) }
+
+// Rule says in words which tariff rule priced a line.
+func (v view) Rule(rule string) string { return codes.Rule(string(v.Lang), rule) }
+
+// Code says a day type, flag or absence kind in words.
+func (v view) Code(c string) string { return codes.Text(string(v.Lang), c) }
+
+// AbsenceKind says in words what an absence line is.
+func (v view) AbsenceKind(l billing.Line) string {
+	k, _ := billing.IsAbsence(&l)
+	return codes.Text(string(v.Lang), string(k))
+}
+
+// Day shows a date as a phone reads it: "vr 4 dec" (NL), "Fri 4 Dec" (EN).
+// It takes an attendance.Date, a time.Time or a YYYY-MM-DD string.
+func (v view) Day(d any) string { return shortDay(v.Lang, d) }
+
+var monthsNL = [...]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"}
+
+func shortDay(l Lang, d any) string {
+	var t time.Time
+	switch x := d.(type) {
+	case attendance.Date:
+		if x.IsZero() {
+			return ""
+		}
+		t = x.In(time.UTC)
+	case time.Time:
+		t = x
+	case string:
+		p, err := time.Parse("2006-01-02", x)
+		if err != nil {
+			return x
+		}
+		t = p
+	default:
+		return fmt.Sprint(d)
+	}
+	if l == "en" {
+		return t.Format("Mon 2 Jan")
+	}
+	return fmt.Sprintf("%s %d %s", T(l, fmt.Sprintf("wd%d", t.Weekday())), t.Day(), monthsNL[t.Month()-1])
+}
 
 func (s *Server) parse() error {
 	fm := template.FuncMap{
@@ -416,6 +462,9 @@ func (s *Server) withdrawAbsenceForm(w http.ResponseWriter, r *http.Request) {
 type historyData struct {
 	Month      Month
 	Prev, Next string
+	// Absences are the priced lines of the absences reported here, as the
+	// invoice will carry them (the rule that priced each).
+	Absences []billing.Line
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -427,6 +476,11 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	t, _ := time.Parse("2006-01", month)
 	d := historyData{Month: m, Prev: t.AddDate(0, -1, 0).Format("2006-01"), Next: t.AddDate(0, 1, 0).Format("2006-01")}
+	for _, l := range m.Lines {
+		if _, ok := billing.IsAbsence(&l); ok {
+			d.Absences = append(d.Absences, l)
+		}
+	}
 	s.render(w, http.StatusOK, "history", s.newView(r, "title_history", "history", d))
 }
 

@@ -114,6 +114,7 @@ type Server struct {
 	events         eventReader
 	reports        reportReader
 	subjects       subjectDesk
+	billing        *central.Billing
 	audit          *audit.Log
 	log            *slog.Logger
 	now            func() time.Time
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("portal: DB is required")
 	}
 	d := cfg.DB
-	s := &Server{cfg: cfg, parents: d.Parents, sites: d.Sites, events: d.Events, reports: d.Reports, subjects: d.Subjects,
+	s := &Server{cfg: cfg, parents: d.Parents, sites: d.Sites, events: d.Events, reports: d.Reports, subjects: d.Subjects, billing: d.Billing,
 		audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, clientIP: cfg.ClientIP, cancelDeadline: cfg.CancelDeadline, livePoll: cfg.LivePoll,
 		ceremonies: newCeremonies()}
 	if s.log == nil {
