@@ -307,20 +307,35 @@ type ParentAbsence struct {
 	Withdrawn  time.Time       `json:"withdrawn,omitzero"`
 }
 
-// AddAbsence records an absence.
-func (s *Parents) AddAbsence(ctx context.Context, a ParentAbsence) (ParentAbsence, error) {
+// AddAbsence records an absence. A child's day is reported once: when a
+// standing absence of that child and day exists, it is returned unchanged
+// with existed true (idempotent; the partial unique index
+// parent_absences_once holds it across replicas).
+func (s *Parents) AddAbsence(ctx context.Context, a ParentAbsence) (_ ParentAbsence, existed bool, err error) {
 	a.ID = "abs-" + uuid.NewString()
 	a.Reported = s.db.Now().UTC()
-	if _, err := s.db.Exec(ctx, nil, "INSERT INTO parent_absences (id, account_id, location_id, child_id, day, kind, note, reported_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, a.AccountID, a.LocationID, a.ChildID, a.Date.String(), a.Kind, a.Note, a.Reported.UnixNano()); err != nil {
-		return a, fmt.Errorf("central: add absence: %w", err)
+	res, err := s.db.Exec(ctx, nil, `INSERT INTO parent_absences (id, account_id, location_id, child_id, day, kind, note, reported_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (location_id, child_id, day) WHERE withdrawn_ns IS NULL DO NOTHING`,
+		a.ID, a.AccountID, a.LocationID, a.ChildID, a.Date.String(), a.Kind, a.Note, a.Reported.UnixNano())
+	if err != nil {
+		return a, false, fmt.Errorf("central: add absence: %w", err)
 	}
-	return a, nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return a, false, nil
+	}
+	as, err := s.absences(ctx, "WHERE location_id = ? AND child_id = ? AND day = ? AND withdrawn_ns IS NULL", a.LocationID, a.ChildID, a.Date.String())
+	if err != nil {
+		return a, false, err
+	}
+	if len(as) == 0 { // withdrawn meanwhile: report it again
+		return s.AddAbsence(ctx, a)
+	}
+	return as[0], true, nil
 }
 
-// WithdrawAbsence withdraws an absence of one of children (the caller's
-// family): another family's id is ErrNotFound.
-func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
+// Absence returns a standing absence of one of children (the caller's
+// family: "location/child" keys); another family's id is ErrNotFound.
+func (s *Parents) Absence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
 	as, err := s.absences(ctx, "WHERE id = ? AND withdrawn_ns IS NULL", id)
 	if err != nil {
 		return ParentAbsence{}, err
@@ -328,10 +343,25 @@ func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[s
 	if len(as) == 0 || !children[as[0].LocationID+"/"+as[0].ChildID] {
 		return ParentAbsence{}, fmt.Errorf("central: absence: %w", ErrNotFound)
 	}
-	if _, err := s.db.Exec(ctx, nil, "UPDATE parent_absences SET withdrawn_ns = ? WHERE id = ?", s.db.Now().UnixNano(), id); err != nil {
+	return as[0], nil
+}
+
+// WithdrawAbsence withdraws an absence of one of children (the caller's
+// family): another family's id is ErrNotFound. The portal refuses it once
+// the day has started (billing depends on it).
+func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
+	a, err := s.Absence(ctx, id, children)
+	if err != nil {
+		return a, err
+	}
+	res, err := s.db.Exec(ctx, nil, "UPDATE parent_absences SET withdrawn_ns = ? WHERE id = ? AND withdrawn_ns IS NULL", s.db.Now().UnixNano(), id)
+	if err != nil {
 		return ParentAbsence{}, fmt.Errorf("central: withdraw absence: %w", err)
 	}
-	return as[0], nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ParentAbsence{}, fmt.Errorf("central: absence: %w", ErrNotFound)
+	}
+	return a, nil
 }
 
 // Absences returns the standing absences of a location in [from, to].

@@ -154,6 +154,29 @@ func (s *Server) render(w http.ResponseWriter, status int, page string, v view) 
 	fmt.Fprint(w, b.String())
 }
 
+// inputMessage says a validation error in the page's language: every
+// input error has a key (inputError); the roster's name check and central's
+// malformed input have their own; nothing of the English API message shows.
+func inputMessage(l Lang, err error) string {
+	var ie *inputError
+	switch {
+	case errors.As(err, &ie):
+		if t, ok := texts["v_"+ie.key]; ok {
+			return fmt.Sprintf(t[langIndex(l)], ie.args...)
+		}
+	case errors.Is(err, roster.ErrBadName):
+		return T(l, "v_name")
+	}
+	return T(l, "err_input") + "."
+}
+
+func langIndex(l Lang) int {
+	if l == "en" {
+		return 1
+	}
+	return 0
+}
+
 // pageFail renders an error on a page (ids outside the family: 404).
 func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav string, data any, err error) {
 	v := s.newView(r, "title_"+page, nav, data)
@@ -163,8 +186,10 @@ func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav stri
 		status, v.Error = http.StatusNotFound, v.T("err_not_found")
 	case errors.Is(err, errBanned):
 		status, v.Error = http.StatusForbidden, v.T("err_banned")
+	case errors.Is(err, errStarted):
+		status, v.Error = http.StatusConflict, v.T("v_started")
 	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
-		v.Error = v.T("err_input") + " (" + strings.TrimPrefix(err.Error(), errBadInput.Error()+": ") + ")"
+		v.Error = inputMessage(v.Lang, err)
 	default:
 		s.fail(w, r, err)
 		return
@@ -418,7 +443,8 @@ type absencesData struct {
 	Me       meAnswer
 	Absences []central.ParentAbsence
 	Today    string
-	Deadline int // hours
+	Deadline int             // hours
+	Open     map[string]bool // absences that can still be withdrawn (their day has not started)
 }
 
 func (s *Server) absencesData(r *http.Request) (absencesData, error) {
@@ -428,7 +454,13 @@ func (s *Server) absencesData(r *http.Request) (absencesData, error) {
 		return absencesData{}, err
 	}
 	as, err := s.absences(r.Context(), f)
-	return absencesData{Me: m, Absences: as, Today: s.now().Format("2006-01-02"), Deadline: int(s.cancelDeadline.Hours())}, err
+	open := map[string]bool{}
+	for _, a := range as {
+		if pl := f.place(a.LocationID); pl != nil && s.now().Before(dayStart(pl, a.Date)) {
+			open[a.ID] = true
+		}
+	}
+	return absencesData{Me: m, Absences: as, Today: s.now().Format("2006-01-02"), Deadline: int(s.cancelDeadline.Hours()), Open: open}, err
 }
 
 func (s *Server) absencesPage(w http.ResponseWriter, r *http.Request) {
@@ -442,12 +474,20 @@ func (s *Server) absencesPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) absenceForm(w http.ResponseWriter, r *http.Request) {
 	req := AbsenceRequest{Child: r.PostFormValue("child"), Date: r.PostFormValue("date"), Kind: r.PostFormValue("kind"), Note: r.PostFormValue("note")}
-	if _, err := s.reportAbsence(r.Context(), familyOf(r), req); err != nil {
+	as, existed, err := s.reportAbsence(r.Context(), familyOf(r), req)
+	if err != nil {
 		d, _ := s.absencesData(r)
 		s.pageFail(w, r, "absences", "absences", d, err)
 		return
 	}
-	http.Redirect(w, r, "/ouders/absences?ok=absence", http.StatusSeeOther)
+	ok := "absence"
+	switch {
+	case existed:
+		ok = "absence_exists"
+	case req.Kind == "sick" && len(as) > 0 && as[0].Kind != "sick":
+		ok = "absence_as_cancel" // sick for a later day: a cancellation
+	}
+	http.Redirect(w, r, "/ouders/absences?ok="+ok, http.StatusSeeOther)
 }
 
 func (s *Server) withdrawAbsenceForm(w http.ResponseWriter, r *http.Request) {

@@ -389,6 +389,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		auth.WriteError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, errBanned):
 		auth.WriteError(w, http.StatusForbidden, "not_allowed", "this person may not pick up these children; please contact the location")
+	case errors.Is(err, errStarted):
+		auth.WriteError(w, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		auth.WriteError(w, http.StatusBadRequest, "malformed", err.Error())
 	default:
@@ -657,12 +659,16 @@ func (s *Server) apiReportAbsence(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	as, err := s.reportAbsence(r.Context(), familyOf(r), req)
+	as, existed, err := s.reportAbsence(r.Context(), familyOf(r), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusCreated, as)
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK // the day was reported already: that report stands
+	}
+	s.writeJSON(w, status, as)
 }
 
 func (s *Server) apiWithdrawAbsence(w http.ResponseWriter, r *http.Request) {
@@ -713,7 +719,7 @@ type SubjectRequestBody struct {
 
 func (s *Server) subjectRequest(ctx context.Context, f *Family, b SubjectRequestBody) (central.SubjectRequest, error) {
 	if b.Kind != "correction" && b.Kind != "erasure" {
-		return central.SubjectRequest{}, bad("kind: correction or erasure")
+		return central.SubjectRequest{}, bad("request_kind", "kind: correction or erasure")
 	}
 	var subject string
 	if b.Subject == "me" || b.Subject == "" {
@@ -730,7 +736,7 @@ func (s *Server) subjectRequest(ctx context.Context, f *Family, b SubjectRequest
 	}
 	msg := cleanText(b.Message, 1000)
 	if b.Kind == "correction" && msg == "" {
-		return central.SubjectRequest{}, bad("message: say what should be corrected")
+		return central.SubjectRequest{}, bad("message", "message: say what should be corrected")
 	}
 	req, err := s.subjects.LogSubjectRequest(ctx, b.Kind, subject, s.actor(f))
 	if err != nil {

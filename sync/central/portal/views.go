@@ -106,7 +106,7 @@ type Month struct {
 func (s *Server) month(ctx context.Context, f *Family, month string) (Month, error) {
 	t, err := time.Parse("2006-01", month)
 	if err != nil {
-		return Month{}, bad("month: want YYYY-MM")
+		return Month{}, bad("month", "month: want YYYY-MM")
 	}
 	from := attendance.Date{Year: t.Year(), Month: t.Month(), Day: 1}
 	to := attendance.DateOf(t.AddDate(0, 1, -1))
