@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +23,11 @@ import (
 // addresses the centre invites guardians by (never part of a roster, so
 // never on a kiosk), parent accounts, pending e-mail codes, passkeys,
 // portal sessions (auth.SessionStore) and reported absences.
-type Parents struct{ db *sqldb.DB }
+type Parents struct {
+	db    *sqldb.DB
+	sites *Sites
+	kick  atomic.Pointer[func()] // wakes the notice worker (OnNotice)
+}
 
 // GuardianLink is one guardian record an e-mail address stands for.
 type GuardianLink struct {
@@ -30,6 +35,9 @@ type GuardianLink struct {
 	PersonID   string `json:"person_id"`
 	Email      string `json:"email"`
 	Withdrawn  bool   `json:"withdrawn"` // rights withdrawn: the portal shows nothing
+	// NotifyCheckout: the guardian opted in to an e-mail when someone else
+	// checks their child out.
+	NotifyCheckout bool `json:"notify_checkout"`
 }
 
 // ParentAccount is one parent's sign-in identity: an e-mail address.
@@ -99,7 +107,7 @@ func (s *Parents) GuardianEmails(ctx context.Context, locationID string) ([]Guar
 }
 
 func (s *Parents) links(ctx context.Context, where string, arg string) ([]GuardianLink, error) {
-	rows, err := s.db.Query(ctx, nil, "SELECT location_id, person_id, email, withdrawn FROM guardian_emails "+where+" ORDER BY location_id, person_id", arg)
+	rows, err := s.db.Query(ctx, nil, "SELECT location_id, person_id, email, withdrawn, notify_checkout FROM guardian_emails "+where+" ORDER BY location_id, person_id", arg)
 	if err != nil {
 		return nil, fmt.Errorf("central: guardian e-mails: %w", err)
 	}
@@ -107,11 +115,11 @@ func (s *Parents) links(ctx context.Context, where string, arg string) ([]Guardi
 	var out []GuardianLink
 	for rows.Next() {
 		var l GuardianLink
-		var w int
-		if err := rows.Scan(&l.LocationID, &l.PersonID, &l.Email, &w); err != nil {
+		var w, nc int
+		if err := rows.Scan(&l.LocationID, &l.PersonID, &l.Email, &w, &nc); err != nil {
 			return nil, fmt.Errorf("central: guardian e-mails: %w", err)
 		}
-		l.Withdrawn = w != 0
+		l.Withdrawn, l.NotifyCheckout = w != 0, nc != 0
 		out = append(out, l)
 	}
 	return out, rows.Err()
