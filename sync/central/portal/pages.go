@@ -563,6 +563,14 @@ func (s *Server) photoForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ouders/data?ok=consent", http.StatusSeeOther)
 }
 
+func (s *Server) notifyForm(w http.ResponseWriter, r *http.Request) {
+	if err := s.setNotify(r.Context(), familyOf(r), r.PostFormValue("checkout") == "yes"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ouders/?ok=notify", http.StatusSeeOther)
+}
+
 func (s *Server) passkeysPage(w http.ResponseWriter, r *http.Request) {
 	pks, err := s.parents.Passkeys(r.Context(), familyOf(r).Account.ID)
 	if err != nil {

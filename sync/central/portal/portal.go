@@ -255,6 +255,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/ouders/data", false, s.dataPage},
 		{"POST", "/ouders/requests", false, s.requestForm},
 		{"POST", "/ouders/children/{id}/photo", false, s.photoForm},
+		{"POST", "/ouders/notify", false, s.notifyForm},
 		{"GET", "/ouders/passkeys", false, s.passkeysPage},
 		{"POST", "/ouders/logout", false, s.logoutForm},
 		// API.
@@ -281,6 +282,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/parent/data", false, s.apiData},
 		{"POST", "/api/v1/parent/requests", false, s.apiRequest},
 		{"PUT", "/api/v1/parent/children/{id}/photo-consent", false, s.apiPhotoConsent},
+		{"PUT", "/api/v1/parent/notify", false, s.apiNotify},
 		{"POST", "/api/v1/parent/logout", false, s.apiLogout},
 	}
 }
@@ -772,6 +774,32 @@ func (s *Server) apiPhotoConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"child": r.PathValue("id"), "photo_consent": b.Consent})
+}
+
+func (s *Server) apiNotify(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Checkout bool `json:"checkout"`
+	}
+	if !s.decode(w, r, &b) {
+		return
+	}
+	if err := s.setNotify(r.Context(), familyOf(r), b.Checkout); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"checkout": b.Checkout})
+}
+
+// setNotify switches the check-out e-mail of the signed-in parent (every
+// guardian record of their address).
+func (s *Server) setNotify(ctx context.Context, f *Family, on bool) error {
+	if err := s.parents.SetNotifyCheckout(ctx, f.Account.Email, on); err != nil {
+		return err
+	}
+	for _, pl := range f.Places {
+		s.record(ctx, f, audit.ConsentChange, "person:"+pl.PersonID, map[string]any{"checkout_email": on, "location": pl.LocationID})
+	}
+	return nil
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {

@@ -31,11 +31,19 @@ type Today struct {
 	Date     string       `json:"date"`
 	Children []ChildToday `json:"children"`
 	Pickups  []Pickup     `json:"pickups"`
+	// NotifyCheckout: this parent gets an e-mail when someone else checks
+	// one of their children out (opt-in).
+	NotifyCheckout bool `json:"notify_checkout"`
 }
 
 func (s *Server) today(ctx context.Context, f *Family) (Today, error) {
 	now := s.now()
 	out := Today{Children: []ChildToday{}, Pickups: []Pickup{}}
+	nc, err := s.parents.NotifyCheckout(ctx, f.Account.Email)
+	if err != nil {
+		return out, err
+	}
+	out.NotifyCheckout = nc
 	for _, pl := range f.Places {
 		day := pl.today(now)
 		out.Date = day.String()
