@@ -336,3 +336,14 @@ func (s *Parents) MailStatus(ctx context.Context, eventID string) (map[string]in
 	}
 	return out, rows.Err()
 }
+
+// HasPasskey reports whether the parent account of an e-mail address has
+// a passkey (the admins' portal page).
+func (s *Parents) HasPasskey(ctx context.Context, email string) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, nil, `SELECT COUNT(*) FROM parent_passkeys p JOIN parent_accounts a ON a.id = p.account_id WHERE a.email = ?`, email).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("central: passkeys: %w", err)
+	}
+	return n > 0, nil
+}
