@@ -386,10 +386,10 @@ func (s *Server) pickups(f *Family) []Pickup {
 
 // PermissionWording is the text (seed 004, "Zelfstandigheid kind") the
 // parent confirms; its version is stored with the grant.
-const PermissionWording = "Ik geef toestemming dat mijn kind zelfstandig van de opvang vertrekt (naar huis, school, een club of vriendjes) binnen de hieronder gekozen dagen en tijden. Mijn kind heeft bevestigd zich aan de (verkeers-)regels te houden. Ik kan deze toestemming altijd direct intrekken."
+const PermissionWording = "Ik geef toestemming dat mijn kind zelfstandig van de opvang vertrekt (naar huis, school, een club of vriendjes) op de hierboven gekozen dagen en tijden. Mijn kind heeft bevestigd zich aan de (verkeers-)regels te houden. Ik kan deze toestemming altijd direct intrekken."
 
 // PermissionWordingEN is the English rendering shown with PermissionWording.
-const PermissionWordingEN = "I give permission for my child to leave the centre on their own (home, school, a club or friends) on the days and times chosen below. My child has confirmed to keep to the (traffic) rules. I can withdraw this permission at any time, with immediate effect."
+const PermissionWordingEN = "I give permission for my child to leave the centre on their own (home, school, a club or friends) on the days and times chosen above. My child has confirmed to keep to the (traffic) rules. I can withdraw this permission at any time, with immediate effect."
 
 // PermissionRequest grants a child permission to leave alone.
 type PermissionRequest struct {

@@ -385,6 +385,7 @@ type permissionsData struct {
 	Permissions []PermissionView
 	Wording     string
 	From, Until string
+	HasBSO      bool // a child in out-of-school care: only then the form
 }
 
 func (s *Server) permissionsData(r *http.Request) (permissionsData, error) {
@@ -400,7 +401,11 @@ func (s *Server) permissionsData(r *http.Request) (permissionsData, error) {
 	if now.Month() > time.July {
 		end = end.AddDate(1, 0, 0)
 	}
-	return permissionsData{Me: m, Permissions: s.permissions(f), Wording: w, From: now.Format("2006-01-02"), Until: end.Format("2006-01-02")}, err
+	d := permissionsData{Me: m, Permissions: s.permissions(f), Wording: w, From: now.Format("2006-01-02"), Until: end.Format("2006-01-02")}
+	for _, c := range m.Children {
+		d.HasBSO = d.HasBSO || c.OutOfSchool
+	}
+	return d, err
 }
 
 func (s *Server) permissionsPage(w http.ResponseWriter, r *http.Request) {
