@@ -266,6 +266,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		hooks.Run(hctx)
 	}()
 	defer func() { hcancel(); <-hooksDone }()
+	// Check-out e-mails guardians opted in to: one worker per replica
+	// (notices expand idempotently, mails are leased).
+	if mailer != nil {
+		nw := portal.NewNoticeWorker(db.Parents, mailer, log)
+		nctx, ncancel := context.WithCancel(ctx)
+		noticesDone := make(chan struct{})
+		go func() {
+			defer close(noticesDone)
+			nw.Run(nctx)
+		}()
+		defer func() { ncancel(); <-noticesDone }()
+	}
 	jobs, err := scheduledJobs(db, *demo, *retentionEvery, retCfg, auditLog, log)
 	if err != nil {
 		return err

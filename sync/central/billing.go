@@ -20,6 +20,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/invoice"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/sepa"
+	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 )
 
@@ -39,6 +40,7 @@ type Billing struct {
 	db      *sqldb.DB
 	sites   *Sites
 	reports *Reports
+	parents *Parents // absences reported in the parents' portal
 }
 
 // Errors of Billing callers branch on.
@@ -127,7 +129,11 @@ type Priced struct {
 }
 
 // Price prices the location's attendance of [from, to] with the named
-// preset ("": the location's default).
+// preset ("": the location's default), together with the absences parents
+// reported in the portal for those days (sick, late_cancel, cancel), as
+// `kioskctl bill -absences` prices an absences CSV: the profile's absence
+// rules decide what each bills, and every absence is a line naming its
+// rule.
 func (b *Billing) Price(ctx context.Context, loc, profile string, from, to attendance.Date) (Priced, error) {
 	rs, _, err := b.sites.Roster(ctx, loc)
 	if err != nil {
@@ -140,15 +146,106 @@ func (b *Billing) Price(ctx context.Context, loc, profile string, from, to atten
 	if err != nil {
 		return Priced{}, fmt.Errorf("%w: profile: %v", ErrMalformed, err)
 	}
-	st, err := b.reports.Attendance(ctx, AttendanceQuery{From: from, To: to, LocationID: loc})
+	var reported []ParentAbsence
+	if b.parents != nil {
+		if reported, err = b.parents.Absences(ctx, loc, from, to); err != nil {
+			return Priced{}, err
+		}
+	}
+	qfrom := from
+	if len(reported) > 0 { // the usual care before the first absence gives its agreed minutes
+		qfrom = attendance.DateOf(reported[0].Date.In(time.UTC).AddDate(0, 0, -AgreedLookbackDays))
+		if from.Before(qfrom) {
+			qfrom = from
+		}
+	}
+	all, err := b.reports.Attendance(ctx, AttendanceQuery{From: qfrom, To: to, LocationID: loc})
 	if err != nil {
 		return Priced{}, err
+	}
+	st := all
+	if qfrom != from {
+		st = make([]stays.Stay, 0, len(all))
+		for _, x := range all {
+			if !x.Date.Before(from) {
+				st = append(st, x)
+			}
+		}
 	}
 	eng, err := billing.New(p, BillingContracts(rs))
 	if err != nil {
 		return Priced{}, fmt.Errorf("central: billing: %w", err)
 	}
-	return Priced{Lines: eng.Bill(st), Roster: rs, Profile: profile}, nil
+	if len(reported) == 0 {
+		return Priced{Lines: eng.Bill(st), Roster: rs, Profile: profile}, nil
+	}
+	cal, err := CalendarFor(rs.Location)
+	if err != nil {
+		return Priced{}, err
+	}
+	abs := BillingAbsences(reported, all, rs)
+	return Priced{Lines: eng.BillWithAbsences(st, abs, cal.DayType), Roster: rs, Profile: profile}, nil
+}
+
+// AgreedLookbackDays is how far back the usual care of a child is looked
+// for to price an absence (AgreedMinutes).
+const AgreedLookbackDays = 56
+
+// BillingAbsences turns the absences parents reported into billing's
+// absences (one per child and day; a later report of the same day is
+// ignored). Central holds no contract hours, so an absence's agreed
+// minutes are the child's usual care that weekday (AgreedMinutes).
+func BillingAbsences(reported []ParentAbsence, history []stays.Stay, rs roster.Roster) []billing.Absence {
+	seen := map[string]bool{}
+	var out []billing.Absence
+	for _, a := range reported {
+		k := a.ChildID + "|" + a.Date.String()
+		kind, err := billing.ParseAbsenceKind(a.Kind)
+		if seen[k] || err != nil {
+			continue
+		}
+		seen[k] = true
+		out = append(out, billing.Absence{ChildID: a.ChildID, Date: a.Date, Kind: kind,
+			AgreedMinutes: AgreedMinutes(a.ChildID, a.Date, history, rs), Note: "portal"})
+	}
+	return out
+}
+
+// AgreedMinutes estimates the care agreed for a child on a day it was
+// absent, since central keeps no contract hours: the median of the child's
+// daily care minutes on the same weekday in the AgreedLookbackDays before
+// the day (its usual day); without such days, the location's opening hours
+// that weekday; without those, 0 (the line still names its rule).
+func AgreedMinutes(childID string, d attendance.Date, history []stays.Stay, rs roster.Roster) int {
+	start := attendance.DateOf(d.In(time.UTC).AddDate(0, 0, -AgreedLookbackDays))
+	perDay := map[attendance.Date]int{}
+	for _, x := range history {
+		if x.ChildID == childID && x.Date.Weekday() == d.Weekday() && x.Date.Before(d) && !x.Date.Before(start) {
+			perDay[x.Date] += x.Minutes
+		}
+	}
+	if len(perDay) > 0 {
+		ms := make([]int, 0, len(perDay))
+		for _, m := range perDay {
+			ms = append(ms, m)
+		}
+		slices.Sort(ms)
+		if n := len(ms); n%2 == 1 {
+			return ms[n/2]
+		} else {
+			return (ms[n/2-1] + ms[n/2]) / 2
+		}
+	}
+	for _, h := range rs.Location.Hours {
+		if h.Weekday == d.Weekday() {
+			o, err1 := roster.ParseClock(h.Open)
+			c, err2 := roster.ParseClock(h.Close)
+			if err1 == nil && err2 == nil && c > o {
+				return c - o
+			}
+		}
+	}
+	return 0
 }
 
 // ---- provider details and mandates ----

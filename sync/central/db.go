@@ -80,8 +80,9 @@ func newDB(h *sqldb.DB) *DB {
 	d.Sessions = &Sessions{db: h}
 	d.Reports = &Reports{db: h, sites: d.Sites, events: d.Events, corrections: d.Corrections}
 	d.Subjects = &Subjects{db: h, sites: d.Sites, events: d.Events, reports: d.Reports}
-	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports}
-	d.Parents = &Parents{db: h}
+	d.Parents = &Parents{db: h, sites: d.Sites}
+	d.Events.parents = d.Parents
+	d.Billing = &Billing{db: h, sites: d.Sites, reports: d.Reports, parents: d.Parents}
 	d.Fleet = fleet.New(h)
 	d.Demo = &Demo{parents: d.Parents, db: h, sites: d.Sites, devices: d.Devices, events: d.Events, users: d.Users}
 	return d

@@ -22,6 +22,8 @@ type EventStore struct {
 	corrections *CorrectionStore
 	// webhooks queues the deliveries of stored events at ingest.
 	webhooks *Webhooks
+	// parents queues check-out notices (opted-in guardians) at ingest.
+	parents *Parents
 }
 
 // StoredEvent is an event as central holds it, with its best time.

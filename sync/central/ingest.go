@@ -99,11 +99,18 @@ func (s *EventStore) Ingest(ctx context.Context, deviceID string, b protocol.Bat
 	if err != nil {
 		return in.resp, err
 	}
+	notices, err := in.queueNotices(ctx, s.parents)
+	if err != nil {
+		return in.resp, err
+	}
 	if err := tx.Commit(); err != nil {
 		return in.resp, fmt.Errorf("central: ingest: commit: %w", err)
 	}
 	if hooks > 0 {
 		s.webhooks.notify()
+	}
+	if notices > 0 {
+		s.parents.noticed()
 	}
 	in.resp.AckedThroughSeq = in.acked
 	in.resp.ServerTime = in.now.UTC()
@@ -359,6 +366,24 @@ func (in *batch) queueWebhooks(ctx context.Context, w *Webhooks) (int, error) {
 		}
 	}
 	return w.enqueue(ctx, in.tx, in.loc, in.deviceID, srcs)
+}
+
+// queueNotices writes the check-out notices of the stored events (the
+// outbox of the guardians' check-out e-mails, notices.go) in the ingest
+// transaction.
+func (in *batch) queueNotices(ctx context.Context, p *Parents) (int, error) {
+	if p == nil {
+		return 0, nil
+	}
+	var evs []attendance.Event
+	var times []int64
+	for i, res := range in.resp.Results {
+		if res.Status == protocol.StatusStored && in.evs[i].Type == attendance.ChildCheckOut {
+			evs = append(evs, in.evs[i])
+			times = append(times, in.verdicts[i].time)
+		}
+	}
+	return p.queueCheckouts(ctx, in.tx, in.loc, evs, times)
 }
 
 // stored returns the events this batch stored (not duplicates).

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +23,11 @@ import (
 // addresses the centre invites guardians by (never part of a roster, so
 // never on a kiosk), parent accounts, pending e-mail codes, passkeys,
 // portal sessions (auth.SessionStore) and reported absences.
-type Parents struct{ db *sqldb.DB }
+type Parents struct {
+	db    *sqldb.DB
+	sites *Sites
+	kick  atomic.Pointer[func()] // wakes the notice worker (OnNotice)
+}
 
 // GuardianLink is one guardian record an e-mail address stands for.
 type GuardianLink struct {
@@ -30,6 +35,9 @@ type GuardianLink struct {
 	PersonID   string `json:"person_id"`
 	Email      string `json:"email"`
 	Withdrawn  bool   `json:"withdrawn"` // rights withdrawn: the portal shows nothing
+	// NotifyCheckout: the guardian opted in to an e-mail when someone else
+	// checks their child out.
+	NotifyCheckout bool `json:"notify_checkout"`
 }
 
 // ParentAccount is one parent's sign-in identity: an e-mail address.
@@ -99,7 +107,7 @@ func (s *Parents) GuardianEmails(ctx context.Context, locationID string) ([]Guar
 }
 
 func (s *Parents) links(ctx context.Context, where string, arg string) ([]GuardianLink, error) {
-	rows, err := s.db.Query(ctx, nil, "SELECT location_id, person_id, email, withdrawn FROM guardian_emails "+where+" ORDER BY location_id, person_id", arg)
+	rows, err := s.db.Query(ctx, nil, "SELECT location_id, person_id, email, withdrawn, notify_checkout FROM guardian_emails "+where+" ORDER BY location_id, person_id", arg)
 	if err != nil {
 		return nil, fmt.Errorf("central: guardian e-mails: %w", err)
 	}
@@ -107,11 +115,11 @@ func (s *Parents) links(ctx context.Context, where string, arg string) ([]Guardi
 	var out []GuardianLink
 	for rows.Next() {
 		var l GuardianLink
-		var w int
-		if err := rows.Scan(&l.LocationID, &l.PersonID, &l.Email, &w); err != nil {
+		var w, nc int
+		if err := rows.Scan(&l.LocationID, &l.PersonID, &l.Email, &w, &nc); err != nil {
 			return nil, fmt.Errorf("central: guardian e-mails: %w", err)
 		}
-		l.Withdrawn = w != 0
+		l.Withdrawn, l.NotifyCheckout = w != 0, nc != 0
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -307,20 +315,35 @@ type ParentAbsence struct {
 	Withdrawn  time.Time       `json:"withdrawn,omitzero"`
 }
 
-// AddAbsence records an absence.
-func (s *Parents) AddAbsence(ctx context.Context, a ParentAbsence) (ParentAbsence, error) {
+// AddAbsence records an absence. A child's day is reported once: when a
+// standing absence of that child and day exists, it is returned unchanged
+// with existed true (idempotent; the partial unique index
+// parent_absences_once holds it across replicas).
+func (s *Parents) AddAbsence(ctx context.Context, a ParentAbsence) (_ ParentAbsence, existed bool, err error) {
 	a.ID = "abs-" + uuid.NewString()
 	a.Reported = s.db.Now().UTC()
-	if _, err := s.db.Exec(ctx, nil, "INSERT INTO parent_absences (id, account_id, location_id, child_id, day, kind, note, reported_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, a.AccountID, a.LocationID, a.ChildID, a.Date.String(), a.Kind, a.Note, a.Reported.UnixNano()); err != nil {
-		return a, fmt.Errorf("central: add absence: %w", err)
+	res, err := s.db.Exec(ctx, nil, `INSERT INTO parent_absences (id, account_id, location_id, child_id, day, kind, note, reported_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (location_id, child_id, day) WHERE withdrawn_ns IS NULL DO NOTHING`,
+		a.ID, a.AccountID, a.LocationID, a.ChildID, a.Date.String(), a.Kind, a.Note, a.Reported.UnixNano())
+	if err != nil {
+		return a, false, fmt.Errorf("central: add absence: %w", err)
 	}
-	return a, nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return a, false, nil
+	}
+	as, err := s.absences(ctx, "WHERE location_id = ? AND child_id = ? AND day = ? AND withdrawn_ns IS NULL", a.LocationID, a.ChildID, a.Date.String())
+	if err != nil {
+		return a, false, err
+	}
+	if len(as) == 0 { // withdrawn meanwhile: report it again
+		return s.AddAbsence(ctx, a)
+	}
+	return as[0], true, nil
 }
 
-// WithdrawAbsence withdraws an absence of one of children (the caller's
-// family): another family's id is ErrNotFound.
-func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
+// Absence returns a standing absence of one of children (the caller's
+// family: "location/child" keys); another family's id is ErrNotFound.
+func (s *Parents) Absence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
 	as, err := s.absences(ctx, "WHERE id = ? AND withdrawn_ns IS NULL", id)
 	if err != nil {
 		return ParentAbsence{}, err
@@ -328,10 +351,25 @@ func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[s
 	if len(as) == 0 || !children[as[0].LocationID+"/"+as[0].ChildID] {
 		return ParentAbsence{}, fmt.Errorf("central: absence: %w", ErrNotFound)
 	}
-	if _, err := s.db.Exec(ctx, nil, "UPDATE parent_absences SET withdrawn_ns = ? WHERE id = ?", s.db.Now().UnixNano(), id); err != nil {
+	return as[0], nil
+}
+
+// WithdrawAbsence withdraws an absence of one of children (the caller's
+// family): another family's id is ErrNotFound. The portal refuses it once
+// the day has started (billing depends on it).
+func (s *Parents) WithdrawAbsence(ctx context.Context, id string, children map[string]bool) (ParentAbsence, error) {
+	a, err := s.Absence(ctx, id, children)
+	if err != nil {
+		return a, err
+	}
+	res, err := s.db.Exec(ctx, nil, "UPDATE parent_absences SET withdrawn_ns = ? WHERE id = ? AND withdrawn_ns IS NULL", s.db.Now().UnixNano(), id)
+	if err != nil {
 		return ParentAbsence{}, fmt.Errorf("central: withdraw absence: %w", err)
 	}
-	return as[0], nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ParentAbsence{}, fmt.Errorf("central: absence: %w", ErrNotFound)
+	}
+	return a, nil
 }
 
 // Absences returns the standing absences of a location in [from, to].

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,6 +78,10 @@ func TestEveryRouteAsAnotherFamily(t *testing.T) {
 			"POST /api/v1/parent/requests":                   {path: "/api/v1/parent/requests", body: map[string]any{"kind": "erasure", "subject": "c-daan"}},
 			"PUT /api/v1/parent/children/{id}/photo-consent": {path: "/api/v1/parent/children/c-mila/photo-consent", body: map[string]bool{"consent": false}},
 			"POST /api/v1/parent/logout":                     {path: "/api/v1/parent/logout", body: map[string]any{}},
+			// The check-out e-mail names no id: it switches the caller's own
+			// setting only (checked below: Fatima's stays off).
+			"POST /ouders/notify":       {path: "/ouders/notify", form: form("checkout", "yes"), read: true},
+			"PUT /api/v1/parent/notify": {path: "/api/v1/parent/notify", body: map[string]bool{"checkout": true}, read: true},
 		}
 		before := map[string]int64{"loc-regenboog": e.roster(t, "loc-regenboog").Version, "loc-zon": e.roster(t, "loc-zon").Version}
 		for _, rt := range e.p.Routes() {
@@ -125,6 +130,9 @@ func TestEveryRouteAsAnotherFamily(t *testing.T) {
 			if got := e.roster(t, loc).Version; got != v {
 				t.Errorf("%s: roster changed (v%d -> v%d) by another family's requests", loc, v, got)
 			}
+		}
+		if on, err := e.db.Parents.NotifyCheckout(context.Background(), "fatima@ouders.demo"); err != nil || on {
+			t.Errorf("Fatima's check-out e-mail switched by another family: %v %v", on, err)
 		}
 		// Fatima's things are all still there.
 		if a := e.do(t, tokFatima, "GET", "/api/v1/parent/pickups", nil); !strings.Contains(a.body, ann.ID) {

@@ -27,8 +27,22 @@ var (
 	errNothing  = errors.New("portal: nothing to change")
 )
 
-func bad(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errBadInput, fmt.Sprintf(format, a...))
+// inputError is a validation error: key names its translation (texts,
+// "v_"+key, formatted with args) for the pages; Error is the English
+// message the API answers.
+type inputError struct {
+	key  string
+	args []any
+	msg  string
+}
+
+func (e *inputError) Error() string { return errBadInput.Error() + ": " + e.msg }
+func (e *inputError) Unwrap() error { return errBadInput }
+
+// bad is a validation error with a translatable key (texts["v_"+key],
+// formatted with args) and the API's English message.
+func bad(key string, format string, a ...any) error {
+	return &inputError{key: key, args: a, msg: fmt.Sprintf(format, a...)}
 }
 
 // PickupRequest announces a pickup (contract 10).
@@ -100,7 +114,7 @@ func (s *Server) record(ctx context.Context, f *Family, action audit.Action, sub
 // one of the named children is; it answers the announcement.
 func (s *Server) announce(ctx context.Context, f *Family, req PickupRequest) (Pickup, error) {
 	if len(req.Children) == 0 || len(req.Children) > 20 {
-		return Pickup{}, bad("children: name 1 to 20 children")
+		return Pickup{}, bad("children", "children: name 1 to 20 children")
 	}
 	byPlace := map[string][]string{} // location -> child ids
 	var order []string
@@ -120,25 +134,25 @@ func (s *Server) announce(ctx context.Context, f *Family, req PickupRequest) (Pi
 	}
 	date, err := attendance.ParseDate(req.Date)
 	if err != nil {
-		return Pickup{}, bad("date: want YYYY-MM-DD")
+		return Pickup{}, bad("date", "date: want YYYY-MM-DD")
 	}
 	var fromM, untilM int = -1, -1
 	if req.From != "" {
 		if fromM, err = roster.ParseClock(req.From); err != nil {
-			return Pickup{}, bad("from: want HH:MM")
+			return Pickup{}, bad("from", "from: want HH:MM")
 		}
 	}
 	if req.Until != "" {
 		if untilM, err = roster.ParseClock(req.Until); err != nil {
-			return Pickup{}, bad("until: want HH:MM")
+			return Pickup{}, bad("until", "until: want HH:MM")
 		}
 	}
 	if fromM >= 0 && untilM >= 0 && untilM <= fromM {
-		return Pickup{}, bad("until must be after from")
+		return Pickup{}, bad("until_after", "until must be after from")
 	}
 	name := cleanText(req.PersonName, maxName)
 	if (req.PersonID == "") == (name == "") {
-		return Pickup{}, bad("give person_id or person_name")
+		return Pickup{}, bad("person", "give person_id or person_name")
 	}
 	now := s.now()
 	id := "ann-" + uuid.NewString()[:13]
@@ -147,7 +161,7 @@ func (s *Server) announce(ctx context.Context, f *Family, req PickupRequest) (Pi
 	for _, loc := range order {
 		pl := f.place(loc)
 		if today := pl.today(now); date.Before(today) || date.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
-			return Pickup{}, bad("date: from today up to %d days ahead", maxAheadDays)
+			return Pickup{}, bad("date_ahead", "date: from today up to %d days ahead", maxAheadDays)
 		}
 		kids := byPlace[loc]
 		var person roster.Person
@@ -372,10 +386,10 @@ func (s *Server) pickups(f *Family) []Pickup {
 
 // PermissionWording is the text (seed 004, "Zelfstandigheid kind") the
 // parent confirms; its version is stored with the grant.
-const PermissionWording = "Ik geef toestemming dat mijn kind zelfstandig van de opvang vertrekt (naar huis, school, een club of vriendjes) binnen de hieronder gekozen dagen en tijden. Mijn kind heeft bevestigd zich aan de (verkeers-)regels te houden. Ik kan deze toestemming altijd direct intrekken."
+const PermissionWording = "Ik geef toestemming dat mijn kind zelfstandig van de opvang vertrekt (naar huis, school, een club of vriendjes) op de hierboven gekozen dagen en tijden. Mijn kind heeft bevestigd zich aan de (verkeers-)regels te houden. Ik kan deze toestemming altijd direct intrekken."
 
 // PermissionWordingEN is the English rendering shown with PermissionWording.
-const PermissionWordingEN = "I give permission for my child to leave the centre on their own (home, school, a club or friends) on the days and times chosen below. My child has confirmed to keep to the (traffic) rules. I can withdraw this permission at any time, with immediate effect."
+const PermissionWordingEN = "I give permission for my child to leave the centre on their own (home, school, a club or friends) on the days and times chosen above. My child has confirmed to keep to the (traffic) rules. I can withdraw this permission at any time, with immediate effect."
 
 // PermissionRequest grants a child permission to leave alone.
 type PermissionRequest struct {
@@ -414,34 +428,34 @@ func (s *Server) grantPermission(ctx context.Context, f *Family, req PermissionR
 	}
 	for _, c := range refs {
 		if !outOfSchoolCare(c.Place, c.Child) {
-			return roster.IndependencePermission{}, bad("going home alone is for children in out-of-school care (BSO)")
+			return roster.IndependencePermission{}, bad("bso_only", "going home alone is for children in out-of-school care (BSO)")
 		}
 	}
 	if !req.Confirm {
-		return roster.IndependencePermission{}, bad("confirm: read and confirm the permission text")
+		return roster.IndependencePermission{}, bad("confirm", "confirm: read and confirm the permission text")
 	}
 	if !slices.Contains(scopes, req.Scope) {
-		return roster.IndependencePermission{}, bad("scope: one of %s", strings.Join(scopes, ", "))
+		return roster.IndependencePermission{}, bad("scope", "scope: one of %s", strings.Join(scopes, ", "))
 	}
 	from, err1 := attendance.ParseDate(req.From)
 	until, err2 := attendance.ParseDate(req.Until)
 	if err1 != nil || err2 != nil || until.Before(from) {
-		return roster.IndependencePermission{}, bad("from and until: YYYY-MM-DD, until not before from")
+		return roster.IndependencePermission{}, bad("period", "from and until: YYYY-MM-DD, until not before from")
 	}
 	if until.In(time.UTC).Sub(from.In(time.UTC)) > 400*24*time.Hour {
-		return roster.IndependencePermission{}, bad("a permission lasts at most a school year; grant it again next year")
+		return roster.IndependencePermission{}, bad("school_year", "a permission lasts at most a school year; grant it again next year")
 	}
 	var wds []time.Weekday
 	for _, d := range req.Weekdays {
 		if d < 0 || d > 6 {
-			return roster.IndependencePermission{}, bad("weekdays: 0 (Sunday) to 6")
+			return roster.IndependencePermission{}, bad("weekdays", "weekdays: 0 (Sunday) to 6")
 		}
 		wds = append(wds, time.Weekday(d))
 	}
 	for _, t := range []string{req.After, req.Before} {
 		if t != "" {
 			if _, err := roster.ParseClock(t); err != nil {
-				return roster.IndependencePermission{}, bad("after/before: want HH:MM")
+				return roster.IndependencePermission{}, bad("times", "after/before: want HH:MM")
 			}
 		}
 	}
@@ -557,45 +571,77 @@ func dayStart(pl *Place, d attendance.Date) time.Time {
 	return t.Add(time.Duration(start) * time.Minute)
 }
 
-func (s *Server) reportAbsence(ctx context.Context, f *Family, req AbsenceRequest) ([]central.ParentAbsence, error) {
+// reportAbsence records an absence for a child's day (once: a day already
+// reported answers the standing absence, existed true). Rules (seeds 002,
+// 004): "sick" is for today, as the parent learns it; a child reported
+// sick for a later day is a cancellation, priced by the deadline: 48 h
+// before the day's start or later is a late_cancel (seed 004: "dit geldt
+// ook bij ziekte van het kind"), else a cancel. No day before today.
+func (s *Server) reportAbsence(ctx context.Context, f *Family, req AbsenceRequest) (_ []central.ParentAbsence, existed bool, err error) {
 	refs, err := f.Child(req.Child)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d, err := attendance.ParseDate(req.Date)
 	if err != nil {
-		return nil, bad("date: want YYYY-MM-DD")
+		return nil, false, bad("date", "date: want YYYY-MM-DD")
 	}
 	if req.Kind != "sick" && req.Kind != "cancel" {
-		return nil, bad("kind: sick or cancel")
+		return nil, false, bad("kind", "kind: sick or cancel")
 	}
 	now := s.now()
 	var out []central.ParentAbsence
+	existed = true
 	for _, c := range refs {
-		if today := c.Place.today(now); d.Before(today) || d.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
-			return nil, bad("date: from today up to %d days ahead", maxAheadDays)
+		today := c.Place.today(now)
+		if d.Before(today) || d.In(time.UTC).Sub(today.In(time.UTC)) > maxAheadDays*24*time.Hour {
+			return nil, false, bad("date_ahead", "date: from today up to %d days ahead", maxAheadDays)
 		}
-		kind := req.Kind
-		if kind == "cancel" && dayStart(c.Place, d).Sub(now) < s.cancelDeadline {
-			kind = "late_cancel" // seed 004: the agreed hours are billed
-		}
-		a, err := s.parents.AddAbsence(ctx, central.ParentAbsence{AccountID: f.Account.ID, LocationID: c.Place.LocationID,
+		kind := absenceKind(req.Kind, d == today, dayStart(c.Place, d).Sub(now), s.cancelDeadline)
+		a, had, err := s.parents.AddAbsence(ctx, central.ParentAbsence{AccountID: f.Account.ID, LocationID: c.Place.LocationID,
 			ChildID: c.Child.ID, Date: d, Kind: kind, Note: cleanText(req.Note, 200)})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		s.record(ctx, f, audit.AbsenceReported, "child:"+c.Child.ID, map[string]any{"absence": a.ID, "location": c.Place.LocationID, "date": d.String(), "kind": kind})
+		if !had {
+			existed = false
+			s.record(ctx, f, audit.AbsenceReported, "child:"+c.Child.ID, map[string]any{"absence": a.ID, "location": c.Place.LocationID, "date": d.String(), "kind": kind, "asked": req.Kind})
+		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out, existed, nil
 }
 
+// absenceKind is what a report becomes: sick only for today; a later day
+// (sick or cancel) is a cancel, or a late_cancel when the day starts
+// within the deadline.
+func absenceKind(asked string, today bool, untilStart, deadline time.Duration) string {
+	if asked == "sick" && today {
+		return "sick"
+	}
+	if untilStart < deadline {
+		return "late_cancel" // seed 004: the agreed hours are billed
+	}
+	return "cancel"
+}
+
+// errStarted: an absence of a day that has begun cannot be withdrawn.
+var errStarted = errors.New("portal: the day has started; the absence counts for billing and cannot be withdrawn")
+
 func (s *Server) withdrawAbsence(ctx context.Context, f *Family, id string) error {
-	a, err := s.parents.WithdrawAbsence(ctx, id, f.Keys())
+	a, err := s.parents.Absence(ctx, id, f.Keys())
 	if errors.Is(err, central.ErrNotFound) {
 		return fmt.Errorf("%w: absence %q", errNotYours, id)
 	}
 	if err != nil {
+		return err
+	}
+	if pl := f.place(a.LocationID); pl == nil || !s.now().Before(dayStart(pl, a.Date)) {
+		return errStarted
+	}
+	if _, err := s.parents.WithdrawAbsence(ctx, id, f.Keys()); errors.Is(err, central.ErrNotFound) {
+		return fmt.Errorf("%w: absence %q", errNotYours, id)
+	} else if err != nil {
 		return err
 	}
 	s.record(ctx, f, audit.AbsenceWithdrawn, "child:"+a.ChildID, map[string]any{"absence": id, "location": a.LocationID, "date": a.Date.String()})

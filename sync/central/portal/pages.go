@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/billing"
+	"github.com/kinderdeur/kiosk/attendance/codes"
 	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
@@ -51,6 +54,49 @@ type view struct {
 }
 
 func (v view) T(k string) string { return T(v.Lang, k) }
+
+// Rule says in words which tariff rule priced a line.
+func (v view) Rule(rule string) string { return codes.Rule(string(v.Lang), rule) }
+
+// Code says a day type, flag or absence kind in words.
+func (v view) Code(c string) string { return codes.Text(string(v.Lang), c) }
+
+// AbsenceKind says in words what an absence line is.
+func (v view) AbsenceKind(l billing.Line) string {
+	k, _ := billing.IsAbsence(&l)
+	return codes.Text(string(v.Lang), string(k))
+}
+
+// Day shows a date as a phone reads it: "vr 4 dec" (NL), "Fri 4 Dec" (EN).
+// It takes an attendance.Date, a time.Time or a YYYY-MM-DD string.
+func (v view) Day(d any) string { return shortDay(v.Lang, d) }
+
+var monthsNL = [...]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"}
+
+func shortDay(l Lang, d any) string {
+	var t time.Time
+	switch x := d.(type) {
+	case attendance.Date:
+		if x.IsZero() {
+			return ""
+		}
+		t = x.In(time.UTC)
+	case time.Time:
+		t = x
+	case string:
+		p, err := time.Parse("2006-01-02", x)
+		if err != nil {
+			return x
+		}
+		t = p
+	default:
+		return fmt.Sprint(d)
+	}
+	if l == "en" {
+		return t.Format("Mon 2 Jan")
+	}
+	return fmt.Sprintf("%s %d %s", T(l, fmt.Sprintf("wd%d", t.Weekday())), t.Day(), monthsNL[t.Month()-1])
+}
 
 func (s *Server) parse() error {
 	fm := template.FuncMap{
@@ -108,6 +154,29 @@ func (s *Server) render(w http.ResponseWriter, status int, page string, v view) 
 	fmt.Fprint(w, b.String())
 }
 
+// inputMessage says a validation error in the page's language: every
+// input error has a key (inputError); the roster's name check and central's
+// malformed input have their own; nothing of the English API message shows.
+func inputMessage(l Lang, err error) string {
+	var ie *inputError
+	switch {
+	case errors.As(err, &ie):
+		if t, ok := texts["v_"+ie.key]; ok {
+			return fmt.Sprintf(t[langIndex(l)], ie.args...)
+		}
+	case errors.Is(err, roster.ErrBadName):
+		return T(l, "v_name")
+	}
+	return T(l, "err_input") + "."
+}
+
+func langIndex(l Lang) int {
+	if l == "en" {
+		return 1
+	}
+	return 0
+}
+
 // pageFail renders an error on a page (ids outside the family: 404).
 func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav string, data any, err error) {
 	v := s.newView(r, "title_"+page, nav, data)
@@ -117,8 +186,10 @@ func (s *Server) pageFail(w http.ResponseWriter, r *http.Request, page, nav stri
 		status, v.Error = http.StatusNotFound, v.T("err_not_found")
 	case errors.Is(err, errBanned):
 		status, v.Error = http.StatusForbidden, v.T("err_banned")
+	case errors.Is(err, errStarted):
+		status, v.Error = http.StatusConflict, v.T("v_started")
 	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
-		v.Error = v.T("err_input") + " (" + strings.TrimPrefix(err.Error(), errBadInput.Error()+": ") + ")"
+		v.Error = inputMessage(v.Lang, err)
 	default:
 		s.fail(w, r, err)
 		return
@@ -314,6 +385,7 @@ type permissionsData struct {
 	Permissions []PermissionView
 	Wording     string
 	From, Until string
+	HasBSO      bool // a child in out-of-school care: only then the form
 }
 
 func (s *Server) permissionsData(r *http.Request) (permissionsData, error) {
@@ -329,7 +401,11 @@ func (s *Server) permissionsData(r *http.Request) (permissionsData, error) {
 	if now.Month() > time.July {
 		end = end.AddDate(1, 0, 0)
 	}
-	return permissionsData{Me: m, Permissions: s.permissions(f), Wording: w, From: now.Format("2006-01-02"), Until: end.Format("2006-01-02")}, err
+	d := permissionsData{Me: m, Permissions: s.permissions(f), Wording: w, From: now.Format("2006-01-02"), Until: end.Format("2006-01-02")}
+	for _, c := range m.Children {
+		d.HasBSO = d.HasBSO || c.OutOfSchool
+	}
+	return d, err
 }
 
 func (s *Server) permissionsPage(w http.ResponseWriter, r *http.Request) {
@@ -372,7 +448,8 @@ type absencesData struct {
 	Me       meAnswer
 	Absences []central.ParentAbsence
 	Today    string
-	Deadline int // hours
+	Deadline int             // hours
+	Open     map[string]bool // absences that can still be withdrawn (their day has not started)
 }
 
 func (s *Server) absencesData(r *http.Request) (absencesData, error) {
@@ -382,7 +459,13 @@ func (s *Server) absencesData(r *http.Request) (absencesData, error) {
 		return absencesData{}, err
 	}
 	as, err := s.absences(r.Context(), f)
-	return absencesData{Me: m, Absences: as, Today: s.now().Format("2006-01-02"), Deadline: int(s.cancelDeadline.Hours())}, err
+	open := map[string]bool{}
+	for _, a := range as {
+		if pl := f.place(a.LocationID); pl != nil && s.now().Before(dayStart(pl, a.Date)) {
+			open[a.ID] = true
+		}
+	}
+	return absencesData{Me: m, Absences: as, Today: s.now().Format("2006-01-02"), Deadline: int(s.cancelDeadline.Hours()), Open: open}, err
 }
 
 func (s *Server) absencesPage(w http.ResponseWriter, r *http.Request) {
@@ -396,12 +479,20 @@ func (s *Server) absencesPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) absenceForm(w http.ResponseWriter, r *http.Request) {
 	req := AbsenceRequest{Child: r.PostFormValue("child"), Date: r.PostFormValue("date"), Kind: r.PostFormValue("kind"), Note: r.PostFormValue("note")}
-	if _, err := s.reportAbsence(r.Context(), familyOf(r), req); err != nil {
+	as, existed, err := s.reportAbsence(r.Context(), familyOf(r), req)
+	if err != nil {
 		d, _ := s.absencesData(r)
 		s.pageFail(w, r, "absences", "absences", d, err)
 		return
 	}
-	http.Redirect(w, r, "/ouders/absences?ok=absence", http.StatusSeeOther)
+	ok := "absence"
+	switch {
+	case existed:
+		ok = "absence_exists"
+	case req.Kind == "sick" && len(as) > 0 && as[0].Kind != "sick":
+		ok = "absence_as_cancel" // sick for a later day: a cancellation
+	}
+	http.Redirect(w, r, "/ouders/absences?ok="+ok, http.StatusSeeOther)
 }
 
 func (s *Server) withdrawAbsenceForm(w http.ResponseWriter, r *http.Request) {
@@ -416,6 +507,9 @@ func (s *Server) withdrawAbsenceForm(w http.ResponseWriter, r *http.Request) {
 type historyData struct {
 	Month      Month
 	Prev, Next string
+	// Absences are the priced lines of the absences reported here, as the
+	// invoice will carry them (the rule that priced each).
+	Absences []billing.Line
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -427,6 +521,11 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	t, _ := time.Parse("2006-01", month)
 	d := historyData{Month: m, Prev: t.AddDate(0, -1, 0).Format("2006-01"), Next: t.AddDate(0, 1, 0).Format("2006-01")}
+	for _, l := range m.Lines {
+		if _, ok := billing.IsAbsence(&l); ok {
+			d.Absences = append(d.Absences, l)
+		}
+	}
 	s.render(w, http.StatusOK, "history", s.newView(r, "title_history", "history", d))
 }
 
@@ -467,6 +566,14 @@ func (s *Server) photoForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/ouders/data?ok=consent", http.StatusSeeOther)
+}
+
+func (s *Server) notifyForm(w http.ResponseWriter, r *http.Request) {
+	if err := s.setNotify(r.Context(), familyOf(r), r.PostFormValue("checkout") == "yes"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ouders/?ok=notify", http.StatusSeeOther)
 }
 
 func (s *Server) passkeysPage(w http.ResponseWriter, r *http.Request) {

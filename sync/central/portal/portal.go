@@ -114,6 +114,7 @@ type Server struct {
 	events         eventReader
 	reports        reportReader
 	subjects       subjectDesk
+	billing        *central.Billing
 	audit          *audit.Log
 	log            *slog.Logger
 	now            func() time.Time
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("portal: DB is required")
 	}
 	d := cfg.DB
-	s := &Server{cfg: cfg, parents: d.Parents, sites: d.Sites, events: d.Events, reports: d.Reports, subjects: d.Subjects,
+	s := &Server{cfg: cfg, parents: d.Parents, sites: d.Sites, events: d.Events, reports: d.Reports, subjects: d.Subjects, billing: d.Billing,
 		audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, clientIP: cfg.ClientIP, cancelDeadline: cfg.CancelDeadline, livePoll: cfg.LivePoll,
 		ceremonies: newCeremonies()}
 	if s.log == nil {
@@ -254,6 +255,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/ouders/data", false, s.dataPage},
 		{"POST", "/ouders/requests", false, s.requestForm},
 		{"POST", "/ouders/children/{id}/photo", false, s.photoForm},
+		{"POST", "/ouders/notify", false, s.notifyForm},
 		{"GET", "/ouders/passkeys", false, s.passkeysPage},
 		{"POST", "/ouders/logout", false, s.logoutForm},
 		// API.
@@ -280,6 +282,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/parent/data", false, s.apiData},
 		{"POST", "/api/v1/parent/requests", false, s.apiRequest},
 		{"PUT", "/api/v1/parent/children/{id}/photo-consent", false, s.apiPhotoConsent},
+		{"PUT", "/api/v1/parent/notify", false, s.apiNotify},
 		{"POST", "/api/v1/parent/logout", false, s.apiLogout},
 	}
 }
@@ -388,6 +391,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		auth.WriteError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, errBanned):
 		auth.WriteError(w, http.StatusForbidden, "not_allowed", "this person may not pick up these children; please contact the location")
+	case errors.Is(err, errStarted):
+		auth.WriteError(w, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, errBadInput), errors.Is(err, central.ErrMalformed), errors.Is(err, roster.ErrBadName):
 		auth.WriteError(w, http.StatusBadRequest, "malformed", err.Error())
 	default:
@@ -656,12 +661,16 @@ func (s *Server) apiReportAbsence(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	as, err := s.reportAbsence(r.Context(), familyOf(r), req)
+	as, existed, err := s.reportAbsence(r.Context(), familyOf(r), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusCreated, as)
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK // the day was reported already: that report stands
+	}
+	s.writeJSON(w, status, as)
 }
 
 func (s *Server) apiWithdrawAbsence(w http.ResponseWriter, r *http.Request) {
@@ -712,7 +721,7 @@ type SubjectRequestBody struct {
 
 func (s *Server) subjectRequest(ctx context.Context, f *Family, b SubjectRequestBody) (central.SubjectRequest, error) {
 	if b.Kind != "correction" && b.Kind != "erasure" {
-		return central.SubjectRequest{}, bad("kind: correction or erasure")
+		return central.SubjectRequest{}, bad("request_kind", "kind: correction or erasure")
 	}
 	var subject string
 	if b.Subject == "me" || b.Subject == "" {
@@ -729,7 +738,7 @@ func (s *Server) subjectRequest(ctx context.Context, f *Family, b SubjectRequest
 	}
 	msg := cleanText(b.Message, 1000)
 	if b.Kind == "correction" && msg == "" {
-		return central.SubjectRequest{}, bad("message: say what should be corrected")
+		return central.SubjectRequest{}, bad("message", "message: say what should be corrected")
 	}
 	req, err := s.subjects.LogSubjectRequest(ctx, b.Kind, subject, s.actor(f))
 	if err != nil {
@@ -765,6 +774,32 @@ func (s *Server) apiPhotoConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"child": r.PathValue("id"), "photo_consent": b.Consent})
+}
+
+func (s *Server) apiNotify(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Checkout bool `json:"checkout"`
+	}
+	if !s.decode(w, r, &b) {
+		return
+	}
+	if err := s.setNotify(r.Context(), familyOf(r), b.Checkout); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"checkout": b.Checkout})
+}
+
+// setNotify switches the check-out e-mail of the signed-in parent (every
+// guardian record of their address).
+func (s *Server) setNotify(ctx context.Context, f *Family, on bool) error {
+	if err := s.parents.SetNotifyCheckout(ctx, f.Account.Email, on); err != nil {
+		return err
+	}
+	for _, pl := range f.Places {
+		s.record(ctx, f, audit.ConsentChange, "person:"+pl.PersonID, map[string]any{"checkout_email": on, "location": pl.LocationID})
+	}
+	return nil
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,7 @@ func (s *Server) requestCode(ctx context.Context, r *http.Request, email string)
 	}
 	e, err := central.NormParentEmail(email)
 	if err != nil {
-		return bad("e-mail address")
+		return bad("email", "e-mail address")
 	}
 	okIP, _ := s.codeLimit.Allow("ip:" + s.clientIP(r))
 	okAddr, _ := s.codeLimit.Allow("email:" + e)

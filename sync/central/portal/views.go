@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
 	"github.com/kinderdeur/kiosk/attendance/roster"
-	"github.com/kinderdeur/kiosk/attendance/stays"
 	"github.com/kinderdeur/kiosk/sync/central"
 )
 
@@ -33,11 +31,19 @@ type Today struct {
 	Date     string       `json:"date"`
 	Children []ChildToday `json:"children"`
 	Pickups  []Pickup     `json:"pickups"`
+	// NotifyCheckout: this parent gets an e-mail when someone else checks
+	// one of their children out (opt-in).
+	NotifyCheckout bool `json:"notify_checkout"`
 }
 
 func (s *Server) today(ctx context.Context, f *Family) (Today, error) {
 	now := s.now()
 	out := Today{Children: []ChildToday{}, Pickups: []Pickup{}}
+	nc, err := s.parents.NotifyCheckout(ctx, f.Account.Email)
+	if err != nil {
+		return out, err
+	}
+	out.NotifyCheckout = nc
 	for _, pl := range f.Places {
 		day := pl.today(now)
 		out.Date = day.String()
@@ -108,19 +114,17 @@ type Month struct {
 func (s *Server) month(ctx context.Context, f *Family, month string) (Month, error) {
 	t, err := time.Parse("2006-01", month)
 	if err != nil {
-		return Month{}, bad("month: want YYYY-MM")
+		return Month{}, bad("month", "month: want YYYY-MM")
 	}
 	from := attendance.Date{Year: t.Year(), Month: t.Month(), Day: 1}
 	to := attendance.DateOf(t.AddDate(0, 1, -1))
 	out := Month{Month: month, Stays: []MonthStay{}, Lines: []billing.Line{}}
 	for _, pl := range f.Places {
-		var all []stays.Stay
 		for _, c := range pl.Children {
 			st, err := s.reports.Attendance(ctx, central.AttendanceQuery{From: from, To: to, LocationID: pl.LocationID, ChildID: c.ID})
 			if err != nil {
 				return out, err
 			}
-			all = append(all, st...)
 			for _, x := range st {
 				ms := MonthStay{Child: c.ID, Name: c.FirstName, Date: x.Date.String(), CheckIn: x.CheckIn.String(), CheckOut: x.CheckOut.String(),
 					Minutes: x.Minutes, DayType: string(x.DayType), Flags: x.Flags}
@@ -130,32 +134,24 @@ func (s *Server) month(ctx context.Context, f *Family, month string) (Month, err
 				out.Stays = append(out.Stays, ms)
 			}
 		}
-		profile := "bernefertier"
-		if strings.EqualFold(pl.Roster.Location.Country, "be") {
-			profile = "anzegem-bko"
-		}
-		out.Profile = append(out.Profile, pl.LocationID+": "+profile)
-		p, err := billing.Lookup(profile, nil)
+		// The same pricing as the admins' preview and the billing runs:
+		// the location's tariff, with the absences reported here.
+		priced, err := s.billing.Price(ctx, pl.LocationID, "", from, to)
 		if err != nil {
 			return out, err
 		}
-		contracts := map[string]billing.Contract{}
-		for _, c := range pl.Children {
-			contracts[c.ID] = billing.Contract{ChildID: c.ID, ChildName: c.FirstName, BirthDate: c.BirthDate, GuardianID: pl.PersonID}
-		}
-		eng, err := billing.New(p, contracts)
-		if err != nil {
-			return out, fmt.Errorf("portal: billing: %w", err)
-		}
-		for _, l := range eng.Bill(all) {
-			out.Lines = append(out.Lines, l)
-			out.TotalCts += l.AmountCents
+		out.Profile = append(out.Profile, pl.LocationID+": "+priced.Profile)
+		mine := pl.childIDs()
+		for _, l := range priced.Lines {
+			if mine[l.ChildID] {
+				out.Lines = append(out.Lines, l)
+				out.TotalCts += l.AmountCents
+			}
 		}
 		abs, err := s.parents.Absences(ctx, pl.LocationID, from, to)
 		if err != nil {
 			return out, err
 		}
-		mine := pl.childIDs()
 		for _, a := range abs {
 			if mine[a.ChildID] {
 				out.Absences = append(out.Absences, a)

@@ -121,6 +121,8 @@ type Server struct {
 	users    userAdmin
 	subjects subjectDesk
 	billing  billingDesk
+	// parents: the portal's guardian e-mails and passkeys (portal.go)
+	parents *central.Parents
 	// corrections: the corrections of stays (corrections.go)
 	corrections *central.CorrectionStore
 	a           *auth.Authenticator
@@ -150,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 	d := cfg.DB
 	s := &Server{cfg: cfg, sites: d.Sites, devices: d.Devices, fleet: d.Fleet, reports: d.Reports, users: d.Users, subjects: d.Subjects, billing: d.Billing, a: cfg.Auth, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, limit: cfg.SignInLimiter}
 	s.corrections = d.Corrections
+	s.parents = d.Parents
 	d.Corrections.SetAudit(cfg.Audit) // every correction is audited, whichever front made it
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -32,7 +32,7 @@ var roles = []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleBilling, auth
 func concrete(rt web.Route, e *env) string {
 	day := e.day
 	p := strings.TrimSuffix(rt.Pattern, "{$}")
-	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam)
+	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam, "{person}", "p-fatima")
 	p = r.Replace(p)
 	switch {
 	case strings.HasPrefix(p, "/webhooks/"):
