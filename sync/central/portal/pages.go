@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,15 @@ func (s *Server) parse() error {
 		"join":     strings.Join,
 		"has":      func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"weekdays": func() []string { return []string{"1", "2", "3", "4", "5"} },
+		// seg puts an id into a form's path as one segment: ids come from
+		// rosters that staff edit, and "../" in one must not move a
+		// parent's button to another route.
+		"seg": func(s string) string {
+			if s == "." || s == ".." {
+				return strings.Repeat("%2E", len(s))
+			}
+			return url.PathEscape(s)
+		},
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
