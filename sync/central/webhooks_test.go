@@ -39,6 +39,8 @@ type receiver struct {
 	attempts map[string]int // delivery id -> requests seen
 	inFlight map[string]int
 	overlap  []string // delivery ids seen twice at once
+	cur      int      // requests being answered now
+	maxCur   int      // the most at once
 	payloads []central.HookPayload
 	badSig   int
 }
@@ -60,10 +62,16 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	if rc.inFlight[id] > 1 {
 		rc.overlap = append(rc.overlap, id)
 	}
+	rc.cur++
+	rc.maxCur = max(rc.maxCur, rc.cur)
 	rc.mu.Unlock()
-	defer func() { rc.mu.Lock(); rc.inFlight[id]--; rc.mu.Unlock() }()
+	defer func() { rc.mu.Lock(); rc.inFlight[id]--; rc.cur--; rc.mu.Unlock() }()
 	if rc.delay > 0 {
-		time.Sleep(rc.delay)
+		select {
+		case <-time.After(rc.delay):
+		case <-r.Context().Done(): // the sender gave up (a test ending)
+			return
+		}
 	}
 	if err := webhook.Verify([]byte(secret), r.Header.Get(webhook.HeaderSignature), body, rc.now(), 0); err != nil {
 		rc.mu.Lock()

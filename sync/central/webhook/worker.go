@@ -306,8 +306,14 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 func (w *Worker) attempt(ctx context.Context, j Job) error {
 	res := w.cfg.Sender.Send(ctx, j)
 	if ctx.Err() != nil {
-		// Shutting down: leave the job to its lease (another attempt later).
-		return nil
+		if res.State != Delivered {
+			// Shutting down: leave the job to its lease (another attempt later).
+			return nil
+		}
+		// Accepted just before the shutdown: record it, or it is sent again.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		ctx = fctx
 	}
 	if res.State != Delivered {
 		next := res.At.Add(Backoff(j.Attempt, w.cfg.FirstRetry, w.cfg.MaxDelay, w.cfg.Rand()))
