@@ -128,6 +128,7 @@ type Webhooks struct {
 	guard  atomic.Pointer[webhook.Guard]
 	kick   atomic.Pointer[func()]
 	maxAge time.Duration
+	limit  atomic.Int32 // attempts in flight per endpoint (0: webhook.DefaultPerEndpoint)
 }
 
 var _ webhook.Queue = (*Webhooks)(nil)
@@ -146,6 +147,18 @@ func (w *Webhooks) Guard() webhook.Guard {
 		return *g
 	}
 	return webhook.Guard{}
+}
+
+// SetEndpointLimit sets how many attempts to one endpoint may be in flight
+// at once, over every replica's worker (default webhook.DefaultPerEndpoint):
+// a slow receiver then holds at most that many worker slots. k < 1 is 1.
+func (w *Webhooks) SetEndpointLimit(k int) { w.limit.Store(int32(max(1, min(k, 1000)))) }
+
+func (w *Webhooks) endpointLimit() int {
+	if k := w.limit.Load(); k > 0 {
+		return int(k)
+	}
+	return webhook.DefaultPerEndpoint
 }
 
 // OnEnqueue registers f to run after an ingest queued deliveries (the
@@ -542,23 +555,73 @@ func (w *Webhooks) firstNames(ctx context.Context, tx *sql.Tx, loc string) (map[
 }
 
 // Claim implements webhook.Queue: the due deliveries of active endpoints,
-// each counted as an attempt and leased. On PostgreSQL rows another
-// replica is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite's
-// immediate transactions serialise the claim.
+// each counted as an attempt and leased, at most the endpoint limit per
+// endpoint in flight (leased) at once, so that a slow receiver cannot hold
+// every slot of the workers: each endpoint's oldest due deliveries, ranked
+// (ROW_NUMBER per endpoint) up to the limit minus its leased ones, the
+// first ranks of every endpoint before the second ones.
+//
+// On PostgreSQL the claim first locks the endpoints it serves (FOR NO KEY
+// UPDATE SKIP LOCKED: another replica's claim serves the others meanwhile),
+// so that an endpoint's leased count is read after the previous claim for
+// it committed and the limit holds over all replicas; the rows are then
+// locked FOR UPDATE SKIP LOCKED by id, outside the window function (which
+// PostgreSQL does not allow in a locking select). SQLite's immediate
+// transactions serialise the whole claim.
 func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]webhook.Job, error) {
+	if max <= 0 {
+		return nil, nil
+	}
 	tx, err := w.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	ns := now.UnixNano()
+	pg := w.db.Dialect() == sqldb.Postgres
+	scope, lock := "", ""
+	args := []any{ns, ns}
+	if pg {
+		var ids []string
+		rows, err := w.db.Query(ctx, tx, `SELECT e.id FROM webhook_endpoints e WHERE e.active = 1 AND EXISTS (
+			SELECT 1 FROM webhook_deliveries q WHERE q.endpoint_id = e.id AND q.status = 'pending' AND q.next_ns <= ? AND q.lease_ns <= ?)
+			FOR NO KEY UPDATE SKIP LOCKED`, ns, ns)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		scope, lock = " AND q.endpoint_id = ANY(?)", " FOR UPDATE OF d SKIP LOCKED"
+		args = append(args, ids)
+	}
+	args = append(args, ns, w.endpointLimit(), ns, ns, max)
 	q := `SELECT d.id, d.attempts, d.event_type, d.body, d.expires_ns, e.url, e.secret
 		FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		WHERE d.status = 'pending' AND d.next_ns <= ? AND d.lease_ns <= ? AND e.active = 1
-		ORDER BY d.next_ns, d.id LIMIT ?`
-	if w.db.Dialect() == sqldb.Postgres {
-		q += " FOR UPDATE OF d SKIP LOCKED"
-	}
-	rows, err := w.db.Query(ctx, tx, q, now.UnixNano(), now.UnixNano(), max)
+		JOIN (SELECT c.id, c.rn FROM (
+				SELECT q.id, q.endpoint_id, ROW_NUMBER() OVER (PARTITION BY q.endpoint_id ORDER BY q.next_ns, q.id) AS rn
+				FROM webhook_deliveries q JOIN webhook_endpoints qe ON qe.id = q.endpoint_id
+				WHERE q.status = 'pending' AND q.next_ns <= ? AND q.lease_ns <= ? AND qe.active = 1` + scope + `
+			) c LEFT JOIN (
+				SELECT l.endpoint_id, count(*) AS n FROM webhook_deliveries l WHERE l.lease_ns > ? AND l.status = 'pending' GROUP BY l.endpoint_id
+			) b ON b.endpoint_id = c.endpoint_id
+			WHERE c.rn <= ? - COALESCE(b.n, 0)
+		) r ON r.id = d.id
+		WHERE d.status = 'pending' AND d.next_ns <= ? AND d.lease_ns <= ?
+		ORDER BY r.rn, d.next_ns, d.id LIMIT ?` + lock
+	rows, err := w.db.Query(ctx, tx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +644,7 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 	}
 	for _, j := range jobs {
 		if _, err := w.db.Exec(ctx, tx, "UPDATE webhook_deliveries SET attempts = ?, lease_ns = ?, last_attempt_ns = ? WHERE id = ?",
-			j.Attempt, now.Add(lease).UnixNano(), now.UnixNano(), j.ID); err != nil {
+			j.Attempt, now.Add(lease).UnixNano(), ns, j.ID); err != nil {
 			return nil, err
 		}
 	}

@@ -48,7 +48,9 @@ type Queue interface {
 	// Claim returns up to max jobs due at now, each with its attempt
 	// counted and leased until now+lease: no other worker (on any replica)
 	// claims it again before the lease ends, so a worker that dies with a
-	// job in hand only delays it.
+	// job in hand only delays it. A Queue may hold jobs back to be fair
+	// (central's keeps each endpoint to a few leased jobs, so that one slow
+	// receiver cannot take every worker's slots).
 	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]Job, error)
 	// Finish records an attempt. It must do nothing when the job was
 	// claimed again since (its attempt count moved on).
@@ -67,6 +69,10 @@ const (
 	DefaultMaxAge     = 24 * time.Hour // a job is dead when its next retry would be later than this after it was queued
 	DefaultLease      = 2 * time.Minute
 	DefaultKeep       = 30 * 24 * time.Hour // finished jobs are pruned after this
+	DefaultSlots      = 8                   // attempts a worker has in flight at once
+	// DefaultPerEndpoint is how many attempts to one receiver may be in
+	// flight at once, over all workers (a Queue's fairness limit).
+	DefaultPerEndpoint = 2
 )
 
 // Backoff returns the wait after the attempt-th failed attempt: doubling
@@ -157,7 +163,7 @@ type WorkerConfig struct {
 	Rand       func() float64 // uniform in [0, 1): the jitter
 	Log        *slog.Logger
 	Poll       time.Duration // how often to look for due jobs (default 1 s)
-	Batch      int           // jobs claimed at once and sent in parallel (default 8)
+	Slots      int           // attempts in flight at once (default 8); Run claims for a slot as soon as it is free
 	Lease      time.Duration
 	FirstRetry time.Duration
 	MaxDelay   time.Duration
@@ -189,8 +195,8 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Poll == 0 {
 		cfg.Poll = time.Second
 	}
-	if cfg.Batch == 0 {
-		cfg.Batch = 8
+	if cfg.Slots == 0 {
+		cfg.Slots = DefaultSlots
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = DefaultLease
@@ -216,40 +222,71 @@ func (w *Worker) Kick() {
 	}
 }
 
-// Run delivers until ctx ends. Errors of the queue are logged and retried
-// at the next poll; context.Canceled is not an error.
+// Run delivers until ctx ends. It keeps up to Slots attempts in flight
+// and claims for free slots as soon as one frees up (besides every Poll and
+// on Kick), so a slow receiver holds only the slots of its own attempts,
+// never a whole batch. Errors of the queue are logged and retried at the
+// next poll or freed slot; context.Canceled is not an error. Run returns
+// after its attempts in flight have returned.
 func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.cfg.Poll)
 	defer t.Stop()
+	done := make(chan error, w.cfg.Slots)
+	busy := 0
+	defer func() {
+		for ; busy > 0; busy-- {
+			<-done
+		}
+	}()
+	finished := func(err error) {
+		busy--
+		if err != nil {
+			w.cfg.Log.Error("webhook: worker", "err", err)
+		}
+	}
 	for {
-		for {
-			n, err := w.RunOnce(ctx)
+		if free := w.cfg.Slots - busy; free > 0 {
+			now := w.cfg.Now()
+			w.prune(ctx, now)
+			jobs, err := w.cfg.Queue.Claim(ctx, now, w.cfg.Lease, free)
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err != nil {
-				w.cfg.Log.Error("webhook: worker", "err", err)
-				break
+				w.cfg.Log.Error("webhook: worker", "err", fmt.Errorf("webhook: claim: %w", err))
 			}
-			if n < w.cfg.Batch {
-				break
+			for _, j := range jobs {
+				busy++
+				go func() { done <- w.attempt(ctx, j) }()
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-done:
+			finished(err)
+			// Others may have finished meanwhile: claim for all of them at once.
+			for more := true; more; {
+				select {
+				case err := <-done:
+					finished(err)
+				default:
+					more = false
+				}
+			}
 		case <-t.C:
 		case <-w.wake:
 		}
 	}
 }
 
-// RunOnce claims the due jobs (up to Batch), attempts them in parallel and
-// records each outcome. It returns how many it attempted.
+// RunOnce claims the due jobs (up to Slots), attempts them in parallel and
+// waits for every outcome to be recorded. It returns how many it attempted.
+// It is for tests and one-off use: Run does not wait for a whole batch.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	now := w.cfg.Now()
 	w.prune(ctx, now)
-	jobs, err := w.cfg.Queue.Claim(ctx, now, w.cfg.Lease, w.cfg.Batch)
+	jobs, err := w.cfg.Queue.Claim(ctx, now, w.cfg.Lease, w.cfg.Slots)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: claim: %w", err)
 	}
@@ -269,8 +306,14 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 func (w *Worker) attempt(ctx context.Context, j Job) error {
 	res := w.cfg.Sender.Send(ctx, j)
 	if ctx.Err() != nil {
-		// Shutting down: leave the job to its lease (another attempt later).
-		return nil
+		if res.State != Delivered {
+			// Shutting down: leave the job to its lease (another attempt later).
+			return nil
+		}
+		// Accepted just before the shutdown: record it, or it is sent again.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		ctx = fctx
 	}
 	if res.State != Delivered {
 		next := res.At.Add(Backoff(j.Attempt, w.cfg.FirstRetry, w.cfg.MaxDelay, w.cfg.Rand()))
