@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password (or env CENTRAL_SMTP_PASSWORD)")
 	smtpTLS := fs.Bool("smtp-tls", false, "connect to the SMTP server with TLS from the start (port 465) instead of STARTTLS")
 	smtpPlain := fs.Bool("smtp-insecure-plain", false, "allow an SMTP relay without TLS (only a relay on this host)")
+	hooksPerEndpoint := fs.Int("webhooks-per-endpoint", webhook.DefaultPerEndpoint, "deliveries in flight at once per webhook endpoint across replicas (a slow receiver holds no more than this; a fast one gets about this many divided by its answer time per second)")
 	hooksAllowPrivate := fs.Bool("webhooks-allow-private", false, "let webhook endpoints be http:// and on loopback, private or link-local addresses (tests, a receiver on the centre's own network); default: public https only")
 	jobsTick := fs.Duration("jobs-tick", 15*time.Second, "how often this replica looks for due scheduled work (retention, pruning, demo days); each job runs once per schedule across all replicas")
 	retentionConfig := fs.String("retention-config", "", "retention policy JSON (retention.ParseConfig; default: the nl profile)")
@@ -255,6 +256,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// Webhook deliveries: one worker per replica; the outbox's leases (FOR
 	// UPDATE SKIP LOCKED on PostgreSQL) keep replicas off each other's jobs.
 	db.Webhooks.SetGuard(webhook.Guard{AllowPrivate: *hooksAllowPrivate})
+	if *hooksPerEndpoint < 1 {
+		return usageError{"-webhooks-per-endpoint must be at least 1"}
+	}
+	db.Webhooks.SetEndpointLimit(*hooksPerEndpoint)
 	if *hooksAllowPrivate {
 		log.Warn("-webhooks-allow-private: webhook endpoints may point at this host and its private network")
 	}

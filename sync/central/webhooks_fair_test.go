@@ -38,6 +38,7 @@ func secondHandle(t *testing.T, e *env) *central.DB {
 	}
 	t.Cleanup(func() { db2.Close() })
 	db2.Webhooks.SetGuard(webhook.Guard{AllowPrivate: true})
+	db2.Webhooks.SetEndpointLimit(testEndpointLimit)
 	return db2
 }
 

@@ -110,7 +110,12 @@ func (rc *receiver) acceptedCounts() map[string]int {
 // test's httptest receivers (-webhooks-allow-private).
 func hookEnv(t *testing.T, e *env) {
 	e.db.Webhooks.SetGuard(webhook.Guard{AllowPrivate: true})
+	e.db.Webhooks.SetEndpointLimit(testEndpointLimit)
 }
+
+// testEndpointLimit is the in-flight limit per endpoint the webhook tests
+// count with (production's default is webhook.DefaultPerEndpoint).
+const testEndpointLimit = 2
 
 // addEndpoint creates an endpoint through the admin API and returns its id
 // and secret.

@@ -72,7 +72,7 @@ const (
 	DefaultSlots      = 8                   // attempts a worker has in flight at once
 	// DefaultPerEndpoint is how many attempts to one receiver may be in
 	// flight at once, over all workers (a Queue's fairness limit).
-	DefaultPerEndpoint = 2
+	DefaultPerEndpoint = 4
 )
 
 // Backoff returns the wait after the attempt-th failed attempt: doubling
