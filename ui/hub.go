@@ -355,7 +355,7 @@ func (h *hub) readPump(c *client) {
 	c.ws.SetReadLimit(maxMessage)
 	c.ws.SetReadDeadline(time.Now().Add(h.pongWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(h.pongWait)) })
-	limit := newTokenBucket(intentRate, intentBurst, time.Now())
+	limit := newTokenBucket(h.srv.cfg.IntentRate, h.srv.cfg.IntentBurst, time.Now())
 	for {
 		typ, b, err := c.ws.ReadMessage()
 		if err != nil {
@@ -364,7 +364,7 @@ func (h *hub) readPump(c *client) {
 		c.ws.SetReadDeadline(time.Now().Add(h.pongWait))
 		if !limit.take(time.Now()) {
 			h.srv.log.Warn("screen sent too many messages: closed", "remote", c.ws.RemoteAddr().String())
-			c.last <- h.errorMessage(fmt.Sprintf("too many messages: at most %d a second", intentRate))
+			c.last <- h.errorMessage(fmt.Sprintf("too many messages: at most %d a second", h.srv.cfg.IntentRate))
 			select { // the write pump answers, then closes
 			case <-c.done:
 			case <-time.After(2 * writeWait):

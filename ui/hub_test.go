@@ -644,3 +644,36 @@ func TestTokenBucket(t *testing.T) {
 		t.Errorf("after an hour: %d allowed, want the burst (40)", n)
 	}
 }
+
+// TestIntentRateConfigurable: a test rig that drives the page at machine
+// speed raises the limit (ui.Config.IntentRate/IntentBurst); 500 intents
+// back to back are all carried out and the connection stays open. The
+// default stays 20 a second, bursts of 40 (TestIntentFloodClosesOnlyThatClient).
+func TestIntentRateConfigurable(t *testing.T) {
+	d := newFakeDoor(0)
+	hs := newHubServer(t, d, Config{IntentRate: 1 << 20, IntentBurst: 1 << 20})
+	s := &screen{ws: hs.dial(t), noResync: true}
+	if _, err := s.next(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		if err := s.ws.WriteMessage(websocket.TextMessage, []byte(`{"v":1,"type":"activity"}`)); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for d.activities.Load() < 500 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := d.activities.Load(); n != 500 {
+		t.Errorf("the door carried out %d of 500 intents", n)
+	}
+	for _, e := range s.errors {
+		if strings.Contains(e, "too many") {
+			t.Errorf("rate-limited with the limit raised: %s", e)
+		}
+	}
+	if New(Config{}).cfg.IntentRate != 20 || New(Config{}).cfg.IntentBurst != 40 {
+		t.Error("the default limit is not 20/s, bursts of 40")
+	}
+}

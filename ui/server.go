@@ -93,6 +93,11 @@ type Config struct {
 	// Metrics, when set, is served at GET /metrics behind the same Host
 	// check as the page and the API (the Prometheus text format).
 	Metrics http.Handler
+	// IntentRate and IntentBurst limit the messages one screen may send:
+	// IntentRate a second with bursts of IntentBurst (0: the defaults, 20
+	// and 40, far above any finger). Only tests that drive the page at
+	// machine speed raise them.
+	IntentRate, IntentBurst int
 }
 
 // Status is the status line shown small on the idle screen.
@@ -117,6 +122,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.TapTimeout <= 0 {
 		cfg.TapTimeout = 3 * time.Second
+	}
+	if cfg.IntentRate <= 0 {
+		cfg.IntentRate = intentRate
+	}
+	if cfg.IntentBurst <= 0 {
+		cfg.IntentBurst = intentBurst
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.hub = newHub(s)

@@ -26,6 +26,9 @@ type View struct {
 	Session     string        `json:"session,omitempty"`
 	ExpiresInMS int64         `json:"expires_in_ms,omitempty"`
 	Committed   bool          `json:"committed"`
+	// Reader is "in" or "out" when a one-way reader left some of the
+	// person's children out (the page says "Dit is de ingang").
+	Reader attendance.ReaderRole `json:"reader,omitempty"`
 }
 
 // PublicActor is who tapped, by first name.
@@ -57,7 +60,7 @@ func firstName(name string) string {
 func viewOf(r door.Result) View {
 	v := View{ID: r.ID, Outcome: r.Outcome, Reason: r.Reason, At: r.At,
 		Actor:   PublicActor{Role: r.Actor.Role, Name: firstName(r.Actor.Name)},
-		Session: r.Session, ExpiresInMS: r.ExpiresIn.Milliseconds(), Committed: r.Committed}
+		Session: r.Session, ExpiresInMS: r.ExpiresIn.Milliseconds(), Committed: r.Committed, Reader: r.Reader}
 	switch r.Reason {
 	case rules.ReasonContactBan, rules.ReasonWithdrawn:
 		v.Reason = "not_allowed"

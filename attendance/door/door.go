@@ -365,12 +365,14 @@ func (s *Service) settle(ctx context.Context) {
 	closed := s.closed
 	s.closed = nil
 	var evs []attendance.Event
-	var onScreen []string
+	var done []string
 	for _, c := range closed {
 		evs = append(evs, s.rec.closed(s.ix, c.s.decision, c.s.reader, c.why)...)
-		if s.sessions.clearScreen(c.s.id) {
-			onScreen = append(onScreen, c.s.id)
-		}
+		s.sessions.clearScreen(c.s.id)
+		// Every screen hears that the request is over (spec 5), also when
+		// another decision replaced it on the glass: a page that does not
+		// show it ignores the done.
+		done = append(done, c.s.id)
 	}
 	s.mu.Unlock()
 	if len(closed) == 0 {
@@ -385,7 +387,7 @@ func (s *Service) settle(ctx context.Context) {
 			s.mu.Unlock()
 		}
 	}
-	for _, id := range onScreen {
+	for _, id := range done {
 		s.pub.publish(Update{Type: "done", ID: id})
 	}
 	s.publishStaff()

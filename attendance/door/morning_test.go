@@ -48,6 +48,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/door"
 	"github.com/kinderdeur/kiosk/attendance/door/morningtest"
 	"github.com/kinderdeur/kiosk/attendance/roster"
+	"github.com/kinderdeur/kiosk/attendance/rules"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/attendance/store"
 	"github.com/kinderdeur/kiosk/ui"
@@ -366,6 +367,9 @@ func newMorningRig(h *morningRig) {
 	}
 	d, err := door.New(ctx, door.Config{Store: st, Key: roster.DemoBadgeKey, Readers: morningReaders, Clock: clk, Logger: quiet,
 		StaffLockAfter: 60 * time.Second,
+		// As kioskd runs by default (config undo_guard "2m"): without it the
+		// door would be a door nobody deploys.
+		Policy: rules.Policy{UndoGuard: 2 * time.Minute},
 		VerifyPIN: func(staffID, pin string) error {
 			if ok, err := staffpin.Check(pins[staffID], pin); err != nil || !ok {
 				return fmt.Errorf("wrong PIN (%v)", err)
@@ -377,7 +381,9 @@ func newMorningRig(h *morningRig) {
 	}
 	h.d, h.st, h.clk, h.evIn = d, st, clk, map[string]bool{}
 	h.updates, h.unsub = d.Subscribe()
-	srv := ui.New(ui.Config{Door: d, Logger: quiet})
+	// The rig sends intents at machine speed (an intent and its barrier,
+	// back to back): the per-screen rate limit is for fingers.
+	srv := ui.New(ui.Config{Door: d, Logger: quiet, IntentRate: 1 << 20, IntentBurst: 1 << 20})
 	hctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.hubDone = cancel, make(chan struct{})
 	go func() { srv.Run(hctx); close(h.hubDone) }()
@@ -565,6 +571,18 @@ func (h *morningRig) Tap(reader, uid string) (morningtest.Screen, error) {
 	sc, ok := lastDecision(fs)
 	if !ok || sc.ID != res.ID {
 		h.r.Fail(morningtest.ItemSeq, "tap decision %s (%s) never reached the screen", res.ID, res.Outcome)
+	}
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].typ == "staff" {
+			var m struct {
+				Staff *struct {
+					PINRequired bool `json:"pin_required"`
+				} `json:"staff"`
+			}
+			json.Unmarshal(fs[i].raw, &m)
+			sc.PINAsked = m.Staff != nil && m.Staff.PINRequired
+			break
+		}
 	}
 	if res.Outcome == "needs_staff" {
 		sc.Request = []string{}

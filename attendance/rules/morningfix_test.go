@@ -64,6 +64,7 @@ func TestIssue14Rules(t *testing.T) {
 		holder  string
 		policy  Policy
 		recent  *Recent
+		reader  attendance.ReaderRole
 		want    summary
 	}{
 		// Item 1.
@@ -87,6 +88,27 @@ func TestIssue14Rules(t *testing.T) {
 		{name: "recent and not recent: one question, nothing selected", holder: "p-multi", present: with("c-m1"), policy: guard,
 			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: true, At: now.Add(-time.Minute)}}),
 			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "p-multi", Children: kids("c-m1:check_out:-", "c-m2:check_in:-", "c-m3:check_in:-")}},
+		// The lead's decision (triage of the morning test): any tap by the
+		// same adult within the guard of their own last act asks, whatever
+		// the direction and whichever child.
+		{name: "same adult, 2 s after checking one sibling in: the other is not brought in silently", holder: "p-multi", present: with("c-m1"), policy: guard, reader: attendance.ReaderIn,
+			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: true, At: now.Add(-2 * time.Second)}}),
+			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "p-multi", Children: kids("c-m2:check_in:-", "c-m3:check_in:-")}},
+		{name: "same adult, 2 s after checking one child in, both ways: nothing preselected", holder: "p-multi", present: with("c-m1"), policy: guard,
+			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: true, At: now.Add(-2 * time.Second)}}),
+			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "p-multi", Children: kids("c-m1:check_out:-", "c-m2:check_in:-", "c-m3:check_in:-")}},
+		{name: "same adult, same direction after a check-out: asks", holder: "p-multi", present: with("c-m2", "c-m3"), policy: guard,
+			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: false, At: now.Add(-90 * time.Second)}}),
+			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "p-multi", Children: kids("c-m1:check_in:-", "c-m2:check_out:-", "c-m3:check_out:-")}},
+		{name: "same adult, one child, same direction at an exit: asks", holder: "p-multi", present: with("c-m2"), policy: guard, reader: attendance.ReaderOut,
+			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: false, At: now.Add(-5 * time.Second)}}),
+			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "p-multi", Children: kids("c-m2:check_out:-")}},
+		{name: "another adult acted on the siblings a moment ago: not guarded", holder: "p-multi", present: with(), policy: guard,
+			recent: recent(map[string]Act{"c-m1": {By: "p-other", In: false, At: now.Add(-5 * time.Second)}}),
+			want:   summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m2:check_in:sel", "c-m3:check_in:sel")}},
+		{name: "same adult, after the guard: the usual choice", holder: "p-multi", present: with(), policy: guard,
+			recent: recent(map[string]Act{"c-m1": {By: "p-multi", In: false, At: now.Add(-121 * time.Second)}}),
+			want:   summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m2:check_in:sel", "c-m3:check_in:sel")}},
 		{name: "staff clock-in right after their own clock-out: asks", holder: "s-a", present: []string{"s-b"}, policy: guard,
 			recent: recent(map[string]Act{"s-a": {By: "s-a", In: false, At: now.Add(-10 * time.Second)}}),
 			want:   summary{Outcome: Confirm, Reason: ReasonUndoRecent, Actor: "s-a"}},
@@ -113,6 +135,9 @@ func TestIssue14Rules(t *testing.T) {
 			ix := fixture(tt.mods...)
 			in := tapBy(ix, present(ix, at(wed, 8, 0), tt.present...), tt.holder, now)
 			in.Policy, in.Recent = tt.policy, tt.recent
+			if tt.reader != "" {
+				in.Role = tt.reader
+			}
 			if diff := cmp.Diff(tt.want, summarise(Decide(in))); diff != "" {
 				t.Errorf("Decide (-want +got):\n%s", diff)
 			}
@@ -172,5 +197,39 @@ func TestResolvedAndChanged(t *testing.T) {
 	sel, _ := Select(req, []string{"c-m1", "c-m2"})
 	if diff := cmp.Diff([]string{"c-m1"}, Changed(sel, one)); diff != "" {
 		t.Errorf("Changed (-want +got):\n%s", diff)
+	}
+}
+
+// A one-way reader says which door it is when the person has children it
+// does not serve (the screen words "Dit is de ingang"); otherwise not.
+func TestOneWayReaderSaysWhichDoor(t *testing.T) {
+	ix := fixture()
+	now := at(wed, 16, 0)
+	for _, tt := range []struct {
+		reader  attendance.ReaderRole
+		present []string
+		want    attendance.ReaderRole
+		outcome Outcome
+	}{
+		{attendance.ReaderIn, []string{"c-m1", "c-m2", "c-m3"}, attendance.ReaderIn, Denied},
+		{attendance.ReaderIn, []string{"c-m1"}, attendance.ReaderIn, ChooseChildren},
+		{attendance.ReaderOut, nil, attendance.ReaderOut, Denied},
+		{attendance.ReaderOut, []string{"c-m1"}, attendance.ReaderOut, ChooseChildren},
+		{attendance.ReaderIn, nil, "", ChooseChildren},
+		{attendance.ReaderBoth, []string{"c-m1"}, "", ChooseChildren},
+	} {
+		in := tapBy(ix, present(ix, at(wed, 8, 0), append([]string{"s-a", "s-b"}, tt.present...)...), "p-multi", now)
+		in.Role = tt.reader
+		d := Decide(in)
+		if d.Reader != tt.want || d.Outcome != tt.outcome {
+			t.Errorf("%s reader, %v present: outcome %s reader %q, want %s %q", tt.reader, tt.present, d.Outcome, d.Reader, tt.outcome, tt.want)
+		}
+		if d.Outcome == ChooseChildren && tt.want != "" {
+			for _, c := range d.Children {
+				if c.Selected {
+					t.Errorf("%s reader, %v present: %s preselected", tt.reader, tt.present, c.ID)
+				}
+			}
+		}
 	}
 }

@@ -21,18 +21,24 @@ type Act struct {
 type Recent struct {
 	children map[string]Act
 	staff    map[string]Act
+	// actors is the time of each adult's last committed check-in or -out
+	// of any child: the undo guard asks on any tap of theirs soon after.
+	actors map[string]time.Time
 }
 
 // Fold takes a committed event into account.
 func (r *Recent) Fold(e attendance.Event) {
 	if r.children == nil {
-		r.children, r.staff = map[string]Act{}, map[string]Act{}
+		r.children, r.staff, r.actors = map[string]Act{}, map[string]Act{}, map[string]time.Time{}
 	}
 	act := Act{By: e.ActorID, At: e.Wall}
 	switch e.Type {
 	case attendance.ChildCheckIn, attendance.ChildCheckOut:
 		act.In = e.Type == attendance.ChildCheckIn
 		r.children[e.ChildID] = act
+		if e.ActorID != "" && e.Wall.After(r.actors[e.ActorID]) {
+			r.actors[e.ActorID] = e.Wall
+		}
 	case attendance.StaffIn, attendance.StaffOut:
 		act.In = e.Type == attendance.StaffIn
 		r.staff[e.StaffID] = act
@@ -51,4 +57,12 @@ func (r *Recent) staffAct(id string) Act {
 		return Act{}
 	}
 	return r.staff[id]
+}
+
+// actorAct is when person last checked a child in or out (zero: never).
+func (r *Recent) actorAct(person string) time.Time {
+	if r == nil {
+		return time.Time{}
+	}
+	return r.actors[person]
 }

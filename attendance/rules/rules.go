@@ -157,6 +157,11 @@ type Decision struct {
 	Remember *Tap `json:"-"`
 	// PolicyVersion names the ratio policies the decision used.
 	PolicyVersion string `json:"-"`
+	// Reader is set to the reader's role ("in", "out") when the tap was at
+	// a one-way reader and the person has children it does not serve (a
+	// parent picking up at the entrance): the screen says which door this
+	// is. Public.
+	Reader attendance.ReaderRole `json:"reader,omitempty"`
 	// clockGroup is the group a staff clock-out leaves (the group of the
 	// stay, see ManualStaffOut); nil: the staff member's roster group.
 	clockGroup *string
@@ -252,6 +257,12 @@ func (in Input) undoes(act Act, person string, checkIn bool) bool {
 	g := in.Policy.UndoGuard
 	return g > 0 && act.By == person && act.In != checkIn && !act.At.IsZero() &&
 		!in.Now.Before(act.At) && in.Now.Sub(act.At) <= g
+}
+
+// soon reports whether at (an act) lies within the undo guard before now.
+func (in Input) soon(at time.Time) bool {
+	g := in.Policy.UndoGuard
+	return g > 0 && !at.IsZero() && !in.Now.Before(at) && in.Now.Sub(at) <= g
 }
 
 // ageCheck is the reason a pickup person's age stops a pickup ("" when it
@@ -374,21 +385,18 @@ func decideAdult(in Input, id string) Decision {
 		}
 		// Bringing children in needs no minimum age.
 	}
-	// The undo guard: what this person did a moment ago is not undone
-	// without asking.
-	var undo []string
-	for _, c := range offered {
-		if in.undoes(in.Recent.childAct(c.ID), id, c.Action == ActCheckIn) {
-			undo = append(undo, c.ID)
-		}
-	}
-	if len(undo) > 0 {
+	// The undo guard: a tap by the same adult within the guard of their
+	// own last check-in or -out (of any child) never acts silently and
+	// never preselects: an accidental second tap must not undo the first,
+	// nor bring or take a child they did not choose a moment ago. It asks,
+	// every child offered unselected with its action.
+	if len(offered) > 0 && in.soon(in.Recent.actorAct(id)) {
 		for i := range offered {
 			offered[i].Selected = false
 		}
 		d.Outcome, d.Reason, d.Children = Confirm, ReasonUndoRecent, offered
 		for _, c := range offered {
-			if c.Action == ActCheckOut && slices.Contains(undo, c.ID) {
+			if c.Action == ActCheckOut && in.undoes(in.Recent.childAct(c.ID), id, false) {
 				// Brought in a moment ago: the child's own tap now is
 				// not a handover either.
 				d.Remember.CheckedIn = append(d.Remember.CheckedIn, c.ID)
@@ -410,17 +418,27 @@ func decideAdult(in Input, id string) Decision {
 		return d
 	}
 	d.Children = offered
-	if mixed(d.Children) {
+	// At a reader that works one way only, the children it leaves out
+	// (present at the entrance, at home at the exit) are what a
+	// both-ways reader would offer the other way: the person may have
+	// come for them. Nothing is then done without asking.
+	wrongWay := in.Role != attendance.ReaderBoth && in.Role != "" && oneWayOthers(in, mayTake)
+	if wrongWay {
+		d.Reader = in.Role
+	}
+	if mixed(d.Children) || wrongWay {
 		// Some to bring, some to take: nothing is preselected across
 		// directions, the person picks.
 		for i := range d.Children {
 			d.Children[i].Selected = false
 		}
 	}
-	switch len(d.Children) {
-	case 0:
+	switch {
+	case len(d.Children) == 0:
 		d.Outcome, d.Reason = Denied, ReasonNothingToDo
-	case 1:
+	case wrongWay:
+		d.Outcome = ChooseChildren
+	case len(d.Children) == 1:
 		if d.Children[0].Action == ActCheckIn {
 			d.Outcome = CheckIn
 		} else {
@@ -446,6 +464,20 @@ func decideAdult(in Input, id string) Decision {
 	}
 	d.PolicyVersion = PolicyVersions(in.Roster, d.Children)
 	return d
+}
+
+// oneWayOthers reports whether any of ids would be acted on the other way
+// than in.Role allows: present at an entrance, absent at an exit.
+func oneWayOthers(in Input, ids []string) bool {
+	for _, id := range ids {
+		_, present := in.Presence.Child(id)
+		if present && in.Role == attendance.ReaderIn || !present && in.Role == attendance.ReaderOut {
+			if _, ok := in.Roster.Child(id); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mixed reports whether cs holds children in both directions.

@@ -98,10 +98,23 @@ func TestDecide(t *testing.T) {
 			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-one"}},
 		{name: "out-reader: absent child is not checked in", holder: "p-one", present: with(), reader: attendance.ReaderOut,
 			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-one"}},
-		{name: "in-reader offers only the absent children", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderIn,
-			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m3:check_in:sel")}},
-		{name: "out-reader with one present child: straight out", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderOut,
-			want: summary{Outcome: CheckOut, Actor: "p-multi", Children: kids("c-m2:check_out:sel")}},
+		// A one-way reader with a child present the other way: the person
+		// may have come for that one (a parent picking up at the entrance):
+		// what the reader can do is offered, never done, nothing selected.
+		{name: "in-reader, one child present: the absent ones offered, unselected", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderIn,
+			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:-", "c-m3:check_in:-")}},
+		{name: "out-reader, siblings at home: asks, nothing selected", holder: "p-multi", present: with("c-m2"), reader: attendance.ReaderOut,
+			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m2:check_out:-")}},
+		{name: "in-reader, all at home: preselected", holder: "p-multi", present: with(), reader: attendance.ReaderIn,
+			want: summary{Outcome: ChooseChildren, Actor: "p-multi", Children: kids("c-m1:check_in:sel", "c-m2:check_in:sel", "c-m3:check_in:sel")}},
+		{name: "in-reader, all present: nothing to do", holder: "p-multi", present: with("c-m1", "c-m2", "c-m3"), reader: attendance.ReaderIn,
+			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-multi"}},
+		{name: "out-reader, all at home: nothing to do", holder: "p-multi", present: with(), reader: attendance.ReaderOut,
+			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-multi"}},
+		{name: "in-reader, one child, at home: straight in", holder: "p-one", present: with(), reader: attendance.ReaderIn,
+			want: summary{Outcome: CheckIn, Actor: "p-one", Children: kids("c-one:check_in:sel")}},
+		{name: "in-reader, one child, present: nothing to do", holder: "p-one", present: with("c-one"), reader: attendance.ReaderIn,
+			want: summary{Outcome: Denied, Reason: ReasonNothingToDo, Actor: "p-one"}},
 
 		// Standing authorisation: Mondays and Wednesdays, 2026-01-01..2026-06-30.
 		{name: "grandparent on a permitted weekday takes the child", holder: "p-gp", present: with("c-one"),

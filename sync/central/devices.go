@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kinderdeur/kiosk/sync/central/sqldb"
 	"github.com/kinderdeur/kiosk/sync/protocol"
@@ -75,8 +77,11 @@ func (s *Devices) Enrol(ctx context.Context, req protocol.EnrolRequest) (protoco
 	if err != nil {
 		return resp, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if req.DeviceID == "" || len(req.DeviceID) > 100 || strings.ContainsAny(req.DeviceID, " \t\r\n") {
-		return resp, fmt.Errorf("%w: device_id missing, longer than 100 or with spaces", ErrMalformed)
+	if req.DeviceID == "" || len(req.DeviceID) > 100 || !oneSegment(req.DeviceID) {
+		return resp, fmt.Errorf("%w: device_id missing, longer than 100, or not one plain URL path segment (no spaces, control characters, / ? # %% \\ or a bare . or ..)", ErrMalformed)
+	}
+	if len(req.Name) > 200 || strings.IndexFunc(req.Name, hiddenRune) >= 0 {
+		return resp, fmt.Errorf("%w: name longer than 200 bytes or with control characters", ErrMalformed)
 	}
 	tx, err := s.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
@@ -138,6 +143,28 @@ func (s *Devices) Enrol(ctx context.Context, req protocol.EnrolRequest) (protoco
 		return resp, fmt.Errorf("central: enrol: %w", err)
 	}
 	return protocol.EnrolResponse{DeviceID: req.DeviceID, LocationID: loc, BadgeKey: key, PINPepper: s.sites.pinPepper(loc), ServerTime: now.UTC()}, nil
+}
+
+// oneSegment reports whether a device id can stand as one segment of a URL
+// path as it is (the admin routes /devices/{id}/...): no separators,
+// escapes, spaces, control or bidi characters, and not "." or "..".
+func oneSegment(id string) bool {
+	if id == "." || id == ".." || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || hiddenRune(r) || strings.ContainsRune(`/?#%\`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// hiddenRune: control, format (bidi overrides, zero widths) and line or
+// paragraph separators, which have no place in a name shown on pages and
+// in mail.
+func hiddenRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }
 
 func nsTime(ns sql.NullInt64) time.Time {

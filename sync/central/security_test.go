@@ -351,3 +351,82 @@ func TestStoredPINHashNotCrackableWithoutPepper(t *testing.T) {
 		}
 	})
 }
+
+// TestStrangerCannotTakeADevicesInFlightSlots: the cap of requests served
+// at once per device is taken before the signature can be checked (it
+// needs the body), so it must be per device and client address like the
+// rate limit. Keyed by device id alone, a stranger who knows a door's id
+// (it is in every webhook payload and on the fleet page) held all its
+// slots with four slow requests carrying a bad signature, and the real
+// kiosk got 429 on every sync, roster pull and long-poll.
+func TestStrangerCannotTakeADevicesInFlightSlots(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	d := e.enrol(t)
+	h := central.NewServer(central.Config{DB: e.db, Now: e.clock.Now,
+		ClientIP: func(r *http.Request) string { return "ip:" + r.Header.Get("X-Test-Client") }}).Handler()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := range 8 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+		sig := base64.StdEncoding.EncodeToString(make([]byte, 64))
+		// Headers that pass every check made before the body; a body that
+		// never comes.
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: central\r\nX-Test-Client: 203.0.113.9\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"+
+			"Kiosk-Device: %s\r\nKiosk-Timestamp: %d\r\nKiosk-Nonce: %032x\r\nKiosk-Signature: %s\r\n\r\n{", protocol.PathEvents, d.id, e.clock.Now().UnixMilli(), i, sig)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server take them in
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+protocol.PathDevicePresence, nil)
+	req.Header.Set("X-Test-Client", "198.51.100.7")
+	if err := protocol.Sign(req, d.id, d.key, nil, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the real kiosk, while a stranger holds slow requests in its name: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestEnrolRefusesIDsThatAreNotOnePathSegment: a kiosk chooses its device
+// id. One with '/' (or '?', '#', '%', '\', "..") cannot be revoked by the
+// fleet page's button (the route's {id} is one segment) and pointed that
+// button at another admin route; a name of any length and with line
+// breaks went into mail and pages. Both are checked at enrolment.
+func TestEnrolRefusesIDsThatAreNotOnePathSegment(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	_, key, _ := ed25519.GenerateKey(nil)
+	pub := protocol.EncodePublicKey(key.Public().(ed25519.PublicKey))
+	enrol := func(id, name string) int {
+		code, _ := e.do(t, http.MethodPost, protocol.PathEnrol, mustJSON(protocol.EnrolRequest{Token: e.token, DeviceID: id, PublicKey: pub, Name: name}), nil)
+		return code
+	}
+	for _, id := range []string{"x/../../users/u1/disable?", "a/b", "a?b", "a#b", "a%2Fb", `a\b`, ".", "..", "a\x00b", "a\u202eb"} {
+		if code := enrol(id, "door"); code != http.StatusBadRequest {
+			t.Errorf("device id %q: %d, want 400", id, code)
+		}
+	}
+	if code := enrol("kiosk-ok", strings.Repeat("n", 201)); code != http.StatusBadRequest {
+		t.Errorf("a 201-byte name: %d, want 400", code)
+	}
+	if code := enrol("kiosk-ok", "voordeur\r\nBcc: x@evil.example"); code != http.StatusBadRequest {
+		t.Errorf("a name with a line break: %d, want 400", code)
+	}
+	for _, id := range []string{"kiosk-8d81c0de-1b2c-4d5e-8f90-123456789abc", "demo-history-loc-regenboog", "voordeur.regenboog_1:a"} {
+		if code := enrol(id, "Voordeur Zoë"); code != http.StatusOK {
+			t.Errorf("device id %q: %d, want 200", id, code)
+		}
+	}
+}

@@ -56,8 +56,9 @@ type Config struct {
 	// DeviceLimiter limits device requests per device and client address,
 	// checked before the body is read (default bursts of 600, then 50/s:
 	// a kiosk catching up after days offline pushes batch after batch).
-	// Besides, at most maxDeviceInFlight requests per device are served at
-	// once, which bounds the memory bodies of one device id can take.
+	// Besides, at most maxDeviceInFlight requests per device and client
+	// address are served at once, which bounds the memory bodies of one
+	// device id can take from one address.
 	DeviceLimiter *auth.Limiter
 	// ClientIP keys the rate limits by client address (default
 	// auth.ClientIP, the connection's address; behind a reverse proxy use
@@ -154,7 +155,7 @@ type Server struct {
 	lastPrune      atomic.Int64
 	deviceLimit    *auth.Limiter
 	inFlightMu     sync.Mutex
-	inFlight       map[string]int // device id -> requests being served
+	inFlight       map[string]int // device id and client address -> requests being served
 	clientIP       func(*http.Request) string
 	webhooks       webhookAdmin
 	routes         []string
@@ -389,12 +390,17 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 			refuse(http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("body over %d bytes", limit))
 			return
 		}
-		if !s.enter(dev.ID) {
+		// The cap is taken before the signature can be checked (that needs
+		// the body), so it is per device and client address too: a
+		// stranger holding slow requests in a door's name takes only his
+		// own slots, never the real kiosk's.
+		slot := dev.ID + "|" + s.clientIP(r)
+		if !s.enter(slot) {
 			w.Header().Set("Retry-After", "1")
 			refuse(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many requests of this device at once")
 			return
 		}
-		defer s.leave(dev.ID)
+		defer s.leave(slot)
 		body, ok := s.readBody(w, r, limit)
 		if !ok {
 			return
@@ -425,8 +431,9 @@ func (s *Server) device(limit int64, h deviceHandler) http.Handler {
 	})
 }
 
-// maxDeviceInFlight bounds a device's concurrent requests (a kiosk makes
-// one or two at a time: a push, a roster or presence pull).
+// maxDeviceInFlight bounds a device's concurrent requests from one client
+// address (a kiosk makes one or two at a time: a push, a roster or presence
+// pull, the roster long-poll).
 const maxDeviceInFlight = 4
 
 func (s *Server) enter(id string) bool {

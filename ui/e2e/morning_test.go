@@ -168,6 +168,9 @@ func (g *glass) Tap(reader, uid string) (morningtest.Screen, error) {
 		return sc, err
 	}
 	g.waitShown(sc)
+	if sc.Outcome == morningtest.OutStaffIn || sc.Outcome == morningtest.OutStaffMenu {
+		sc.PINAsked = eval[bool](g.p, `!!document.getElementById("pin-dots")`)
+	}
 	return sc, nil
 }
 
@@ -198,6 +201,16 @@ func (g *glass) glassNames(sc morningtest.Screen) {
 // chosen ones are on, then the confirm button.
 func (g *glass) Select(session string, children []string) (morningtest.Screen, error) {
 	from := g.ndecs()
+	if eval[bool](g.p, `!!document.getElementById("undo-yes")`) {
+		// The undo question of one child: "Ja" is the choice of that child.
+		g.p.tapEl("#undo-yes")
+		sc, err := g.nextDecision(from)
+		if err != nil {
+			return sc, err
+		}
+		g.waitShown(sc)
+		return sc, nil
+	}
 	cards := eval[[]string](g.p, `[...document.querySelectorAll(".child-card")].map(b => b.dataset.child + "=" + b.getAttribute("aria-pressed"))`)
 	for _, c := range cards {
 		id, on, _ := strings.Cut(c, "=")
@@ -216,6 +229,11 @@ func (g *glass) Select(session string, children []string) (morningtest.Screen, e
 }
 
 func (g *glass) Cancel(session string) error {
+	if eval[bool](g.p, `!!document.getElementById("undo-no")`) {
+		g.p.tapEl("#undo-no")
+		g.p.waitJS(`!document.getElementById("undo-no")`)
+		return nil
+	}
 	if eval[bool](g.p, `!!document.getElementById("choose-cancel")`) {
 		g.p.tapEl("#choose-cancel")
 		g.p.waitJS(`!document.getElementById("choose-cancel")`)

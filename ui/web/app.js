@@ -652,7 +652,8 @@ function renderChoose() {
   return screenEl("choose",
     h("header", { class: "choose-head" },
       h("h1", { class: "title" }, t(d.outcome === "confirm" ? "undo.mixed" : "choose.title")),
-      h("div", { class: "sub", id: "choose-hint" }, chooseHint(kids))),
+      h("div", { class: "sub", id: "choose-hint" }, chooseHint(kids)),
+      d.reader === "in" || d.reader === "out" ? h("div", { class: "sub", id: "choose-reader" }, t("reader." + d.reader + ".title") + ". " + t("reader." + d.reader + ".sub")) : null),
     grid,
     h("div", { class: "actions" },
       button(t("choose.cancel"), cancel, "secondary", { id: "choose-cancel" }),
@@ -697,6 +698,15 @@ function renderInOut() {
     h("div", { class: "sub" }, t("at.time", { time: decisionTime(d) })));
 }
 
+// justSince: the child came in at most 3 minutes before the decision (both
+// HH:MM in the location's time).
+function justSince(d, c) {
+  if (!c.since || !d.at || d.at.length < 16) return false;
+  const mins = (hm) => parseInt(hm.slice(0, 2), 10) * 60 + parseInt(hm.slice(3, 5), 10);
+  const diff = mins(d.at.slice(11, 16)) - mins(c.since);
+  return diff >= 0 && diff <= 3;
+}
+
 // renderUndo: the same person's tap would undo what they did a moment ago.
 function renderUndo() {
   const d = state.decision;
@@ -714,8 +724,16 @@ function renderUndo() {
     yesLabel = t("undo.staff.yes");
   } else {
     const act = kids[0].action;
-    title = t("undo.just." + act, { names: names(kids.map((c) => c.name)) });
-    q = t("undo.q." + act);
+    // "Levi is net ingecheckt" only when it is true (checked in within the
+    // last minutes); otherwise the same person's tap of a moment ago is
+    // what the question is about ("Je hebt net al getapt. Daan brengen?").
+    if (act === "check_out" && justSince(d, kids[0])) {
+      title = t("undo.just." + act, { names: names(kids.map((c) => c.name)) });
+      q = t("undo.q." + act);
+    } else {
+      title = t("undo.tapped");
+      q = t("undo.q_named." + act, { names: names(kids.map((c) => c.name)) });
+    }
     yesLabel = t("undo.yes." + act);
   }
   return screenEl("result attention undo",
@@ -738,7 +756,11 @@ function renderDenied() {
 }
 
 function renderNothing() {
-  return screenEl("result neutral", icon("card"), h("h1", { class: "title", id: "public-title" }, t("nothing.title")), h("div", { class: "sub" }, t("nothing.sub")));
+  const d = state.decision || {};
+  // A one-way reader: say which door this is (a parent picking up at the
+  // entrance).
+  const k = d.reader === "in" || d.reader === "out" ? "reader." + d.reader : "nothing";
+  return screenEl("result neutral", icon("card"), h("h1", { class: "title", id: "public-title" }, t(k + ".title")), h("div", { class: "sub" }, t(k + ".sub")));
 }
 
 function renderError() {

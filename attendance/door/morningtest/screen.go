@@ -21,6 +21,9 @@ type Screen struct {
 	Request []string `json:"-"`
 	// Raw is the JSON the screen received ("" when the driver has none).
 	Raw string `json:"-"`
+	// PINAsked: after a staff tap, the staff panel asks for the PIN
+	// (pin_required). A member of staff types the PIN only when asked.
+	PINAsked bool `json:"-"`
 }
 
 // ScreenActor is who tapped, as the public screen shows them.

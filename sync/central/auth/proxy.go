@@ -86,7 +86,7 @@ func (p *Proxies) ClientIP(r *http.Request) string {
 			break // garbage: stop at the last address we could read
 		}
 		if !p.trusted(a) {
-			return "ip:" + a.Unmap().String()
+			return addrKey(a)
 		}
 	}
 	return ClientIP(r)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -175,14 +176,28 @@ func RateLimit(l *Limiter, key func(*http.Request) string) func(http.Handler) ht
 }
 
 // ClientIP keys by the connection's address. It ignores X-Forwarded-For:
-// behind a reverse proxy, wrap the handler so RemoteAddr is the real
-// client before this runs.
+// behind a reverse proxy, use Proxies.ClientIP.
 func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return "ip:" + r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return addrKey(a)
 	}
 	return "ip:" + host
+}
+
+// addrKey is the rate-limit key of a client address: an IPv4 address
+// itself, an IPv6 address by its /64. One IPv6 host is normally given a
+// whole /64 and may use a new source address for every request, so keyed
+// by the full address it would start each attempt with a full bucket.
+func addrKey(a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	if a.Is6() && !a.IsLoopback() {
+		return "ip:" + netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return "ip:" + a.String()
 }
 
 // PrincipalOrIP keys by the authenticated principal (a user or a device)

@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -213,6 +214,10 @@ func (s *Server) parse() error {
 		"join": strings.Join,
 		"mib":  func(b int64) int64 { return b >> 20 },
 		"secs": func(n int64) string { return (time.Duration(n) * time.Second).String() },
+		// seg escapes one path segment of a URL: html/template leaves '/',
+		// '?' and ".." alone in a path, so an id someone else chose (a
+		// kiosk's device id, a roster id) could point a button elsewhere.
+		"seg": pathSegment,
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -503,4 +508,13 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.a.Secure})
 	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// pathSegment escapes s as one URL path segment ("." and ".." too, which
+// a browser would otherwise resolve).
+func pathSegment(s string) string {
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	return url.PathEscape(s)
 }

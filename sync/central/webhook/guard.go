@@ -47,6 +47,10 @@ var extraForbidden = []netip.Prefix{
 	netip.MustParsePrefix("203.0.113.0/24"),  // TEST-NET-3
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may embed a private IPv4
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64 (RFC 8215): the same
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated): ::10.0.0.1
+	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4 address
+	netip.MustParsePrefix("2001::/32"),       // Teredo: embeds IPv4 addresses
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 }
 

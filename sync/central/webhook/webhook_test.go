@@ -127,3 +127,30 @@ func TestSenderRefusesForbiddenAddressesAtConnect(t *testing.T) {
 		t.Errorf("redirect: %+v", res)
 	}
 }
+
+// TestGuardRefusesIPv4EmbeddedInIPv6: IPv6 forms that carry an IPv4
+// address a gateway or tunnel may deliver to (the local-use NAT64 prefix,
+// 6to4, Teredo, IPv4-compatible ::a.b.c.d) were accepted, so
+// https://[64:ff9b:1::a00:1]/ reached 10.0.0.1 through a NAT64 gateway.
+func TestGuardRefusesIPv4EmbeddedInIPv6(t *testing.T) {
+	for _, a := range []string{
+		"64:ff9b:1::a00:1",                     // RFC 8215 local-use NAT64
+		"::127.0.0.1",                          // IPv4-compatible (deprecated)
+		"::a00:1",                              // the same for 10.0.0.1
+		"2002:7f00:1::1",                       // 6to4 of 127.0.0.1
+		"2002:a00:1::1",                        // 6to4 of 10.0.0.1
+		"2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo
+	} {
+		if !webhook.Forbidden(netip.MustParseAddr(a)) {
+			t.Errorf("%s allowed", a)
+		}
+		if err := (webhook.Guard{}).CheckURL(context.Background(), "https://["+a+"]/"); !errors.Is(err, webhook.ErrForbiddenAddress) {
+			t.Errorf("https://[%s]/: %v", a, err)
+		}
+	}
+	for _, a := range []string{"2001:4860:4860::8888", "2a00:1450:400e:80c::200e", "93.184.215.14"} {
+		if webhook.Forbidden(netip.MustParseAddr(a)) {
+			t.Errorf("public %s refused", a)
+		}
+	}
+}
