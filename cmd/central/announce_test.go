@@ -339,7 +339,13 @@ func TestAnnouncementReachesTheDoorWithin5s(t *testing.T) {
 	waitHealthy(t, c, "http://"+caddr)
 	proxy := newCutProxy(t, caddr)
 	kaddr := freeAddr(t)
-	k := startProc(t, kioskBin, "-demo", "-central", proxy.url(), "-listen", kaddr, "-data", t.TempDir(), "-log-level", "warn")
+	// Fatima brings Daan back seconds after her last tap, again and again:
+	// no undo question here (the undo guard's tests are the door's).
+	cfg := filepath.Join(t.TempDir(), "kioskd.json")
+	if err := os.WriteFile(cfg, []byte(`{"undo_guard":"0s"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := startProc(t, kioskBin, "-demo", "-central", proxy.url(), "-listen", kaddr, "-data", t.TempDir(), "-log-level", "warn", "-config", cfg)
 	waitHealthy(t, k, "http://"+kaddr)
 	d := &door{t: t, url: "http://" + kaddr, last: map[string]time.Time{}}
 	if _, ok := d.waitVersion(0, 30*time.Second); !ok {
