@@ -165,6 +165,68 @@ type StaffView struct {
 	// correction changed it; absent when there are none. (In Go:
 	// TodayView.)
 	Today []TodayView `json:"today,omitempty"`
+	// Expected is per group the children expected today and those their
+	// parents reported absent in the portal (staff-only).
+	Expected []ExpectedView `json:"expected"`
+}
+
+// ExpectedView is a group's expected-children line: "verwacht: 11,
+// afgemeld: Mila (ziek)".
+type ExpectedView struct {
+	GroupID  string       `json:"group_id"`
+	Group    string       `json:"group"`
+	Expected int          `json:"expected"`
+	Absent   []AbsentView `json:"absent"`
+}
+
+// AbsentView is a child reported absent today: kind sick, cancel or
+// late_cancel (no free text).
+type AbsentView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// AnnouncedView is a pickup a parent announced in the portal, staff-only:
+// who picks up (person, relation), the window (from/until HH:MM, "" open),
+// who announced it and when (by, at HH:MM location time; "" unknown), the
+// ID they will show, and whether the window covers now.
+type AnnouncedView struct {
+	ChildID  string `json:"child_id"`
+	PersonID string `json:"person_id"`
+	Person   string `json:"person"`
+	Relation string `json:"relation,omitempty"`
+	From     string `json:"from,omitempty"`
+	Until    string `json:"until,omitempty"`
+	By       string `json:"by,omitempty"`
+	At       string `json:"at,omitempty"`
+	IDNote   string `json:"id_note,omitempty"`
+	Now      bool   `json:"now"`
+}
+
+func announcedViews(as []door.Announcement) []AnnouncedView {
+	var out []AnnouncedView
+	for _, a := range as {
+		v := AnnouncedView{ChildID: a.ChildID, PersonID: a.PersonID, Person: a.Person, Relation: a.Relation, From: a.From, Until: a.Until,
+			By: a.By, IDNote: a.IDNote, Now: a.Covers}
+		if !a.At.IsZero() {
+			v.At = a.At.Format("15:04")
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func expectedViews(gs []door.GroupExpected) []ExpectedView {
+	out := make([]ExpectedView, 0, len(gs))
+	for _, g := range gs {
+		v := ExpectedView{GroupID: g.GroupID, Group: g.Group, Expected: g.Expected, Absent: []AbsentView{}}
+		for _, a := range g.Absent {
+			v.Absent = append(v.Absent, AbsentView{ID: a.ID, Name: a.Name, Kind: a.Kind})
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // TodayView is one stay of today on the staff panel.
@@ -224,6 +286,10 @@ type StaffChild struct {
 	Group string `json:"group"`
 	Since string `json:"since,omitempty"`
 	Alert string `json:"alert,omitempty"`
+	// Announced: pickups announced for the child today; Absence: the kind
+	// of absence its parents reported for today (absent list only).
+	Announced []AnnouncedView `json:"announced,omitempty"`
+	Absence   string          `json:"absence,omitempty"`
 }
 
 // Request is a needs_staff session waiting for staff.
@@ -240,6 +306,9 @@ type Request struct {
 	// ReleaseTo: for a child who asked on its own, the grown-ups staff may
 	// release it to (confirm with "released_to"); staff-only.
 	ReleaseTo []ReleaseCandidate `json:"release_to,omitempty"`
+	// Announced: the tapping person's announcements for these children
+	// today, also outside their window ("aangekondigd voor 16:00-17:00").
+	Announced []AnnouncedView `json:"announced,omitempty"`
 }
 
 // ReleaseCandidate is a grown-up a child may be released to.
@@ -276,7 +345,7 @@ type ConfirmStaffLeave struct {
 func staffChildren(ps []door.Person, since string) []StaffChild {
 	var out []StaffChild
 	for _, p := range ps {
-		c := StaffChild{ID: p.ID, Name: p.Name, Group: p.Group, Alert: p.Alert}
+		c := StaffChild{ID: p.ID, Name: p.Name, Group: p.Group, Alert: p.Alert, Announced: announcedViews(p.Announced), Absence: p.Absence}
 		if since != "" {
 			c.Since = p.Since.Format(since)
 		}
@@ -300,13 +369,14 @@ func staffViewOf(p *door.StaffPanel) *StaffView {
 		Warnings:     warningViews(p.Warnings),
 		Absent:       nonNil(staffChildren(p.Absent, "")),
 		Today:        todayViews(p.Today),
+		Expected:     expectedViews(p.Expected),
 	}
 	for i := range v.Absent {
 		v.Absent[i].Alert = "" // the absent list is names only
 	}
 	for _, r := range p.Requests {
 		rv := Request{Session: r.Session, Reason: r.Reason, Person: r.Person, Role: string(r.Role), Relation: r.Relation,
-			Children: staffChildren(r.Children, ""), Photo: r.Photo, Alert: r.Alert}
+			Children: staffChildren(r.Children, ""), Photo: r.Photo, Alert: r.Alert, Announced: announcedViews(r.Announced)}
 		for _, w := range r.Warnings {
 			rv.Warnings = append(rv.Warnings, w.Text)
 		}

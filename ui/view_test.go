@@ -85,31 +85,37 @@ func TestWireJSON(t *testing.T) {
 	// A locked panel (PIN first) shows nothing but the lock.
 	b, _ = json.Marshal(staffViewOf(&door.StaffPanel{StaffID: "s-lotte", Name: "Lotte", LocksIn: time.Minute, PINRequired: true,
 		Present: []door.Person{}, StaffPresent: []door.Person{}, Requests: []door.Request{}, Forgotten: []door.Person{}, Absent: []door.Person{}, Warnings: []door.Note{}}))
-	if got, want := string(b), `{"name":"Lotte","staff_id":"s-lotte","locks_in_ms":60000,"pin_required":true,"groups":null,"present":[],"staff_present":[],"requests":[],"roll_call":null,"forgotten":[],"warnings":[],"absent":[]}`; got != want {
+	if got, want := string(b), `{"name":"Lotte","staff_id":"s-lotte","locks_in_ms":60000,"pin_required":true,"groups":null,"present":[],"staff_present":[],"requests":[],"roll_call":null,"forgotten":[],"warnings":[],"absent":[],"expected":[]}`; got != want {
 		t.Errorf("locked staff panel\n got %s\nwant %s", got, want)
 	}
 	panel := &door.StaffPanel{StaffID: "s-lotte", Name: "Lotte", LocksIn: 59500 * time.Millisecond,
-		Groups:       []rules.GroupState{{GroupID: "g-rupsen", Name: "Rupsen", Policy: "nl-kdv", Children: 1, Staff: 1, Required: 1, OK: true, ThreeHour: &rules.ThreeHour{MinutesBelow: 12, Budget: 180}}},
-		Present:      []door.Person{{ID: "c-noah", Name: "Noah", GroupID: "g-rupsen", Group: "Rupsen", Since: at, Alert: "Pinda-allergie"}},
+		Groups: []rules.GroupState{{GroupID: "g-rupsen", Name: "Rupsen", Policy: "nl-kdv", Children: 1, Staff: 1, Required: 1, OK: true, ThreeHour: &rules.ThreeHour{MinutesBelow: 12, Budget: 180}}},
+		Present: []door.Person{{ID: "c-noah", Name: "Noah", GroupID: "g-rupsen", Group: "Rupsen", Since: at, Alert: "Pinda-allergie",
+			Announced: []door.Announcement{{ChildID: "c-noah", PersonID: "p-henk", Person: "Henk K.", Relation: "opa", From: "16:00", Until: "17:00", By: "Fatima B.", At: at.Add(-time.Minute), IDNote: "rijbewijs"}}}},
 		StaffPresent: []door.Person{{ID: "s-lotte", Name: "Lotte", GroupID: "g-rupsen", Group: "Rupsen", Since: at.Add(-time.Hour)}},
 		Requests: []door.Request{{Session: "s-1", Reason: "not_announced", Person: "Els K.", Role: attendance.RolePickup, Relation: "buurvrouw",
-			Children: []door.Person{{ID: "c-daan", Name: "Daan", Group: "Vlinders"}}, Photo: true, Warnings: []rules.Warning{{Code: "ratio", Text: "te weinig"}}}},
+			Children: []door.Person{{ID: "c-daan", Name: "Daan", Group: "Vlinders"}}, Photo: true, Warnings: []rules.Warning{{Code: "ratio", Text: "te weinig"}},
+			Announced: []door.Announcement{{ChildID: "c-daan", PersonID: "p-els", Person: "Els K.", From: "16:00", Until: "17:00", By: "Fatima B.", Covers: false}}}},
 		RollCall:  &door.RollCall{Started: at, People: []door.RollCallLine{{Person: door.Person{ID: "c-noah", Name: "Noah", Group: "Rupsen"}, Kind: "child"}}, Missing: 1},
 		Forgotten: []door.Person{{ID: "c-sem", Name: "Sem", Group: "Vlinders", Since: at.AddDate(0, 0, -1)}},
 		Warnings:  []door.Note{{Warning: rules.Warning{Code: "ratio", GroupID: "g-rupsen", Text: "..."}, At: at, Count: 3}},
-		Absent:    []door.Person{{ID: "c-emma", Name: "Emma", Group: "Vlinders", Alert: "not shown for the absent"}},
+		Absent:    []door.Person{{ID: "c-emma", Name: "Emma", Group: "Vlinders", Alert: "not shown for the absent", Absence: "sick"}},
+		Expected:  []door.GroupExpected{{GroupID: "g-vlinders", Group: "Vlinders", Expected: 5, Absent: []door.AbsentChild{{ID: "c-emma", Name: "Emma", Kind: "sick"}}}, {GroupID: "g-rupsen", Group: "Rupsen", Expected: 4}},
 		Confirm:   &door.ConfirmStaffLeave{Warnings: []rules.Warning{{Code: "ratio_after_staff_out", Text: "x"}}},
 	}
 	b, _ = json.Marshal(staffViewOf(panel))
 	want = `{"name":"Lotte","staff_id":"s-lotte","locks_in_ms":59500,"pin_required":false,` +
 		`"groups":[{"id":"g-rupsen","name":"Rupsen","policy":"nl-kdv","children":1,"staff_present":1,"staff_required":1,"ok":true,"three_hour":{"minutes_below":12,"budget":180,"alert":""}}],` +
-		`"present":[{"id":"c-noah","name":"Noah","group":"Rupsen","since":"08:01","alert":"Pinda-allergie"}],` +
+		`"present":[{"id":"c-noah","name":"Noah","group":"Rupsen","since":"08:01","alert":"Pinda-allergie",` +
+		`"announced":[{"child_id":"c-noah","person_id":"p-henk","person":"Henk K.","relation":"opa","from":"16:00","until":"17:00","by":"Fatima B.","at":"08:00","id_note":"rijbewijs","now":false}]}],` +
 		`"staff_present":[{"id":"s-lotte","name":"Lotte","group_id":"g-rupsen","group":"Rupsen","since":"2026-03-04T07:01:02+01:00"}],` +
-		`"requests":[{"session":"s-1","reason":"not_announced","person":"Els K.","role":"pickup","relation":"buurvrouw","children":[{"id":"c-daan","name":"Daan","group":"Vlinders"}],"photo":true,"warnings":["te weinig"]}],` +
+		`"requests":[{"session":"s-1","reason":"not_announced","person":"Els K.","role":"pickup","relation":"buurvrouw","children":[{"id":"c-daan","name":"Daan","group":"Vlinders"}],"photo":true,"warnings":["te weinig"],` +
+		`"announced":[{"child_id":"c-daan","person_id":"p-els","person":"Els K.","from":"16:00","until":"17:00","by":"Fatima B.","now":false}]}],` +
 		`"roll_call":{"started":"08:01","people":[{"id":"c-noah","name":"Noah","group":"Rupsen","kind":"child","accounted":false}],"missing":1},` +
 		`"forgotten":[{"id":"c-sem","name":"Sem","group":"Vlinders","since":"2026-03-03 08:01"}],` +
-		`"warnings":[{"code":"ratio","group":"g-rupsen","text":"...","at":"08:01","count":3}],"absent":[{"id":"c-emma","name":"Emma","group":"Vlinders"}],` +
-		`"confirm":{"warnings":[{"code":"ratio_after_staff_out","text":"x"}]}}`
+		`"warnings":[{"code":"ratio","group":"g-rupsen","text":"...","at":"08:01","count":3}],"absent":[{"id":"c-emma","name":"Emma","group":"Vlinders","absence":"sick"}],` +
+		`"confirm":{"warnings":[{"code":"ratio_after_staff_out","text":"x"}]},` +
+		`"expected":[{"group_id":"g-vlinders","group":"Vlinders","expected":5,"absent":[{"id":"c-emma","name":"Emma","kind":"sick"}]},{"group_id":"g-rupsen","group":"Rupsen","expected":4,"absent":[]}]}`
 	if got := string(b); got != want {
 		t.Errorf("staff panel\n got %s\nwant %s", got, want)
 	}

@@ -32,6 +32,11 @@ type Person struct {
 	Group   string
 	Since   time.Time // in the location's time zone; zero when not present
 	Alert   string    // staff-only (a child's allergy): the staff panel only
+	// Announced: the pickups a parent announced for the child today, and
+	// Absence the kind of absence a parent reported for today ("" none):
+	// the staff panel only (announced.go).
+	Announced []Announcement
+	Absence   string
 }
 
 // Presence is who is present now, derived from committed events.
@@ -69,7 +74,8 @@ type StaffPanel struct {
 	Warnings     []Note // pinned first, then newest first (warnings.sorted)
 	Absent       []Person
 	Confirm      *ConfirmStaffLeave
-	Today        []TodayStay // today's stays, to correct (corrections.go)
+	Today        []TodayStay     // today's stays, to correct (corrections.go)
+	Expected     []GroupExpected // per group: expected today, reported absent (announced.go)
 }
 
 // Request is a needs_staff session waiting for staff.
@@ -87,6 +93,10 @@ type Request struct {
 	// release it to (guardians, authorised and announced people; nobody
 	// under a ban or with rights withdrawn). Staff-only.
 	ReleaseTo []rules.Actor
+	// Announced: the tapping person's announced pickups of the request's
+	// children today, also those outside their time window ("aangekondigd
+	// voor 16:00-17:00").
+	Announced []Announcement
 }
 
 // RollCall is the emergency roll call: everyone present, accounted or not.
@@ -193,6 +203,7 @@ func (s *Service) staffPanel() *StaffPanel {
 		if c, ok := s.ix.Child(pp.ID); ok {
 			pp.Alert = c.StaffAlert
 		}
+		pp.Announced = announcementsOf(s.ix, pp.ID, "", now)
 		present[pp.ID] = true
 		v.Present = append(v.Present, pp)
 		// Forgotten check-outs: still in from an earlier day, or after closing.
@@ -203,7 +214,11 @@ func (s *Service) staffPanel() *StaffPanel {
 	for _, c := range s.ix.Roster.Children {
 		if !present[c.ID] {
 			g, _ := s.ix.Group(c.GroupID)
-			v.Absent = append(v.Absent, Person{ID: c.ID, Name: c.FirstName, GroupID: c.GroupID, Group: g.Name})
+			ap := Person{ID: c.ID, Name: c.FirstName, GroupID: c.GroupID, Group: g.Name, Announced: announcementsOf(s.ix, c.ID, "", now)}
+			if a, ok := s.ix.Absence(c.ID, attendance.DateOf(now)); ok {
+				ap.Absence = a.Kind
+			}
+			v.Absent = append(v.Absent, ap)
 		}
 	}
 	for _, ss := range s.sessions.open {
@@ -219,6 +234,9 @@ func (s *Service) staffPanel() *StaffPanel {
 				r.Photo = r.Photo || ch.PhotoConsent
 			}
 			r.Children = append(r.Children, rc)
+			if d.Actor.Role != attendance.RoleChild {
+				r.Announced = append(r.Announced, announcementsOf(s.ix, c.ID, d.Actor.ID, now)...)
+			}
 		}
 		if d.Actor.Role == attendance.RoleChild {
 			r.ReleaseTo = rules.Candidates(s.ix, now, d)
@@ -226,6 +244,7 @@ func (s *Service) staffPanel() *StaffPanel {
 		v.Requests = append(v.Requests, r)
 	}
 	sort.Slice(v.Requests, func(i, j int) bool { return v.Requests[i].Session < v.Requests[j].Session })
+	v.Expected = expectedOf(s.ix, now)
 	v.RollCall = s.roll.view(pres)
 	if st.pending != nil {
 		v.Confirm = &ConfirmStaffLeave{Warnings: st.pending.Warnings}

@@ -27,6 +27,8 @@ type Index struct {
 	bannedFor  map[string][]string // person -> children they are banned from
 	authFor    map[string][]string // person -> children with a standing authorisation or announcement
 	announced  map[[2]string][]AnnouncedPickup
+	announceOf map[string][]AnnouncedPickup // child -> announcements, roster order
+	absences   map[attendance.Date]map[string]Absence
 	perms      map[string][]IndependencePermission
 }
 
@@ -49,6 +51,7 @@ func NewIndex(r *Roster) (*Index, error) {
 		auths: map[[2]string][]Authorisation{}, bans: map[[2]string]*ContactBan{},
 		bannedFor: map[string][]string{}, authFor: map[string][]string{},
 		announced: map[[2]string][]AnnouncedPickup{}, perms: map[string][]IndependencePermission{},
+		announceOf: map[string][]AnnouncedPickup{}, absences: map[attendance.Date]map[string]Absence{},
 	}
 	for _, b := range r.Badges {
 		ix.badges[b.Hash] = b
@@ -100,11 +103,20 @@ func NewIndex(r *Roster) (*Index, error) {
 	for _, a := range r.Announced {
 		k := [2]string{a.ChildID, a.PersonID}
 		ix.announced[k] = append(ix.announced[k], a)
+		ix.announceOf[a.ChildID] = append(ix.announceOf[a.ChildID], a)
 		addAuth(a.ChildID, a.PersonID)
 	}
 	for i, b := range r.ContactBans {
 		ix.bans[[2]string{b.ChildID, b.PersonID}] = &r.ContactBans[i]
 		ix.bannedFor[b.PersonID] = append(ix.bannedFor[b.PersonID], b.ChildID)
+	}
+	for _, a := range r.Absences {
+		if ix.absences[a.Date] == nil {
+			ix.absences[a.Date] = map[string]Absence{}
+		}
+		if _, dup := ix.absences[a.Date][a.ChildID]; !dup { // the first reported counts
+			ix.absences[a.Date][a.ChildID] = a
+		}
 	}
 	for _, p := range r.Permissions {
 		ix.perms[p.ChildID] = append(ix.perms[p.ChildID], p)
@@ -288,4 +300,40 @@ func (ix *Index) Announcer(a AnnouncedPickup) (name string, at time.Time) {
 		at = a.CreatedAt.In(ix.TZ)
 	}
 	return name, at
+}
+
+// AnnouncedOn returns the announced pickups of a child on day d (any
+// person, inside their time window or not), in roster order: for the staff
+// panel.
+func (ix *Index) AnnouncedOn(child string, d attendance.Date) []AnnouncedPickup {
+	var out []AnnouncedPickup
+	for _, a := range ix.announceOf[child] {
+		if a.Date == d {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Covers reports whether an announcement's time window covers local time t
+// (its day is the caller's business).
+func (a AnnouncedPickup) Covers(t time.Time) bool {
+	m := t.Hour()*60 + t.Minute()
+	if a.From != "" {
+		if from, err := ParseClock(a.From); err == nil && m < from {
+			return false
+		}
+	}
+	if a.Until != "" {
+		if until, err := ParseClock(a.Until); err == nil && m > until {
+			return false
+		}
+	}
+	return true
+}
+
+// Absence returns the absence a parent reported for a child on day d.
+func (ix *Index) Absence(child string, d attendance.Date) (Absence, bool) {
+	a, ok := ix.absences[d][child]
+	return a, ok
 }

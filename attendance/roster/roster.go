@@ -34,6 +34,26 @@ type Roster struct {
 	Announced      []AnnouncedPickup        `json:"announced,omitempty"`
 	ContactBans    []ContactBan             `json:"contact_bans,omitempty"`
 	Permissions    []IndependencePermission `json:"permissions,omitempty"`
+	// Absences are the absences parents reported in the portal for today
+	// and tomorrow (central fills them in on every roster version it
+	// writes): staff-only, for the group's expected-children list.
+	Absences []Absence `json:"absences,omitempty"`
+}
+
+// Absence kinds a parent reports (the same words as billing's absences).
+const (
+	AbsenceSick       = "sick"
+	AbsenceCancel     = "cancel"
+	AbsenceLateCancel = "late_cancel"
+)
+
+// Absence is a day a parent reported a child will not come: the child, the
+// day and the kind (sick, cancel, late_cancel). No free text: the parent's
+// note stays at central.
+type Absence struct {
+	ChildID string          `json:"child_id"`
+	Date    attendance.Date `json:"date"`
+	Kind    string          `json:"kind"`
 }
 
 // Location is one site with a door kiosk.
@@ -295,6 +315,19 @@ func (r *Roster) Validate() error {
 	}
 	for i, b := range r.ContactBans {
 		link("contact_bans", i, b.ChildID, b.PersonID)
+	}
+	for i, a := range r.Absences {
+		if !children[a.ChildID] {
+			bad("absences[%d]: unknown child %q", i, a.ChildID)
+		}
+		switch a.Kind {
+		case AbsenceSick, AbsenceCancel, AbsenceLateCancel:
+		default:
+			bad("absences[%d]: kind %q: want sick, cancel or late_cancel", i, a.Kind)
+		}
+		if a.Date.IsZero() {
+			bad("absences[%d]: missing date", i)
+		}
 	}
 	for i, p := range r.Permissions {
 		if !children[p.ChildID] {

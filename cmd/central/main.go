@@ -377,6 +377,9 @@ func scheduledJobs(db *central.DB, demo bool, retentionEvery time.Duration, retC
 			return err
 		}},
 		{Name: "prune-nonces", Every: time.Minute, Run: db.Devices.PruneNonces},
+		// Parents' absences of today and tomorrow ride with the roster; when
+		// the day moves on, the kiosks get the new two days.
+		{Name: "roster-absences", Every: 15 * time.Minute, Run: db.Sites.RefreshAbsences},
 		{Name: "prune-rate-limits", Every: time.Hour, Run: func(ctx context.Context) error {
 			_, err := db.Limits.Prune(ctx, time.Now().Add(-24*time.Hour))
 			return err

@@ -174,6 +174,12 @@ func (s *Sites) PutRoster(ctx context.Context, r roster.Roster) (int64, error) {
 	if _, err := s.pepperPINs(&r); err != nil {
 		return 0, fmt.Errorf("central: roster: %w", err)
 	}
+	// Parents' absences of today and tomorrow ride along (rosterabsences.go).
+	abs, err := s.rosterAbsences(ctx, &r)
+	if err != nil {
+		return 0, err
+	}
+	r.Absences = abs
 	tx, err := s.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("central: put roster: %w", err)

@@ -138,6 +138,7 @@ type daemon struct {
 	addr   string
 	data   string
 	config string
+	extra  []string // more kioskd flags (withArgs)
 	cmd    *exec.Cmd
 	exited chan struct{}
 	// lastTap is when each card last left the reader: the simulated
@@ -149,6 +150,11 @@ type daemon struct {
 }
 
 type daemonOption func(*daemon)
+
+// withArgs starts kioskd with more flags, e.g. -central URL.
+func withArgs(args ...string) daemonOption {
+	return func(k *daemon) { k.extra = append(k.extra, args...) }
+}
 
 // withStaffLock starts kioskd with a config whose staff session locks after d.
 func withStaffLock(d time.Duration) daemonOption {
@@ -206,6 +212,7 @@ func (d *daemon) start() error {
 	if d.config != "" {
 		args = append(args, "-config", d.config)
 	}
+	args = append(args, d.extra...)
 	cmd := exec.Command(d.bin, args...)
 	cmd.Stdout, cmd.Stderr = d, d
 	if err := cmd.Start(); err != nil {

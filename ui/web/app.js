@@ -866,12 +866,14 @@ function renderStaff() {
 
 function groupCard(g) {
   const th = g.three_hour;
+  const exp = ((state.staff || {}).expected || []).find((e) => e.group_id === g.id);
   return h("div", { class: "group-card " + (g.ok ? "g-ok" : "g-bad"), data: { group: g.id } },
     h("div", { class: "group-name" }, g.name, h("span", { class: "group-flag" }, g.ok ? t("staff.group.ok") : t("staff.group.short"))),
     h("div", { class: "group-nums" },
       h("span", { class: "num" }, h("b", {}, String(g.children)), " " + noun(state.lang, g.children, "child")),
       h("span", { class: "num" }, h("b", {}, g.staff_present + " / " + g.staff_required), " " + noun(state.lang, g.staff_required, "staff") + " (" + t("staff.group.required") + ")")),
     th ? h("div", { class: "group-3h" + (th.alert ? " bad" : "") }, t("staff.group.three_hour", { used: th.minutes_below, budget: th.budget }), th.alert ? " — " + th.alert.split(",").map((a) => t("staff.three_hour." + a.trim())).join(", ") : "") : null,
+    exp ? expectedLine(exp) : null,
     g.problem ? h("div", { class: "group-problem" }, g.problem) : null);
 }
 
@@ -889,12 +891,53 @@ function warningItem(w, s) {
     w.text ? h("div", { class: "warning-text" }, w.text) : null);
 }
 
+// ---------- the parents' portal on the staff panel (staff only) ----------
+// An announced pickup: who, the window, who announced it and when
+// ("aangekondigd door Fatima om 16:55"); outside its window the line says
+// "aangekondigd voor 16:00-17:00". An absence: "afgemeld: Mila (ziek)".
+
+function announcedWindow(a) {
+  return a.from || a.until ? (a.from || "") + "–" + (a.until || "") : t("staff.announced.all_day");
+}
+
+function announcedBy(a) {
+  if (a.by && a.at) return t("staff.announced.by_at", { by: a.by, at: a.at });
+  if (a.by) return t("staff.announced.by", { by: a.by });
+  if (a.at) return t("staff.announced.at", { at: a.at });
+  return "";
+}
+
+// announcedLine is one announcement under a child (present/absent lists)
+// or a request (the tapping person's own: no name again).
+function announcedLine(a, inRequest) {
+  const parts = inRequest
+    ? [a.now ? announcedWindow(a) : t("staff.announced.for", { window: announcedWindow(a) })]
+    : [t("staff.announced.pickup", { person: a.person + (a.relation ? " (" + a.relation + ")" : ""), window: announcedWindow(a) })];
+  const by = announcedBy(a);
+  if (by) parts.push(by);
+  if (a.id_note) parts.push(t("staff.announced.id", { id: a.id_note }));
+  return h("div", { class: "announced" + (a.now ? " now" : " later"), data: { announced: a.person_id, announcedChild: a.child_id } }, parts.join(" · "));
+}
+
+function absenceText(kind) {
+  return t("staff.absence." + kind);
+}
+
+function expectedLine(e) {
+  const absent = e.absent || [];
+  return h("div", { class: "expected", data: { expected: e.group_id } },
+    h("b", {}, t("staff.expected", { n: e.expected })),
+    absent.length ? ", " + t("staff.expected.absent", { list: absent.map((a) => a.name + " (" + absenceText(a.kind) + ")").join(", ") }) : null);
+}
+
 function staffOverview(s) {
   const warnings = s.warnings || [];
   const forgotten = s.forgotten || [];
   return [
     h("h2", {}, t("staff.groups")),
-    h("div", { class: "groups" }, (s.groups || []).map(groupCard)),
+    h("div", { class: "groups" }, (s.groups || []).map(groupCard),
+      (s.expected || []).filter((e) => !(s.groups || []).some((g) => g.id === e.group_id)).map((e) =>
+        h("div", { class: "group-card g-empty", data: { group: e.group_id } }, h("div", { class: "group-name" }, e.group), expectedLine(e)))),
     forgotten.length ? [
       h("h2", {}, t("staff.forgotten")),
       h("ul", { class: "rows", id: "forgotten" }, forgotten.map((c) => h("li", { class: "row", data: { child: c.id } },
@@ -921,12 +964,15 @@ function staffPresent(s) {
         h("span", { class: "row-name" }, c.name),
         h("span", { class: "row-meta" }, c.group + " · " + t("staff.since", { time: clock(c.since) })),
         c.alert ? h("span", { class: "alert-pill" }, c.alert) : null,
-        button(t("staff.checkout"), () => openSheet("check_out", c), "small", { data: { checkout: c.id } }))) : h("li", { class: "muted" }, t("staff.none")))),
+        button(t("staff.checkout"), () => openSheet("check_out", c), "small", { data: { checkout: c.id } }),
+        (c.announced || []).map((a) => announcedLine(a, false)))) : h("li", { class: "muted" }, t("staff.none")))),
     h("div", {},
       h("h2", {}, t("staff.absent", { n: absent.length })),
       h("ul", { class: "rows", id: "absent" }, absent.map((c) => h("li", { class: "row", data: { child: c.id } },
         h("span", { class: "row-name" }, c.name), h("span", { class: "row-meta" }, c.group),
-        button(t("staff.checkin"), () => openSheet("check_in", c), "small", { data: { checkin: c.id } }))))));
+        c.absence ? h("span", { class: "absence-pill", data: { absence: c.absence } }, absenceText(c.absence)) : null,
+        button(t("staff.checkin"), () => openSheet("check_in", c), "small", { data: { checkin: c.id } }),
+        (c.announced || []).map((a) => announcedLine(a, false)))))));
 }
 
 // ---------- corrections of today's stays (staff only) ----------
@@ -1053,6 +1099,7 @@ function staffRequests(s) {
     h("span", { class: "row-name" }, q.person),
     h("span", { class: "row-meta" }, t("staff.reason.code." + q.reason) + " · " + (q.children || []).map((c) => c.name).join(", ")),
     q.alert ? h("span", { class: "alert-pill" }, q.alert) : null,
+    (q.announced || []).map((a) => announcedLine(a, true)),
     button(t("staff.request.open"), () => { ui.request = q.session; ui.idType = ""; ui.reason = ""; ui.refuse = false; ui.keep = null; ui.releaseTo = ""; ui.personName = ""; render(); }, "small"))));
 }
 
@@ -1094,6 +1141,7 @@ function renderRequest(r) {
         h("div", { class: "request-person", id: "request-person" }, r.person),
         r.relation ? h("div", {}, t("staff.request.relation") + ": " + r.relation) : null,
         h("div", { class: "request-reason" }, t("staff.reason.code." + r.reason)),
+        (r.announced || []).map((a) => announcedLine(a, true)),
         r.photo ? null : h("div", { class: "muted small" }, t("staff.request.photo_none")))),
     r.alert ? h("div", { class: "alert-box", id: "request-alert" }, r.alert) : null,
     (r.warnings || []).length ? h("ul", { class: "warnings" }, r.warnings.map((w) => h("li", { class: "warning" }, w))) : null,

@@ -608,6 +608,7 @@ func (s *Server) reportAbsence(ctx context.Context, f *Family, req AbsenceReques
 			s.record(ctx, f, audit.AbsenceReported, "child:"+c.Child.ID, map[string]any{"absence": a.ID, "location": c.Place.LocationID, "date": d.String(), "kind": kind, "asked": req.Kind})
 		}
 		out = append(out, a)
+		s.absenceToDoor(ctx, c.Place.LocationID, d)
 	}
 	return out, existed, nil
 }
@@ -645,7 +646,17 @@ func (s *Server) withdrawAbsence(ctx context.Context, f *Family, id string) erro
 		return err
 	}
 	s.record(ctx, f, audit.AbsenceWithdrawn, "child:"+a.ChildID, map[string]any{"absence": id, "location": a.LocationID, "date": a.Date.String()})
+	s.absenceToDoor(ctx, a.LocationID, a.Date)
 	return nil
+}
+
+// absenceToDoor sends an absence of today or tomorrow to the location's
+// kiosks (a new roster version). The absence is recorded either way: on a
+// failure the job roster-absences sends it on.
+func (s *Server) absenceToDoor(ctx context.Context, loc string, d attendance.Date) {
+	if err := s.sites.AbsencesChanged(ctx, loc, d); err != nil {
+		s.log.Error("portal: absence to the door", "location", loc, "date", d.String(), "err", err)
+	}
 }
 
 func (s *Server) absences(ctx context.Context, f *Family) ([]central.ParentAbsence, error) {

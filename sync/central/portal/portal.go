@@ -92,6 +92,9 @@ type (
 		Location(ctx context.Context, id string) (central.Location, error)
 		Roster(ctx context.Context, locationID string) (roster.Roster, []byte, error)
 		EditRoster(ctx context.Context, locationID string, edit func(r *roster.Roster) error) (roster.Roster, error)
+		// AbsencesChanged sends an absence of today or tomorrow to the door
+		// (a new roster version carries it).
+		AbsencesChanged(ctx context.Context, locationID string, d attendance.Date) error
 	}
 	eventReader interface {
 		Events(ctx context.Context, f central.EventFilter) ([]central.StoredEvent, error)

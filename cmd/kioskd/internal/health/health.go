@@ -167,7 +167,9 @@ func (r *Reporter) Status() ui.Status {
 			last = s.LastSync.In(tz).Format("15:04")
 		}
 		st.Sync = map[string]any{"state": state, "pending": s.Pending, "quarantined": s.Quarantined,
-			"last_sync": last, "enrolled": s.Enrolled, "revoked": s.Revoked}
+			"last_sync": last, "enrolled": s.Enrolled, "revoked": s.Revoked,
+			// the roster in force and whether central's push reaches us
+			"roster_version": s.RosterVersion, "roster_live": s.RosterLive}
 	}
 	return st
 }

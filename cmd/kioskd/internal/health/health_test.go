@@ -92,9 +92,9 @@ func TestStatus(t *testing.T) {
 	if diff := cmp.Diff(want, r.Status()); diff != "" {
 		t.Errorf("Status() without central (-want +got):\n%s", diff)
 	}
-	r.Sync = fakeSync{Online: true, Pending: 3, Enrolled: true, LastSync: time.Date(2026, 11, 23, 7, 30, 0, 0, time.UTC)}
+	r.Sync = fakeSync{Online: true, Pending: 3, Enrolled: true, LastSync: time.Date(2026, 11, 23, 7, 30, 0, 0, time.UTC), RosterVersion: 7, RosterLive: true}
 	want.Sync = map[string]any{"state": "online", "pending": int64(3), "quarantined": int64(0), "last_sync": "08:30",
-		"enrolled": true, "revoked": false}
+		"enrolled": true, "revoked": false, "roster_version": int64(7), "roster_live": true}
 	if diff := cmp.Diff(want, r.Status()); diff != "" {
 		t.Errorf("Status() online (-want +got):\n%s", diff)
 	}
