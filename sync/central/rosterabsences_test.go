@@ -26,7 +26,7 @@ func TestRosterCarriesParentsAbsences(t *testing.T) {
 			t.Fatal(err)
 		}
 		add := func(child string, d attendance.Date, kind string) central.ParentAbsence {
-			a, err := e.db.Parents.AddAbsence(ctx, central.ParentAbsence{AccountID: "acc-test", LocationID: loc, ChildID: child, Date: d, Kind: kind, Note: "koorts 39,5"})
+			a, _, err := e.db.Parents.AddAbsence(ctx, central.ParentAbsence{AccountID: "acc-test", LocationID: loc, ChildID: child, Date: d, Kind: kind, Note: "koorts 39,5"})
 			if err != nil {
 				t.Fatal(err)
 			}
