@@ -51,7 +51,24 @@ var (
 	// ErrUnpriced: the month has stays without a check-in or check-out
 	// time, priced at 0 (Issue without AllowUnpriced).
 	ErrUnpriced = errors.New("central: billing: stays without a check-in or check-out time")
+	// ErrMonthNotOver: the month's last day has not passed yet in the
+	// location's time zone (MonthNotOverError says from when).
+	ErrMonthNotOver = errors.New("central: billing: the month has not ended yet")
 )
+
+// MonthNotOverError is Issue's refusal of a month whose last day has not
+// passed in the location's time zone; it matches ErrMonthNotOver.
+type MonthNotOverError struct {
+	Month string
+	// From is the first day it can be issued: the day after its last.
+	From attendance.Date
+}
+
+func (e *MonthNotOverError) Error() string {
+	return fmt.Sprintf("%v: %s can be invoiced from %s (the location's time zone)", ErrMonthNotOver, e.Month, e.From)
+}
+
+func (e *MonthNotOverError) Unwrap() error { return ErrMonthNotOver }
 
 // ---- pricing from central's data ----
 
@@ -418,6 +435,11 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 	priced, err := b.Price(ctx, req.LocationID, req.Profile, from, to)
 	if err != nil {
 		return Run{}, err
+	}
+	if !to.Before(b.today(priced.Roster)) {
+		// Stays of the rest of the month would be missing, and the month
+		// minimum charged on a part of it.
+		return Run{}, &MonthNotOverError{Month: req.Month, From: attendance.DateOf(time.Date(to.Year, to.Month, to.Day+1, 12, 0, 0, 0, time.UTC))}
 	}
 	ids, byFamily := invoice.MonthLines(priced.Lines, year, month)
 	if len(ids) == 0 {

@@ -421,3 +421,44 @@ func TestIssueRefusesUnpricedStays(t *testing.T) {
 		}
 	})
 }
+
+// A month is issued once all its days have passed in the location's time
+// zone: December issued on 4 December would miss the rest of the month's
+// stays and charge the month minimum on a part of it.
+func TestIssueRefusesMonthNotOver(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-11-02", "2026-11-03")
+		setUpBilling(t, e.db)
+		// 16 November; then the last minute of 30 November in Amsterdam.
+		for _, now := range []time.Time{e.clock.Now(), time.Date(2026, 11, 30, 22, 59, 0, 0, time.UTC)} {
+			e.clock.Set(now)
+			_, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-11", AllowUnpriced: true})
+			var mno *central.MonthNotOverError
+			if !errors.As(err, &mno) || !errors.Is(err, central.ErrMonthNotOver) || mno.From != attendance.MustDate("2026-12-01") {
+				t.Fatalf("issue November at %s: %v, want MonthNotOverError from 2026-12-01", now, err)
+			}
+			code, out := e.admin(t, http.MethodPost, "/api/v1/admin/locations/"+loc+"/billing/runs", []byte(`{"month":"2026-11","allow_unpriced":true}`))
+			if code != http.StatusConflict || !strings.Contains(string(out), "2026-12-01") {
+				t.Errorf("API at %s: %d %s, want 409 naming 2026-12-01", now, code, out)
+			}
+		}
+		for _, m := range []string{"2026-12", "2027-01"} {
+			if _, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: m, AllowUnpriced: true}); !errors.Is(err, central.ErrMonthNotOver) {
+				t.Errorf("issue %s in November: %v, want ErrMonthNotOver", m, err)
+			}
+		}
+		if runs, _ := e.db.Billing.Runs(ctx, loc); len(runs) != 0 {
+			t.Fatalf("refused runs left %d runs", len(runs))
+		}
+		// Midnight in Amsterdam (23:00 UTC): December 1st there, November is over.
+		e.clock.Set(time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC))
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-11", AllowUnpriced: true})
+		if err != nil {
+			t.Fatalf("issue November on 1 December (Amsterdam): %v", err)
+		}
+		if run.InvoiceDate != attendance.MustDate("2026-12-01") {
+			t.Errorf("invoice date %s", run.InvoiceDate)
+		}
+	})
+}

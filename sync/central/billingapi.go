@@ -49,7 +49,7 @@ func BillingStatus(err error) (int, string) {
 	case errors.Is(err, ErrMalformed):
 		return http.StatusBadRequest, protocol.CodeMalformed
 	case errors.Is(err, ErrNoProvider), errors.Is(err, ErrAlreadyBilled), errors.Is(err, ErrNothingToBill),
-		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict), errors.Is(err, ErrUnpriced):
+		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict), errors.Is(err, ErrUnpriced), errors.Is(err, ErrMonthNotOver):
 		return http.StatusConflict, protocol.CodeConflict
 	}
 	return http.StatusInternalServerError, protocol.CodeInternal

@@ -71,6 +71,11 @@ func billingError(v *view, err error) (int, bool) {
 		errors.As(err, &u)
 		v.Error = fmt.Sprintf(T(v.Lang, "err_unpriced"), u.Stays)
 		return http.StatusConflict, true
+	case errors.As(err, new(*central.MonthNotOverError)):
+		var m *central.MonthNotOverError
+		errors.As(err, &m)
+		v.Error = fmt.Sprintf(T(v.Lang, "err_month_not_over"), m.Month, v.Day(m.From))
+		return http.StatusConflict, true
 	case errors.Is(err, central.ErrDiffMoved):
 		key = "err_diff_moved"
 	case errors.Is(err, central.ErrConflict):

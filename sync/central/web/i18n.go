@@ -228,6 +228,7 @@ var texts = map[string][2]string{
 	"no_runs":                    {"Nog geen facturen gemaakt voor deze locatie.", "No invoices issued for this location yet."},
 	"no_provider":                {"Vul eerst de factuurgegevens van de organisatie in (naam, adres, KvK/LRK of ondernemingsnummer, IBAN).", "First enter the organisation's invoice details (name, address, KvK/LRK or enterprise number, IBAN)."},
 	"err_no_provider":            {"De factuurgegevens van de organisatie ontbreken nog: vul ze eerst in.", "The organisation's invoice details are missing: enter them first."},
+	"err_month_not_over":         {"Niet gefactureerd: %s is nog niet voorbij. Een maand kan worden gefactureerd vanaf %s, als alle dagen ervan geweest zijn.", "Not issued: %s has not ended yet. A month can be invoiced from %s, once all of its days have passed."},
 	"err_already_billed":         {"Deze maand is al gefactureerd. Bekijk de verschillen en maak zo nodig correctiefacturen.", "This month is already invoiced. Look at the differences and issue corrections if needed."},
 	"err_nothing_to_bill":        {"Er is niets te factureren.", "There is nothing to invoice."},
 	"err_diff_moved":             {"De verschillen zijn veranderd sinds u ze bekeek (nieuwe aanwezigheid of een andere correctie). Bekijk ze opnieuw; er is niets gemaakt.", "The differences changed since you looked (new attendance or another correction). Look again; nothing was issued."},
