@@ -244,13 +244,68 @@ func (b *Billing) Mandates(ctx context.Context, loc string) (map[string]Mandate,
 	return out, rows.Err()
 }
 
+// FamilyOf returns the family (the id it is invoiced under: the first
+// guardian of its children, as billing groups them) that a guardian of the
+// location belongs to. A person who is the first guardian of a child is
+// their own family; a guardian of children of several families is
+// ambiguous; anyone else is not a guardian here. Both are ErrMalformed.
+func FamilyOf(rs roster.Roster, person string) (string, error) {
+	first := map[string]string{}
+	for _, g := range rs.Guardianships {
+		if _, ok := first[g.ChildID]; !ok {
+			first[g.ChildID] = g.PersonID
+		}
+	}
+	var fams []string
+	for _, g := range rs.Guardianships {
+		if g.PersonID != person {
+			continue
+		}
+		if first[g.ChildID] == person {
+			return person, nil
+		}
+		if !slices.Contains(fams, first[g.ChildID]) {
+			fams = append(fams, first[g.ChildID])
+		}
+	}
+	switch len(fams) {
+	case 0:
+		return "", fmt.Errorf("%w: family: %q is not a guardian of a child at %s", ErrMalformed, person, rs.Location.ID)
+	case 1:
+		return fams[0], nil
+	}
+	slices.Sort(fams)
+	return "", fmt.Errorf("%w: family: %q is a guardian in several families (%s): give the family's id", ErrMalformed, person, strings.Join(fams, ", "))
+}
+
+// MandateFamily is FamilyOf at the location's current roster.
+func (b *Billing) MandateFamily(ctx context.Context, loc, person string) (string, error) {
+	rs, _, err := b.sites.Roster(ctx, loc)
+	if err != nil {
+		return "", err
+	}
+	return FamilyOf(rs, person)
+}
+
 // SetMandate validates and stores a family's mandate (replacing one it
-// had). First is FRST: a mandate never collected from.
+// had). First is FRST: a mandate never collected from. m.FamilyID may name
+// any guardian of the family: the mandate is stored under the family's id
+// (FamilyOf), since invoices and the SEPA batch go per family.
 func (b *Billing) SetMandate(ctx context.Context, loc string, m Mandate) error {
 	m.IBAN = sepa.NormalizeIBAN(m.IBAN)
 	var errs []string
 	if strings.TrimSpace(m.FamilyID) == "" {
 		errs = append(errs, "family: empty")
+	} else {
+		rs, _, err := b.sites.Roster(ctx, loc)
+		if err != nil {
+			return err
+		}
+		fam, err := FamilyOf(rs, m.FamilyID)
+		if err != nil {
+			errs = append(errs, strings.TrimPrefix(err.Error(), ErrMalformed.Error()+": "))
+		}
+		m.FamilyID = fam
 	}
 	if err := sepa.CheckIBAN(m.IBAN); err != nil {
 		errs = append(errs, "iban: "+err.Error())

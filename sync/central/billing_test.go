@@ -462,3 +462,51 @@ func TestIssueRefusesMonthNotOver(t *testing.T) {
 		}
 	})
 }
+
+// Mandates are per family as invoiced (the first guardian's id): a mandate
+// given for another guardian of the family (Kees, whose children are
+// invoiced under Fatima) is the family's, and an unknown person is refused
+// instead of being stored where no invoice ever looks.
+func TestMandateForAnyGuardianOfTheFamily(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-10-05", "2026-10-06")
+		setUpBilling(t, e.db)
+		base := "/api/v1/admin/locations/" + loc + "/billing/mandates/"
+		body := []byte(`{"mandate_id":"RB-M-KEES","iban":"NL20INGB0001234567","signed":"2025-08-30","sequence":"FRST"}`)
+		code, out := e.admin(t, http.MethodPut, base+"p-kees", body)
+		if code != http.StatusOK || !strings.Contains(string(out), `"family_id":"p-fatima"`) {
+			t.Fatalf("mandate for Kees: %d %s, want 200 naming family p-fatima", code, out)
+		}
+		for _, who := range []string{"p-nobody", "c-mila", "p-buurvrouw"} {
+			code, out = e.admin(t, http.MethodPut, base+who, body)
+			if code != http.StatusBadRequest || !strings.Contains(string(out), "not a guardian") {
+				t.Errorf("mandate for %s: %d %s, want 400", who, code, out)
+			}
+		}
+		m, _ := central.ParseMandate("p-nobody", "RB-M-X", "NL20INGB0001234567", "", "", "2025-08-30", "RCUR")
+		if err := e.db.Billing.SetMandate(ctx, loc, m); !errors.Is(err, central.ErrMalformed) {
+			t.Errorf("SetMandate for p-nobody: %v, want ErrMalformed", err)
+		}
+		ms, _ := e.db.Billing.Mandates(ctx, loc)
+		if len(ms) != 1 || ms["p-fatima"].ID != "RB-M-KEES" {
+			t.Fatalf("mandates %+v, want only p-fatima's", ms)
+		}
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		debits := 0
+		for _, i := range run.Invoices {
+			if i.FamilyID == "p-fatima" && !i.DirectDebit() {
+				t.Errorf("Fatima and Kees's invoice %s is not by direct debit", i.Number)
+			}
+			if i.DirectDebit() {
+				debits++
+			}
+		}
+		if _, n, err := e.db.Billing.SEPA(ctx, loc, run.ID); err != nil || n != debits || n != 1 {
+			t.Errorf("SEPA: %d debits, %v; want 1", n, err)
+		}
+	})
+}

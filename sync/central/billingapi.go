@@ -335,14 +335,18 @@ func (s *Server) putMandate(w http.ResponseWriter, r *http.Request) {
 	loc, fam := r.PathValue("id"), r.PathValue("family")
 	md, err := ParseMandate(fam, m.MandateID, m.IBAN, m.BIC, m.Holder, m.Signed, m.Sequence)
 	if err == nil {
+		// Any guardian of the family names it; the mandate is the family's.
+		md.FamilyID, err = s.billing.MandateFamily(r.Context(), loc, fam)
+	}
+	if err == nil {
 		err = s.billing.SetMandate(r.Context(), loc, md)
 	}
 	if err != nil {
 		s.billingFail(w, r, err)
 		return
 	}
-	s.record(r, audit.BillingSettings, "location:"+loc, map[string]any{"change": "mandate", "family": fam, "mandate": md.ID, "iban": maskIBAN(md.IBAN)})
-	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	s.record(r, audit.BillingSettings, "location:"+loc, map[string]any{"change": "mandate", "family": md.FamilyID, "mandate": md.ID, "iban": maskIBAN(md.IBAN)})
+	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true, "family_id": md.FamilyID})
 }
 
 func (s *Server) deleteMandate(w http.ResponseWriter, r *http.Request) {

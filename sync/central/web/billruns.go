@@ -24,6 +24,7 @@ type billingDesk interface {
 	SetProvider(ctx context.Context, loc string, p invoice.Provider, actor string) error
 	Mandates(ctx context.Context, loc string) (map[string]central.Mandate, error)
 	SetMandate(ctx context.Context, loc string, m central.Mandate) error
+	MandateFamily(ctx context.Context, loc, person string) (string, error)
 	DeleteMandate(ctx context.Context, loc, family string) error
 	Issue(ctx context.Context, req central.RunRequest) (central.Run, error)
 	Runs(ctx context.Context, loc string) ([]central.Run, error)
@@ -468,6 +469,10 @@ func (s *Server) saveMandate(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("loc")
 	f := r.PostFormValue
 	m, err := central.ParseMandate(f("family"), f("mandate_id"), f("iban"), f("bic"), f("holder"), f("signed"), f("sequence"))
+	if err == nil {
+		// Any guardian of the family names it; the mandate is the family's.
+		m.FamilyID, err = s.billing.MandateFamily(r.Context(), loc, m.FamilyID)
+	}
 	if err == nil {
 		err = s.billing.SetMandate(r.Context(), loc, m)
 	}
