@@ -3,6 +3,7 @@ package central_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/invoice"
@@ -509,4 +512,66 @@ func TestMandateForAnyGuardianOfTheFamily(t *testing.T) {
 			t.Errorf("SEPA: %d debits, %v; want 1", n, err)
 		}
 	})
+}
+
+// The run's lines for people name each family by its guardians, as the
+// billing page and the invoice do, never by the first guardian's id.
+func TestRunLinesNameFamiliesByGuardians(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-10-05")
+		setUpBilling(t, e.db)
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range []string{"xlsx", "csv-excel"} {
+			code, body := e.admin(t, http.MethodGet, "/api/v1/admin/locations/"+loc+"/billing/runs/"+run.ID+"/lines?format="+format, nil)
+			if code != http.StatusOK {
+				t.Fatalf("%s: %d", format, code)
+			}
+			rows := sheetRows(t, format, body)
+			if len(rows) < 2 || rows[0][0] != "Factuur" || rows[0][1] != "Gezin" {
+				t.Fatalf("%s header %q", format, rows[0])
+			}
+			families := map[string]bool{}
+			for _, r := range rows[1:] {
+				families[r[1]] = true
+				if strings.HasPrefix(r[1], "p-") || r[0] == "" {
+					t.Errorf("%s row %q: family by id or no invoice", format, r)
+				}
+			}
+			if !families["Fatima B., Kees B."] {
+				t.Errorf("%s families %v, want Fatima B., Kees B.", format, families)
+			}
+		}
+		// The machines' CSV (contract 8) is unchanged.
+		_, body := e.admin(t, http.MethodGet, "/api/v1/admin/locations/"+loc+"/billing/runs/"+run.ID+"/lines?format=csv", nil)
+		if !strings.HasPrefix(string(body), "child_id,date,day_type,") {
+			t.Errorf("csv header %.60q", body)
+		}
+	})
+}
+
+func sheetRows(t *testing.T, format string, body []byte) [][]string {
+	t.Helper()
+	if format == "xlsx" {
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(f.GetSheetName(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

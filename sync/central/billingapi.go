@@ -230,7 +230,7 @@ func (s *Server) runLines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	SetDownload(w.Header(), f, fmt.Sprintf("factuurregels-%s-%s-%s", safeName(run.LocationID), run.Period, run.ID))
-	if err := billing.Write(w, f, RunLines(run)); err != nil {
+	if err := WriteRunLines(w, f, run); err != nil {
 		s.log.Warn("central: run lines", "err", err)
 	}
 }

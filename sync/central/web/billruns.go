@@ -273,7 +273,7 @@ func (s *Server) runLines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	central.SetDownload(w.Header(), f, fmt.Sprintf("factuurregels-%s-%s-%s", safeFile(run.LocationID), run.Period, run.ID))
-	if err := billing.Write(w, f, central.RunLines(run)); err != nil {
+	if err := central.WriteRunLines(w, f, run); err != nil {
 		s.log.Warn("web: run lines", "err", err)
 	}
 }
