@@ -521,6 +521,9 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 type UnpricedError struct{ Stays int }
 
 func (e *UnpricedError) Error() string {
+	if e.Stays == 1 {
+		return fmt.Sprintf("%v: 1 stay would be invoiced at EUR 0.00 (correct it in the attendance first, or issue anyway: allow_unpriced)", ErrUnpriced)
+	}
 	return fmt.Sprintf("%v: %d stays would be invoiced at EUR 0.00 (correct them in the attendance first, or issue anyway: allow_unpriced)",
 		ErrUnpriced, e.Stays)
 }

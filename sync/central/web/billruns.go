@@ -70,7 +70,7 @@ func billingError(v *view, err error) (int, bool) {
 	case errors.As(err, new(*central.UnpricedError)):
 		var u *central.UnpricedError
 		errors.As(err, &u)
-		v.Error = fmt.Sprintf(T(v.Lang, "err_unpriced"), u.Stays)
+		v.Error = Count(v.Lang, "err_unpriced", u.Stays)
 		return http.StatusConflict, true
 	case errors.As(err, new(*central.MonthNotOverError)):
 		var m *central.MonthNotOverError

@@ -228,6 +228,9 @@ var texts = map[string][2]string{
 	"no_runs":                    {"Nog geen facturen gemaakt voor deze locatie.", "No invoices issued for this location yet."},
 	"no_provider":                {"Vul eerst de factuurgegevens van de organisatie in (naam, adres, KvK/LRK of ondernemingsnummer, IBAN).", "First enter the organisation's invoice details (name, address, KvK/LRK or enterprise number, IBAN)."},
 	"err_no_provider":            {"De factuurgegevens van de organisatie ontbreken nog: vul ze eerst in.", "The organisation's invoice details are missing: enter them first."},
+	"err_unpriced_one":           {"Niet gefactureerd: %d verblijf mist een aankomst- of vertrektijd en zou voor € 0,00 op de factuur komen (waarna het maandminimum kan gelden). Corrigeer het eerst in de aanwezigheid, of kruis aan dat u toch wilt factureren.", "Not issued: %d stay lacks a check-in or check-out time and would be invoiced at € 0.00 (after which the month minimum may apply). Correct it in the attendance first, or tick the box to issue anyway."},
+	"kept":                       {"Bewaard", "Kept"},
+	"retention_result":           {"Verwijderd: %d, geanonimiseerd: %d, bewaarplicht: %d", "Deleted: %d, anonymised: %d, held: %d"},
 	"err_month_not_over":         {"Niet gefactureerd: %s is nog niet voorbij. Een maand kan worden gefactureerd vanaf %s, als alle dagen ervan geweest zijn.", "Not issued: %s has not ended yet. A month can be invoiced from %s, once all of its days have passed."},
 	"err_already_billed":         {"Deze maand is al gefactureerd. Bekijk de verschillen en maak zo nodig correctiefacturen.", "This month is already invoiced. Look at the differences and issue corrections if needed."},
 	"err_nothing_to_bill":        {"Er is niets te factureren.", "There is nothing to invoice."},
@@ -361,6 +364,18 @@ func T(l Lang, key string) string {
 		return v[1]
 	}
 	return v[0]
+}
+
+// Count formats a message about n things: the key's "_one" form when n is
+// 1 ("1 verblijf mist"), the key itself otherwise ("2 verblijven missen");
+// the text's first verb (%d) is n, then args.
+func Count(l Lang, key string, n int, args ...any) string {
+	if n == 1 {
+		if _, ok := texts[key+"_one"]; ok {
+			key += "_one"
+		}
+	}
+	return fmt.Sprintf(T(l, key), append([]any{n}, args...)...)
 }
 
 // langOf picks the request's language: the lang cookie, else Dutch.

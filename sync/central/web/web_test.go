@@ -616,11 +616,30 @@ func TestIssueFormAsksBeforeUnpricedStays(t *testing.T) {
 		c := e.signedIn(t, auth.RoleBilling)
 		path := "/locations/loc-regenboog/billing/runs"
 		code, body := c.post(t, path, url.Values{"month": {"2026-10"}})
-		if code != http.StatusConflict || !strings.Contains(body, "1 verblijven missen") || !strings.Contains(body, `name="allow_unpriced"`) {
+		if code != http.StatusConflict || !strings.Contains(body, "1 verblijf mist een aankomst- of vertrektijd en zou") || strings.Contains(body, "1 verblijven") || !strings.Contains(body, `name="allow_unpriced"`) {
 			t.Fatalf("unticked: %d, want 409 naming 1 stay and the box: %.300s", code, body)
 		}
 		if code, body := c.post(t, path, url.Values{"month": {"2026-10"}, "allow_unpriced": {"1"}}); code != http.StatusSeeOther {
 			t.Fatalf("ticked: %d %.300s, want 303 to the run", code, body)
 		}
 	})
+}
+
+// Counted messages agree with their number, in both languages.
+func TestCountedMessagesSingularAndPlural(t *testing.T) {
+	for _, c := range []struct {
+		lang web.Lang
+		n    int
+		want string
+	}{
+		{web.NL, 1, "1 verblijf mist"}, {web.NL, 2, "2 verblijven missen"}, {web.NL, 0, "0 verblijven missen"},
+		{web.EN, 1, "1 stay lacks"}, {web.EN, 3, "3 stays lack"},
+	} {
+		if got := web.Count(c.lang, "err_unpriced", c.n); !strings.Contains(got, c.want) {
+			t.Errorf("%s %d: %q, want %q", c.lang, c.n, got, c.want)
+		}
+	}
+	if err := (&central.UnpricedError{Stays: 1}).Error(); !strings.Contains(err, "1 stay would") {
+		t.Errorf("API: %q", err)
+	}
 }
