@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
@@ -209,9 +210,27 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 			d.Credits++
 		}
 	}
-	slices.SortStableFunc(d.Rows, func(a, b runRow) int { return cmp.Compare(a.Family, b.Family) })
+	slices.SortStableFunc(d.Rows, func(a, b runRow) int { return compareNames(a.Family, b.Family) })
 	v.Data = d
 	s.render(w, http.StatusOK, "billrun", v)
+}
+
+// compareNames orders names as a person looks them up: from their first
+// letter, case-insensitively, so a name typed with leading symbols or
+// digits ("=1+1 Zwart", "'t Hart", "@home") sorts among the others instead
+// of before every one of them; ties by the name as written.
+func compareNames(a, b string) int {
+	return cmp.Or(cmp.Compare(nameKey(a), nameKey(b)), cmp.Compare(a, b))
+}
+
+func nameKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func joinAnd(names []string, l Lang) string {
@@ -422,7 +441,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		}
 		d.Families = append(d.Families, fm)
 	}
-	slices.SortFunc(d.Families, func(a, b familyMandate) int { return cmp.Compare(a.Family, b.Family) })
+	slices.SortFunc(d.Families, func(a, b familyMandate) int { return compareNames(a.Family, b.Family) })
 	v.Data = d
 	v.Error = msg
 	s.render(w, status, "billsettings", v)

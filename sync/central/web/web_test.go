@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -642,4 +643,42 @@ func TestCountedMessagesSingularAndPlural(t *testing.T) {
 	if err := (&central.UnpricedError{Stays: 1}).Error(); !strings.Contains(err, "1 stay would") {
 		t.Errorf("API: %q", err)
 	}
+}
+
+// The billing run page lists families by name as people read them: a name
+// typed with a leading formula character is not put before every other.
+func TestRunPageSortsFamiliesByTheirLetters(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		rs, _, err := e.db.Sites.Roster(ctx, "loc-regenboog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rs.People {
+			if rs.People[i].ID == "p-eva" {
+				rs.People[i].Name = "=1+1 Zwart"
+			}
+		}
+		rs.Version++
+		if _, err := e.db.Sites.PutRoster(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+		if _, err := e.db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", attendance.MustDate("2026-10-05")); err != nil {
+			t.Fatal(err)
+		}
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: "loc-regenboog", Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.signedIn(t, auth.RoleBilling)
+		code, body := c.get(t, "/locations/loc-regenboog/billing/runs/"+run.ID)
+		if code != 200 {
+			t.Fatalf("%d", code)
+		}
+		zwart, fatima := strings.Index(body, " Zwart"), strings.Index(body, "Fatima B.")
+		if zwart < 0 || fatima < 0 || zwart < fatima {
+			t.Errorf("=1+1 Zwart at %d, Fatima at %d: want Zwart after Fatima", zwart, fatima)
+		}
+	})
 }
