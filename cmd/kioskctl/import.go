@@ -34,6 +34,7 @@ var ImportColumns = []string{
 	"guardian2_id", "guardian2_name", "guardian2_relation",
 	"pickup1_id", "pickup1_name", "pickup1_relation",
 	"pickup2_id", "pickup2_name", "pickup2_relation",
+	"contract_start", "contract_end",
 }
 
 const importHelp = `kioskctl import reads a location's roster from CSV (UTF-8, comma separated,
@@ -54,6 +55,12 @@ Columns (any order; * = required):
   photo_consent    yes/no/ja/nee/true/false/1/0 or empty (= no)
   guardianN_id, guardianN_name, guardianN_relation   (N = 1, 2) parents with authority
   pickupN_id,   pickupN_name,   pickupN_relation     (N = 1, 2) standing pickup persons
+  contract_start   YYYY-MM-DD: first day of the child's care contract
+  contract_end     YYYY-MM-DD: last contract day (needs contract_start); the
+                   retention terms count from it. Both are stored at central only
+                   (-central: as the child's care period, keeping a legal name and
+                   BSN entered there); they never go into the roster a kiosk gets,
+                   and -out leaves them out.
 A person's id and name go together; the same id on several rows (siblings)
 must carry the same name and relation.
 
@@ -96,16 +103,30 @@ const maxImportBytes = 8 << 20
 // guardianships and authorisations of a roster for loc. It reports every
 // problem with its line number and returns no roster when there is one.
 func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
+	out, _, err := parseRosterCSV(r, loc)
+	return out, err
+}
+
+// importContract is a child's contract dates from the optional columns.
+type importContract struct {
+	ChildID    string
+	Start, End attendance.Date
+}
+
+// parseRosterCSV is ParseRosterCSV with the contract dates of the rows
+// that have them (central's care periods, never in the roster).
+func parseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, []importContract, error) {
+	var contracts []importContract
 	var errs []*ImportError
 	bad := func(line int, format string, a ...any) {
 		errs = append(errs, importError(line, fmt.Sprintf(format, a...)))
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
 	if err != nil {
-		return roster.Roster{}, fmt.Errorf("import: read: %w", err)
+		return roster.Roster{}, nil, fmt.Errorf("import: read: %w", err)
 	}
 	if len(data) > maxImportBytes {
-		return roster.Roster{}, importErrors(importError(0, fmt.Sprintf("input over %d bytes", maxImportBytes)))
+		return roster.Roster{}, nil, importErrors(importError(0, fmt.Sprintf("input over %d bytes", maxImportBytes)))
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM from spreadsheet exports
 	cr := csv.NewReader(bytes.NewReader(data))
@@ -113,9 +134,9 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return roster.Roster{}, importErrors(importError(1, "empty file: want a header line"))
+			return roster.Roster{}, nil, importErrors(importError(1, "empty file: want a header line"))
 		}
-		return roster.Roster{}, importErrors(importError(1, "header: "+csvMsg(err)))
+		return roster.Roster{}, nil, importErrors(importError(1, "header: "+csvMsg(err)))
 	}
 	col := map[string]int{}
 	known := map[string]bool{}
@@ -139,7 +160,7 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return roster.Roster{}, importErrors(errs...)
+		return roster.Roster{}, nil, importErrors(errs...)
 	}
 	defPolicy := "nl-kdv"
 	if strings.EqualFold(loc.Country, "BE") {
@@ -205,6 +226,21 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 			bad(line, "birth_date %q: want YYYY-MM-DD", get("birth_date"))
 		} else {
 			c.BirthDate = bd
+		}
+		if cs, ce := get("contract_start"), get("contract_end"); cs != "" || ce != "" {
+			k := importContract{ChildID: id}
+			var err error
+			if k.Start, err = attendance.ParseDate(cs); err != nil {
+				bad(line, "contract_start %q: want YYYY-MM-DD (required with contract_end)", cs)
+			}
+			if ce != "" {
+				if k.End, err = attendance.ParseDate(ce); err != nil {
+					bad(line, "contract_end %q: want YYYY-MM-DD or empty", ce)
+				} else if !k.Start.IsZero() && k.End.Before(k.Start) {
+					bad(line, "contract_end %s is before contract_start %s", ce, cs)
+				}
+			}
+			contracts = append(contracts, k)
 		}
 		switch strings.ToLower(get("photo_consent")) {
 		case "", "no", "nee", "false", "0", "n":
@@ -279,9 +315,9 @@ func ParseRosterCSV(r io.Reader, loc roster.Location) (roster.Roster, error) {
 		bad(0, "no children in the file")
 	}
 	if len(errs) > 0 {
-		return roster.Roster{}, importErrors(errs...)
+		return roster.Roster{}, nil, importErrors(errs...)
 	}
-	return out, nil
+	return out, contracts, nil
 }
 
 func validID(s string) bool {
@@ -375,7 +411,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		locName = *locID
 	}
 	loc := roster.Location{ID: *locID, Name: locName, Country: strings.ToUpper(*country), TimeZone: *tz, Kind: *kind}
-	imp, err := ParseRosterCSV(src, loc)
+	imp, contracts, err := parseRosterCSV(src, loc)
 	if err != nil {
 		return err
 	}
@@ -390,6 +426,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(stderr, "import: %d children, %d groups, %d people\n", len(r.Children), len(r.Groups), len(r.People))
+		if len(contracts) > 0 {
+			fmt.Fprintf(stderr, "import: %d contract periods not written: contract data is stored at central only (-central)\n", len(contracts))
+		}
 		return nil
 	}
 	tok := *token
@@ -410,6 +449,84 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "import: stored roster v%d of %s: %d children, %d groups, %d people\n", v, loc.ID, len(imp.Children), len(imp.Groups), len(imp.People))
+	if len(contracts) > 0 {
+		if err := putContracts(ctx, http.DefaultClient, base.String(), tok, loc.ID, contracts); err != nil {
+			return fmt.Errorf("import: roster v%d stored, but the contract periods not all: %w", v, err)
+		}
+		fmt.Fprintf(stderr, "import: stored %d contract periods (care periods) of %s\n", len(contracts), loc.ID)
+	}
+	return nil
+}
+
+// putContracts stores the children's contract dates as their care periods
+// at central, keeping what central holds besides (legal name, BSN,
+// extended).
+func putContracts(ctx context.Context, client *http.Client, base, token, loc string, contracts []importContract) error {
+	careURL := base + "/api/v1/admin/locations/" + url.PathEscape(loc) + "/care-periods"
+	call := func(method, u string, body []byte) (int, []byte, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, fmt.Errorf("central: %w", err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		return resp.StatusCode, b, err
+	}
+	code, body, err := call(http.MethodGet, careURL, nil)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return fmt.Errorf("central: GET care periods: %d %s", code, bytes.TrimSpace(body))
+	}
+	// central.CarePeriod and central.CareInput, as JSON.
+	type carePeriod struct {
+		Subject   string `json:"subject"`
+		Extended  bool   `json:"extended,omitempty"`
+		LegalName string `json:"legal_name,omitempty"`
+		BSN       string `json:"bsn,omitempty"`
+	}
+	type careInput struct {
+		Start     string `json:"start"`
+		End       string `json:"end"`
+		Extended  bool   `json:"extended"`
+		LegalName string `json:"legal_name"`
+		BSN       string `json:"bsn"`
+	}
+	var have []carePeriod
+	if err := json.Unmarshal(body, &have); err != nil {
+		return fmt.Errorf("central's care periods: %w", err)
+	}
+	held := map[string]carePeriod{}
+	for _, p := range have {
+		held[p.Subject] = p
+	}
+	for _, k := range contracts {
+		sub := "child:" + k.ChildID
+		in := careInput{Start: k.Start.String()}
+		if !k.End.IsZero() {
+			in.End = k.End.String()
+		}
+		if p, ok := held[sub]; ok {
+			in.LegalName, in.BSN, in.Extended = p.LegalName, p.BSN, p.Extended
+		}
+		b, _ := json.Marshal(in)
+		code, body, err := call(http.MethodPut, careURL+"/"+url.PathEscape(sub), b)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("%s: central: %d %s", k.ChildID, code, bytes.TrimSpace(body))
+		}
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -229,4 +230,82 @@ func FuzzParseRosterCSV(f *testing.F) {
 			t.Fatalf("parsed roster does not validate: %v", err)
 		}
 	})
+}
+
+const contractCSV = `child_id,first_name,group,birth_date,guardian1_id,guardian1_name,contract_start,contract_end
+c-noah,Noah,g-rupsen,2025-04-01,p-sanne,Sanne de V.,2025-09-01,2026-07-31
+c-emma,Emma,g-rupsen,2023-10-14,p-sanne,Sanne de V.,2024-01-08,
+c-julia,Julia,g-rupsen,2025-01-20,p-ingrid,Ingrid J.,,
+`
+
+// The optional contract columns become the children's care periods at
+// central (the retention terms count from their end), keeping a legal name
+// and BSN entered there; they never enter the roster a kiosk receives.
+func TestRunImportContracts(t *testing.T) {
+	for _, bad := range []struct{ row, want string }{
+		{"c1,A,g1,2024-01-01,,,2026-09-01,2026-08-31", "line 2: contract_end 2026-08-31 is before contract_start 2026-09-01"},
+		{"c1,A,g1,2024-01-01,,,,2026-08-31", "line 2: contract_start \"\": want YYYY-MM-DD (required with contract_end)"},
+		{"c1,A,g1,2024-01-01,,,1-9-2026,", "line 2: contract_start \"1-9-2026\""},
+	} {
+		_, err := ParseRosterCSV(strings.NewReader(strings.SplitN(contractCSV, "\n", 2)[0]+"\n"+bad.row+"\n"), testLoc)
+		if !errors.Is(err, ErrImport) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want %q", bad.row, err, bad.want)
+		}
+	}
+	for _, b := range centraltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := central.Open(ctx, b.DSN(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Sites.PutLocation(ctx, "loc-test", "Test", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Subjects.PutCarePeriod(ctx, central.CarePeriod{Subject: "child:c-emma", LocationID: "loc-test",
+				Started: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), LegalName: "Emma de Vries", BSN: "111222333"}); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(central.NewServer(central.Config{DB: db, AdminTokens: []string{"tok-import"}}).Handler())
+			defer srv.Close()
+			in := filepath.Join(t.TempDir(), "r.csv")
+			os.WriteFile(in, []byte(contractCSV), 0o644)
+			var stderr bytes.Buffer
+			if err := runImport(ctx, []string{"-in", in, "-location", "loc-test", "-central", srv.URL, "-token", "tok-import"}, &bytes.Buffer{}, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stderr.String(), "stored 2 contract periods") {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+			day := func(s string) time.Time {
+				d := attendance.MustDate(s)
+				return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+			}
+			noah, err := db.Subjects.CarePeriodOf(ctx, "child:c-noah", "loc-test")
+			if err != nil || !noah.Started.Equal(day("2025-09-01")) || !noah.Ended.Equal(day("2026-07-31")) {
+				t.Errorf("Noah: %+v %v", noah, err)
+			}
+			emma, err := db.Subjects.CarePeriodOf(ctx, "child:c-emma", "loc-test")
+			if err != nil || !emma.Started.Equal(day("2024-01-08")) || !emma.Ended.IsZero() || emma.LegalName != "Emma de Vries" || emma.BSN != "111222333" {
+				t.Errorf("Emma: %+v %v", emma, err)
+			}
+			if _, err := db.Subjects.CarePeriodOf(ctx, "child:c-julia", "loc-test"); !errors.Is(err, central.ErrNotFound) {
+				t.Errorf("Julia has no contract columns: %v", err)
+			}
+			r, _, _ := db.Sites.Roster(ctx, "loc-test")
+			if body, _ := json.Marshal(r); strings.Contains(string(body), "2026-07-31") || strings.Contains(string(body), "contract") {
+				t.Errorf("contract data in the roster: %s", body)
+			}
+			// -out: the roster JSON (for a kiosk) has no contract data.
+			out := filepath.Join(t.TempDir(), "r.json")
+			stderr.Reset()
+			if err := runImport(ctx, []string{"-in", in, "-location", "loc-test", "-out", out}, &bytes.Buffer{}, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(out); strings.Contains(string(b), "2026-07-31") || !strings.Contains(stderr.String(), "2 contract periods not written") {
+				t.Errorf("-out: %s / %s", b, stderr.String())
+			}
+		})
+	}
 }

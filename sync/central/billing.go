@@ -53,7 +53,24 @@ var (
 	// ErrUnpriced: the month has stays without a check-in or check-out
 	// time, priced at 0 (Issue without AllowUnpriced).
 	ErrUnpriced = errors.New("central: billing: stays without a check-in or check-out time")
+	// ErrMonthNotOver: the month's last day has not passed yet in the
+	// location's time zone (MonthNotOverError says from when).
+	ErrMonthNotOver = errors.New("central: billing: the month has not ended yet")
 )
+
+// MonthNotOverError is Issue's refusal of a month whose last day has not
+// passed in the location's time zone; it matches ErrMonthNotOver.
+type MonthNotOverError struct {
+	Month string
+	// From is the first day it can be issued: the day after its last.
+	From attendance.Date
+}
+
+func (e *MonthNotOverError) Error() string {
+	return fmt.Sprintf("%v: %s can be invoiced from %s (the location's time zone)", ErrMonthNotOver, e.Month, e.From)
+}
+
+func (e *MonthNotOverError) Unwrap() error { return ErrMonthNotOver }
 
 // ---- pricing from central's data ----
 
@@ -324,13 +341,68 @@ func (b *Billing) Mandates(ctx context.Context, loc string) (map[string]Mandate,
 	return out, rows.Err()
 }
 
+// FamilyOf returns the family (the id it is invoiced under: the first
+// guardian of its children, as billing groups them) that a guardian of the
+// location belongs to. A person who is the first guardian of a child is
+// their own family; a guardian of children of several families is
+// ambiguous; anyone else is not a guardian here. Both are ErrMalformed.
+func FamilyOf(rs roster.Roster, person string) (string, error) {
+	first := map[string]string{}
+	for _, g := range rs.Guardianships {
+		if _, ok := first[g.ChildID]; !ok {
+			first[g.ChildID] = g.PersonID
+		}
+	}
+	var fams []string
+	for _, g := range rs.Guardianships {
+		if g.PersonID != person {
+			continue
+		}
+		if first[g.ChildID] == person {
+			return person, nil
+		}
+		if !slices.Contains(fams, first[g.ChildID]) {
+			fams = append(fams, first[g.ChildID])
+		}
+	}
+	switch len(fams) {
+	case 0:
+		return "", fmt.Errorf("%w: family: %q is not a guardian of a child at %s", ErrMalformed, person, rs.Location.ID)
+	case 1:
+		return fams[0], nil
+	}
+	slices.Sort(fams)
+	return "", fmt.Errorf("%w: family: %q is a guardian in several families (%s): give the family's id", ErrMalformed, person, strings.Join(fams, ", "))
+}
+
+// MandateFamily is FamilyOf at the location's current roster.
+func (b *Billing) MandateFamily(ctx context.Context, loc, person string) (string, error) {
+	rs, _, err := b.sites.Roster(ctx, loc)
+	if err != nil {
+		return "", err
+	}
+	return FamilyOf(rs, person)
+}
+
 // SetMandate validates and stores a family's mandate (replacing one it
-// had). First is FRST: a mandate never collected from.
+// had). First is FRST: a mandate never collected from. m.FamilyID may name
+// any guardian of the family: the mandate is stored under the family's id
+// (FamilyOf), since invoices and the SEPA batch go per family.
 func (b *Billing) SetMandate(ctx context.Context, loc string, m Mandate) error {
 	m.IBAN = sepa.NormalizeIBAN(m.IBAN)
 	var errs []string
 	if strings.TrimSpace(m.FamilyID) == "" {
 		errs = append(errs, "family: empty")
+	} else {
+		rs, _, err := b.sites.Roster(ctx, loc)
+		if err != nil {
+			return err
+		}
+		fam, err := FamilyOf(rs, m.FamilyID)
+		if err != nil {
+			errs = append(errs, strings.TrimPrefix(err.Error(), ErrMalformed.Error()+": "))
+		}
+		m.FamilyID = fam
 	}
 	if err := sepa.CheckIBAN(m.IBAN); err != nil {
 		errs = append(errs, "iban: "+err.Error())
@@ -516,6 +588,11 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
+	if !to.Before(b.today(priced.Roster)) {
+		// Stays of the rest of the month would be missing, and the month
+		// minimum charged on a part of it.
+		return Run{}, &MonthNotOverError{Month: req.Month, From: attendance.DateOf(time.Date(to.Year, to.Month, to.Day+1, 12, 0, 0, 0, time.UTC))}
+	}
 	ids, byFamily := invoice.MonthLines(priced.Lines, year, month)
 	if len(ids) == 0 {
 		return Run{}, ErrNothingToBill
@@ -541,6 +618,9 @@ func (b *Billing) Issue(ctx context.Context, req RunRequest) (Run, error) {
 type UnpricedError struct{ Stays int }
 
 func (e *UnpricedError) Error() string {
+	if e.Stays == 1 {
+		return fmt.Sprintf("%v: 1 stay would be invoiced at EUR 0.00 (correct it in the attendance first, or issue anyway: allow_unpriced)", ErrUnpriced)
+	}
 	return fmt.Sprintf("%v: %d stays would be invoiced at EUR 0.00 (correct them in the attendance first, or issue anyway: allow_unpriced)",
 		ErrUnpriced, e.Stays)
 }

@@ -3,6 +3,7 @@ package central_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/invoice"
@@ -420,4 +423,155 @@ func TestIssueRefusesUnpricedStays(t *testing.T) {
 			t.Errorf("first number %s, want RB2026-00001", run.FirstNumber)
 		}
 	})
+}
+
+// A month is issued once all its days have passed in the location's time
+// zone: December issued on 4 December would miss the rest of the month's
+// stays and charge the month minimum on a part of it.
+func TestIssueRefusesMonthNotOver(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-11-02", "2026-11-03")
+		setUpBilling(t, e.db)
+		// 16 November; then the last minute of 30 November in Amsterdam.
+		for _, now := range []time.Time{e.clock.Now(), time.Date(2026, 11, 30, 22, 59, 0, 0, time.UTC)} {
+			e.clock.Set(now)
+			_, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-11", AllowUnpriced: true})
+			var mno *central.MonthNotOverError
+			if !errors.As(err, &mno) || !errors.Is(err, central.ErrMonthNotOver) || mno.From != attendance.MustDate("2026-12-01") {
+				t.Fatalf("issue November at %s: %v, want MonthNotOverError from 2026-12-01", now, err)
+			}
+			code, out := e.admin(t, http.MethodPost, "/api/v1/admin/locations/"+loc+"/billing/runs", []byte(`{"month":"2026-11","allow_unpriced":true}`))
+			if code != http.StatusConflict || !strings.Contains(string(out), "2026-12-01") {
+				t.Errorf("API at %s: %d %s, want 409 naming 2026-12-01", now, code, out)
+			}
+		}
+		for _, m := range []string{"2026-12", "2027-01"} {
+			if _, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: m, AllowUnpriced: true}); !errors.Is(err, central.ErrMonthNotOver) {
+				t.Errorf("issue %s in November: %v, want ErrMonthNotOver", m, err)
+			}
+		}
+		if runs, _ := e.db.Billing.Runs(ctx, loc); len(runs) != 0 {
+			t.Fatalf("refused runs left %d runs", len(runs))
+		}
+		// Midnight in Amsterdam (23:00 UTC): December 1st there, November is over.
+		e.clock.Set(time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC))
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-11", AllowUnpriced: true})
+		if err != nil {
+			t.Fatalf("issue November on 1 December (Amsterdam): %v", err)
+		}
+		if run.InvoiceDate != attendance.MustDate("2026-12-01") {
+			t.Errorf("invoice date %s", run.InvoiceDate)
+		}
+	})
+}
+
+// Mandates are per family as invoiced (the first guardian's id): a mandate
+// given for another guardian of the family (Kees, whose children are
+// invoiced under Fatima) is the family's, and an unknown person is refused
+// instead of being stored where no invoice ever looks.
+func TestMandateForAnyGuardianOfTheFamily(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-10-05", "2026-10-06")
+		setUpBilling(t, e.db)
+		base := "/api/v1/admin/locations/" + loc + "/billing/mandates/"
+		body := []byte(`{"mandate_id":"RB-M-KEES","iban":"NL20INGB0001234567","signed":"2025-08-30","sequence":"FRST"}`)
+		code, out := e.admin(t, http.MethodPut, base+"p-kees", body)
+		if code != http.StatusOK || !strings.Contains(string(out), `"family_id":"p-fatima"`) {
+			t.Fatalf("mandate for Kees: %d %s, want 200 naming family p-fatima", code, out)
+		}
+		for _, who := range []string{"p-nobody", "c-mila", "p-buurvrouw"} {
+			code, out = e.admin(t, http.MethodPut, base+who, body)
+			if code != http.StatusBadRequest || !strings.Contains(string(out), "not a guardian") {
+				t.Errorf("mandate for %s: %d %s, want 400", who, code, out)
+			}
+		}
+		m, _ := central.ParseMandate("p-nobody", "RB-M-X", "NL20INGB0001234567", "", "", "2025-08-30", "RCUR")
+		if err := e.db.Billing.SetMandate(ctx, loc, m); !errors.Is(err, central.ErrMalformed) {
+			t.Errorf("SetMandate for p-nobody: %v, want ErrMalformed", err)
+		}
+		ms, _ := e.db.Billing.Mandates(ctx, loc)
+		if len(ms) != 1 || ms["p-fatima"].ID != "RB-M-KEES" {
+			t.Fatalf("mandates %+v, want only p-fatima's", ms)
+		}
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		debits := 0
+		for _, i := range run.Invoices {
+			if i.FamilyID == "p-fatima" && !i.DirectDebit() {
+				t.Errorf("Fatima and Kees's invoice %s is not by direct debit", i.Number)
+			}
+			if i.DirectDebit() {
+				debits++
+			}
+		}
+		if _, n, err := e.db.Billing.SEPA(ctx, loc, run.ID); err != nil || n != debits || n != 1 {
+			t.Errorf("SEPA: %d debits, %v; want 1", n, err)
+		}
+	})
+}
+
+// The run's lines for people name each family by its guardians, as the
+// billing page and the invoice do, never by the first guardian's id.
+func TestRunLinesNameFamiliesByGuardians(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedDays(t, e.db, "2026-10-05")
+		setUpBilling(t, e.db)
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: loc, Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range []string{"xlsx", "csv-excel"} {
+			code, body := e.admin(t, http.MethodGet, "/api/v1/admin/locations/"+loc+"/billing/runs/"+run.ID+"/lines?format="+format, nil)
+			if code != http.StatusOK {
+				t.Fatalf("%s: %d", format, code)
+			}
+			rows := sheetRows(t, format, body)
+			if len(rows) < 2 || rows[0][0] != "Factuur" || rows[0][1] != "Gezin" {
+				t.Fatalf("%s header %q", format, rows[0])
+			}
+			families := map[string]bool{}
+			for _, r := range rows[1:] {
+				families[r[1]] = true
+				if strings.HasPrefix(r[1], "p-") || r[0] == "" {
+					t.Errorf("%s row %q: family by id or no invoice", format, r)
+				}
+			}
+			if !families["Fatima B., Kees B."] {
+				t.Errorf("%s families %v, want Fatima B., Kees B.", format, families)
+			}
+		}
+		// The machines' CSV (contract 8) is unchanged.
+		_, body := e.admin(t, http.MethodGet, "/api/v1/admin/locations/"+loc+"/billing/runs/"+run.ID+"/lines?format=csv", nil)
+		if !strings.HasPrefix(string(body), "child_id,date,day_type,") {
+			t.Errorf("csv header %.60q", body)
+		}
+	})
+}
+
+func sheetRows(t *testing.T, format string, body []byte) [][]string {
+	t.Helper()
+	if format == "xlsx" {
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(f.GetSheetName(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

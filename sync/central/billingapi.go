@@ -49,7 +49,7 @@ func BillingStatus(err error) (int, string) {
 	case errors.Is(err, ErrMalformed):
 		return http.StatusBadRequest, protocol.CodeMalformed
 	case errors.Is(err, ErrNoProvider), errors.Is(err, ErrAlreadyBilled), errors.Is(err, ErrNothingToBill),
-		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict), errors.Is(err, ErrUnpriced):
+		errors.Is(err, ErrDiffMoved), errors.Is(err, ErrConflict), errors.Is(err, ErrUnpriced), errors.Is(err, ErrMonthNotOver):
 		return http.StatusConflict, protocol.CodeConflict
 	}
 	return http.StatusInternalServerError, protocol.CodeInternal
@@ -230,7 +230,7 @@ func (s *Server) runLines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	SetDownload(w.Header(), f, fmt.Sprintf("factuurregels-%s-%s-%s", safeName(run.LocationID), run.Period, run.ID))
-	if err := billing.Write(w, f, RunLines(run)); err != nil {
+	if err := WriteRunLines(w, f, run); err != nil {
 		s.log.Warn("central: run lines", "err", err)
 	}
 }
@@ -335,14 +335,18 @@ func (s *Server) putMandate(w http.ResponseWriter, r *http.Request) {
 	loc, fam := r.PathValue("id"), r.PathValue("family")
 	md, err := ParseMandate(fam, m.MandateID, m.IBAN, m.BIC, m.Holder, m.Signed, m.Sequence)
 	if err == nil {
+		// Any guardian of the family names it; the mandate is the family's.
+		md.FamilyID, err = s.billing.MandateFamily(r.Context(), loc, fam)
+	}
+	if err == nil {
 		err = s.billing.SetMandate(r.Context(), loc, md)
 	}
 	if err != nil {
 		s.billingFail(w, r, err)
 		return
 	}
-	s.record(r, audit.BillingSettings, "location:"+loc, map[string]any{"change": "mandate", "family": fam, "mandate": md.ID, "iban": maskIBAN(md.IBAN)})
-	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	s.record(r, audit.BillingSettings, "location:"+loc, map[string]any{"change": "mandate", "family": md.FamilyID, "mandate": md.ID, "iban": maskIBAN(md.IBAN)})
+	s.writeJSON(w, http.StatusOK, map[string]any{"ok": true, "family_id": md.FamilyID})
 }
 
 func (s *Server) deleteMandate(w http.ResponseWriter, r *http.Request) {

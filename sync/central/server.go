@@ -145,6 +145,7 @@ type Server struct {
 	reports        attendanceReader
 	tokens         tokenIssuer
 	billing        *Billing
+	subjects       *Subjects
 	corrections    correctionStore
 	guardians      guardianContacts
 	auth           *auth.Authenticator
@@ -181,6 +182,7 @@ func NewServer(cfg Config) *Server {
 		s.db, s.dialect = d.SQL(), d.Dialect()
 		s.devices, s.ingest, s.eventLog, s.sites, s.reports, s.tokens = d.Devices, d.Events, d.Events, d.Sites, d.Reports, d.Users
 		s.billing = d.Billing
+		s.subjects = d.Subjects
 		s.rosterFeed = d.Rosters
 		users = d.Users
 		s.guardians = d.Parents
@@ -248,6 +250,9 @@ func NewServer(cfg Config) *Server {
 	m.Handle("POST /api/v1/admin/tokens/{id}/revoke", admin(auth.ManageUsers, s.revokeAPIToken))
 	if s.billing != nil {
 		s.billingRoutes(m, admin)
+	}
+	if s.subjects != nil {
+		s.careRoutes(m, admin)
 	}
 	if cfg.Metrics != nil {
 		m.Handle("GET /metrics", adminLimit(s.metricsAuth(cfg.MetricsTokens, cfg.Metrics)))

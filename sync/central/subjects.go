@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,9 +27,10 @@ const (
 	SubjectPerson = "person"
 )
 
-// ParseSubject checks "kind:id".
+// ParseSubject checks "kind:id": a child, a person (guardian or pickup
+// person), a staff member or a job applicant.
 func ParseSubject(kind, id string) (string, error) {
-	if (kind != SubjectChild && kind != SubjectPerson) || id == "" || len(id) > 200 || strings.ContainsAny(id, "\x00\n") {
+	if _, _, err := checkRetentionSubject(kind + ":" + id); err != nil {
 		return "", fmt.Errorf("%w: subject %q:%q", ErrMalformed, kind, id)
 	}
 	return kind + ":" + id, nil
@@ -44,23 +46,54 @@ type SubjectExport struct {
 	Events      []SubjectEvent   `json:"events"`
 	Audit       []audit.Entry    `json:"audit"`
 	Requests    []SubjectRequest `json:"requests"`
+	// CarePeriods are the administration records (contract or employment
+	// or application dates, legal name, BSN) per location.
+	CarePeriods []CarePeriod `json:"care_periods"`
+	// Contacts are the contact details (address, e-mail, phone, bank
+	// account) per location.
+	Contacts []ContactDetails `json:"contact_details"`
+	// HealthAlerts are a child's staff alerts (allergy, medication,
+	// medical) as held in the stored roster versions, each text once per
+	// location with the versions that hold it.
+	HealthAlerts []SubjectHealthAlert `json:"health_alerts"`
 	// Withheld explains what is not in the export and why.
 	Withheld []string `json:"withheld"`
 }
 
 // SubjectRoster is the subject's part of one location's current roster.
 type SubjectRoster struct {
-	LocationID     string                          `json:"location_id"`
-	LocationName   string                          `json:"location_name"`
-	RosterVersion  int64                           `json:"roster_version"`
-	Child          *roster.Child                   `json:"child,omitempty"`
-	Person         *roster.Person                  `json:"person,omitempty"`
-	Group          string                          `json:"group,omitempty"`
+	LocationID    string             `json:"location_id"`
+	LocationName  string             `json:"location_name"`
+	RosterVersion int64              `json:"roster_version"`
+	Child         *roster.Child      `json:"child,omitempty"`
+	Person        *roster.Person     `json:"person,omitempty"`
+	Staff         *SubjectStaffEntry `json:"staff,omitempty"`
+	Group         string             `json:"group,omitempty"`
+	// Left: the subject is not on the current roster; this is its entry
+	// in the newest stored version naming it (held until retention).
+	Left           bool                            `json:"left,omitempty"`
 	Guardianships  []roster.Guardianship           `json:"guardianships,omitempty"`
 	Authorisations []roster.Authorisation          `json:"authorisations,omitempty"`
 	Announced      []roster.AnnouncedPickup        `json:"announced,omitempty"`
 	Permissions    []roster.IndependencePermission `json:"permissions,omitempty"`
 	Badges         []SubjectBadge                  `json:"badges,omitempty"`
+}
+
+// SubjectHealthAlert is a staff alert held in stored roster versions.
+type SubjectHealthAlert struct {
+	LocationID  string `json:"location_id"`
+	Alert       string `json:"alert"`
+	FromVersion int64  `json:"from_version"`
+	ToVersion   int64  `json:"to_version"`
+}
+
+// SubjectStaffEntry is a staff member's roster entry (the PIN hash is never
+// exported: it is a credential, not data about the person).
+type SubjectStaffEntry struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Groups []string `json:"groups,omitempty"`
+	HasPIN bool     `json:"has_pin"`
 }
 
 // SubjectBadge is a badge of the subject: only the keyed hash is held.
@@ -103,8 +136,12 @@ type Subjects struct {
 	reports *Reports
 }
 
-// ExportSubject gathers what central holds on subject ("child:ID" or
-// "person:ID") in every location. auditLog may be nil (no audit section).
+// ExportSubject gathers what central holds on subject ("child:ID",
+// "person:ID", "staff:ID" or "applicant:ID") in every location: every
+// category the retention run disposes of (roster entry, care period,
+// contact details, health alerts in stored roster versions, attendance
+// and door events), the audit entries naming the subject and its logged
+// requests. auditLog may be nil (no audit section).
 func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *audit.Log) (SubjectExport, error) {
 	kind, id, ok := strings.Cut(subject, ":")
 	if _, err := ParseSubject(kind, id); !ok || err != nil {
@@ -112,30 +149,40 @@ func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *
 	}
 	out := SubjectExport{Subject: subject, GeneratedAt: s.db.Now().UTC(),
 		Locations: []SubjectRoster{}, Stays: []SubjectStay{}, Events: []SubjectEvent{}, Audit: []audit.Entry{}, Requests: []SubjectRequest{},
+		CarePeriods: []CarePeriod{}, Contacts: []ContactDetails{}, HealthAlerts: []SubjectHealthAlert{},
 		Withheld: []string{
 			"contact bans: their notes concern the safety of the child and third parties (AVG art. 15(4), art. 23); ask the location manager",
 			"staff-only fields of other children and persons",
 		}}
+	if kind == SubjectStaff {
+		out.Withheld = append(out.Withheld, "the PIN hash: a credential, not data about the person")
+	}
 	locs, err := s.sites.Locations(ctx)
 	if err != nil {
 		return out, err
 	}
 	found := false
 	for _, l := range locs {
-		r, _, err := s.sites.Roster(ctx, l.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
+		sr, hit, alerts, err := s.subjectInVersions(ctx, l.ID, kind, id)
 		if err != nil {
 			return out, err
 		}
-		sr, hit := subjectInRoster(r, kind, id)
-		if !hit {
-			continue
+		out.HealthAlerts = append(out.HealthAlerts, alerts...)
+		if hit {
+			found = true
+			sr.LocationName = l.Name
+			out.Locations = append(out.Locations, sr)
 		}
-		found = true
-		sr.LocationName = l.Name
-		out.Locations = append(out.Locations, sr)
+		if p, err := s.CarePeriodOf(ctx, subject, l.ID); err == nil {
+			out.CarePeriods = append(out.CarePeriods, p)
+		} else if !errors.Is(err, ErrNotFound) {
+			return out, err
+		}
+		if c, err := s.ContactOf(ctx, subject, l.ID); err == nil {
+			out.Contacts = append(out.Contacts, c)
+		} else if !errors.Is(err, ErrNotFound) {
+			return out, err
+		}
 		if kind == SubjectChild {
 			from := attendance.Date{Year: 1970, Month: time.January, Day: 1}
 			st, err := s.reports.Attendance(ctx, AttendanceQuery{From: from, To: attendance.DateOf(s.db.Now().AddDate(0, 0, 1)), LocationID: l.ID, ChildID: id})
@@ -148,6 +195,9 @@ func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *
 					TimeQuality: string(s.Quality), Flags: s.Flags})
 			}
 		}
+		if kind == SubjectApplicant {
+			continue // applicants are in no roster and at no door
+		}
 		evs, err := s.events.Events(ctx, EventFilter{LocationID: l.ID})
 		if err != nil {
 			return out, err
@@ -158,6 +208,10 @@ func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *
 			case kind == SubjectChild && e.ChildID == id:
 				role = "child"
 			case kind == SubjectPerson && e.ActorID == id:
+				role = "actor"
+			case kind == SubjectStaff && e.StaffID == id:
+				role = "staff"
+			case kind == SubjectStaff && e.ActorID == id:
 				role = "actor"
 			default:
 				continue
@@ -182,10 +236,53 @@ func (s *Subjects) ExportSubject(ctx context.Context, subject string, auditLog *
 		return out, err
 	}
 	out.Requests = append(out.Requests, reqs...)
-	if !found && len(out.Events) == 0 && len(out.Requests) == 0 {
+	if !found && len(out.Events) == 0 && len(out.Requests) == 0 && len(out.CarePeriods) == 0 && len(out.Contacts) == 0 {
 		return out, fmt.Errorf("central: %s: %w", subject, ErrNotFound)
 	}
 	return out, nil
+}
+
+// subjectInVersions reads every stored roster version of a location: the
+// subject's entry in the newest version naming it (Left when that is not
+// the current one) and, for a child, the staff alerts the versions hold.
+func (s *Subjects) subjectInVersions(ctx context.Context, loc, kind, id string) (SubjectRoster, bool, []SubjectHealthAlert, error) {
+	rows, err := s.db.Query(ctx, nil, "SELECT body FROM rosters WHERE location_id = ? ORDER BY version", loc)
+	if err != nil {
+		return SubjectRoster{}, false, nil, fmt.Errorf("central: export: rosters: %w", err)
+	}
+	defer rows.Close()
+	var (
+		last   SubjectRoster
+		hit    bool
+		newest int64
+		alerts []SubjectHealthAlert
+	)
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return last, false, nil, fmt.Errorf("central: export: rosters: %w", err)
+		}
+		var r roster.Roster
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return last, false, nil, fmt.Errorf("central: export: roster: %w", err)
+		}
+		newest = r.Version
+		if sr, ok := subjectInRoster(r, kind, id); ok {
+			last, hit = sr, true
+			if c := sr.Child; c != nil && c.StaffAlert != "" {
+				if n := len(alerts); n > 0 && alerts[n-1].Alert == c.StaffAlert {
+					alerts[n-1].ToVersion = r.Version
+				} else {
+					alerts = append(alerts, SubjectHealthAlert{LocationID: loc, Alert: c.StaffAlert, FromVersion: r.Version, ToVersion: r.Version})
+				}
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return last, false, nil, fmt.Errorf("central: export: rosters: %w", err)
+	}
+	last.Left = hit && last.RosterVersion != newest
+	return last, hit, alerts, nil
 }
 
 func subjectInRoster(r roster.Roster, kind, id string) (SubjectRoster, bool) {
@@ -203,11 +300,17 @@ func subjectInRoster(r roster.Roster, kind, id string) (SubjectRoster, bool) {
 				}
 			}
 		}
-	} else {
+	} else if kind == SubjectPerson {
 		for i := range r.People {
 			if r.People[i].ID == id {
 				p := r.People[i]
 				sr.Person, hit = &p, true
+			}
+		}
+	} else if kind == SubjectStaff {
+		for _, st := range r.Staff {
+			if st.ID == id {
+				sr.Staff, hit = &SubjectStaffEntry{ID: st.ID, Name: st.Name, Groups: st.Groups, HasPIN: st.PINHash != ""}, true
 			}
 		}
 	}
@@ -235,7 +338,8 @@ func subjectInRoster(r roster.Roster, kind, id string) (SubjectRoster, bool) {
 		}
 	}
 	for _, b := range r.Badges {
-		if b.HolderID == id && ((kind == SubjectChild && b.Role == attendance.RoleChild) || (kind == SubjectPerson && (b.Role == attendance.RoleGuardian || b.Role == attendance.RolePickup))) {
+		if b.HolderID == id && ((kind == SubjectChild && b.Role == attendance.RoleChild) || (kind == SubjectPerson && (b.Role == attendance.RoleGuardian || b.Role == attendance.RolePickup)) ||
+			(kind == SubjectStaff && b.Role == attendance.RoleStaff)) {
 			sr.Badges = append(sr.Badges, SubjectBadge{Hash: b.Hash, Role: b.Role, Label: b.Label})
 		}
 	}

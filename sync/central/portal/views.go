@@ -237,6 +237,9 @@ func (s *Server) export(ctx context.Context, f *Family) (DataExport, error) {
 		x.Locations = slices.DeleteFunc(x.Locations, func(l central.SubjectRoster) bool { return !locs[l.LocationID] })
 		x.Stays = slices.DeleteFunc(x.Stays, func(st central.SubjectStay) bool { return !locs[st.Location] })
 		x.Events = slices.DeleteFunc(x.Events, func(e central.SubjectEvent) bool { return !locs[e.Location] })
+		x.CarePeriods = slices.DeleteFunc(x.CarePeriods, func(p central.CarePeriod) bool { return !locs[p.LocationID] })
+		x.Contacts = slices.DeleteFunc(x.Contacts, func(c central.ContactDetails) bool { return !locs[c.LocationID] })
+		x.HealthAlerts = slices.DeleteFunc(x.HealthAlerts, func(a central.SubjectHealthAlert) bool { return !locs[a.LocationID] })
 		out.Subjects = append(out.Subjects, x)
 	}
 	abs, err := s.absences(ctx, f)

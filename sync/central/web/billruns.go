@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/billing"
@@ -24,6 +25,7 @@ type billingDesk interface {
 	SetProvider(ctx context.Context, loc string, p invoice.Provider, actor string) error
 	Mandates(ctx context.Context, loc string) (map[string]central.Mandate, error)
 	SetMandate(ctx context.Context, loc string, m central.Mandate) error
+	MandateFamily(ctx context.Context, loc, person string) (string, error)
 	DeleteMandate(ctx context.Context, loc, family string) error
 	Issue(ctx context.Context, req central.RunRequest) (central.Run, error)
 	Runs(ctx context.Context, loc string) ([]central.Run, error)
@@ -69,7 +71,12 @@ func billingError(v *view, err error) (int, bool) {
 	case errors.As(err, new(*central.UnpricedError)):
 		var u *central.UnpricedError
 		errors.As(err, &u)
-		v.Error = fmt.Sprintf(T(v.Lang, "err_unpriced"), u.Stays)
+		v.Error = Count(v.Lang, "err_unpriced", u.Stays)
+		return http.StatusConflict, true
+	case errors.As(err, new(*central.MonthNotOverError)):
+		var m *central.MonthNotOverError
+		errors.As(err, &m)
+		v.Error = fmt.Sprintf(T(v.Lang, "err_month_not_over"), m.Month, v.Day(m.From))
 		return http.StatusConflict, true
 	case errors.Is(err, central.ErrDiffMoved):
 		key = "err_diff_moved"
@@ -203,9 +210,27 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 			d.Credits++
 		}
 	}
-	slices.SortStableFunc(d.Rows, func(a, b runRow) int { return cmp.Compare(a.Family, b.Family) })
+	slices.SortStableFunc(d.Rows, func(a, b runRow) int { return compareNames(a.Family, b.Family) })
 	v.Data = d
 	s.render(w, http.StatusOK, "billrun", v)
+}
+
+// compareNames orders names as a person looks them up: from their first
+// letter, case-insensitively, so a name typed with leading symbols or
+// digits ("=1+1 Zwart", "'t Hart", "@home") sorts among the others instead
+// of before every one of them; ties by the name as written.
+func compareNames(a, b string) int {
+	return cmp.Or(cmp.Compare(nameKey(a), nameKey(b)), cmp.Compare(a, b))
+}
+
+func nameKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func joinAnd(names []string, l Lang) string {
@@ -267,7 +292,7 @@ func (s *Server) runLines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	central.SetDownload(w.Header(), f, fmt.Sprintf("factuurregels-%s-%s-%s", safeFile(run.LocationID), run.Period, run.ID))
-	if err := billing.Write(w, f, central.RunLines(run)); err != nil {
+	if err := central.WriteRunLines(w, f, run); err != nil {
 		s.log.Warn("web: run lines", "err", err)
 	}
 }
@@ -416,7 +441,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		}
 		d.Families = append(d.Families, fm)
 	}
-	slices.SortFunc(d.Families, func(a, b familyMandate) int { return cmp.Compare(a.Family, b.Family) })
+	slices.SortFunc(d.Families, func(a, b familyMandate) int { return compareNames(a.Family, b.Family) })
 	v.Data = d
 	v.Error = msg
 	s.render(w, status, "billsettings", v)
@@ -463,6 +488,10 @@ func (s *Server) saveMandate(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("loc")
 	f := r.PostFormValue
 	m, err := central.ParseMandate(f("family"), f("mandate_id"), f("iban"), f("bic"), f("holder"), f("signed"), f("sequence"))
+	if err == nil {
+		// Any guardian of the family names it; the mandate is the family's.
+		m.FamilyID, err = s.billing.MandateFamily(r.Context(), loc, m.FamilyID)
+	}
 	if err == nil {
 		err = s.billing.SetMandate(r.Context(), loc, m)
 	}

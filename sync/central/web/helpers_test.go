@@ -77,7 +77,11 @@ func newEnvOpts(t testing.TB, b centraltest.Backend, burst int) *env {
 	if _, err := db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", day); err != nil {
 		t.Fatal(err)
 	}
+	// November is invoiced once it is over (the first of December), then
+	// the clock goes back to the seeded day.
+	clk.Set(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	run, fam := seedBillingRun(t, db)
+	clk.Set(time.Date(2026, 11, 17, 20, 0, 0, 0, time.UTC))
 	hook, _, err := db.Webhooks.CreateEndpoint(ctx, central.WebhookInput{URL: "https://93.184.215.14/kinderdeur", Events: central.HookEventTypes})
 	if err != nil {
 		t.Fatal(err)

@@ -228,6 +228,31 @@ var texts = map[string][2]string{
 	"no_runs":                    {"Nog geen facturen gemaakt voor deze locatie.", "No invoices issued for this location yet."},
 	"no_provider":                {"Vul eerst de factuurgegevens van de organisatie in (naam, adres, KvK/LRK of ondernemingsnummer, IBAN).", "First enter the organisation's invoice details (name, address, KvK/LRK or enterprise number, IBAN)."},
 	"err_no_provider":            {"De factuurgegevens van de organisatie ontbreken nog: vul ze eerst in.", "The organisation's invoice details are missing: enter them first."},
+	"err_unpriced_one":           {"Niet gefactureerd: %d verblijf mist een aankomst- of vertrektijd en zou voor € 0,00 op de factuur komen (waarna het maandminimum kan gelden). Corrigeer het eerst in de aanwezigheid, of kruis aan dat u toch wilt factureren.", "Not issued: %d stay lacks a check-in or check-out time and would be invoiced at € 0.00 (after which the month minimum may apply). Correct it in the attendance first, or tick the box to issue anyway."},
+	"kept":                       {"Bewaard", "Kept"},
+	"retention_result":           {"Verwijderd: %d, geanonimiseerd: %d, bewaarplicht: %d", "Deleted: %d, anonymised: %d, held: %d"},
+	"left_roster":                {"niet meer op het rooster", "no longer on the roster"},
+	"care_periods":               {"Contract (administratie)", "Contract (administration)"},
+	"contract_start":             {"Begin contract", "Contract start"},
+	"contract_end":               {"Einde contract", "Contract end"},
+	"legal_name":                 {"Officiële naam", "Legal name"},
+	"contact_details":            {"Contactgegevens", "Contact details"},
+	"address":                    {"Adres", "Address"},
+	"health_alerts":              {"Gezondheid (waarschuwingen voor medewerkers)", "Health (staff alerts)"},
+	"roster_versions":            {"Roosterversies", "Roster versions"},
+	"staff_member":               {"Medewerker", "Staff member"},
+	"applicant":                  {"Sollicitant", "Applicant"},
+	"care":                       {"Contracten en contactgegevens", "Contracts and contact details"},
+	"care_intro":                 {"Begin en einde van de opvang (medewerkers: het dienstverband, sollicitanten: de procedure) en de contactgegevens. De bewaartermijnen tellen vanaf het einde.", "Start and end of care (staff: the employment, applicants: the procedure) and the contact details. The retention terms count from the end."},
+	"care_terms":                 {"Na het einde: contactgegevens 2 jaar, gezondheid 1 jaar, administratie 7 jaar (medewerkers 2 jaar, 10 bij een arbeidsgeschil; sollicitanten 4 weken, 1 jaar met toestemming).", "After the end: contact details 2 years, health 1 year, administration 7 years (staff 2 years, 10 with a labour dispute; applicants 4 weeks, 1 year with consent)."},
+	"care_extended":              {"Verlengd (medewerker: arbeidsgeschil; sollicitant: toestemming)", "Extended (staff: labour dispute; applicant: consent)"},
+	"running":                    {"loopt", "running"},
+	"stored":                     {"Opgeslagen.", "Saved."},
+	"postcode":                   {"Postcode", "Postcode"},
+	"city":                       {"Plaats", "City"},
+	"view":                       {"Bekijken", "View"},
+	"edit":                       {"Bewerken", "Edit"},
+	"err_month_not_over":         {"Niet gefactureerd: %s is nog niet voorbij. Een maand kan worden gefactureerd vanaf %s, als alle dagen ervan geweest zijn.", "Not issued: %s has not ended yet. A month can be invoiced from %s, once all of its days have passed."},
 	"err_already_billed":         {"Deze maand is al gefactureerd. Bekijk de verschillen en maak zo nodig correctiefacturen.", "This month is already invoiced. Look at the differences and issue corrections if needed."},
 	"err_nothing_to_bill":        {"Er is niets te factureren.", "There is nothing to invoice."},
 	"err_diff_moved":             {"De verschillen zijn veranderd sinds u ze bekeek (nieuwe aanwezigheid of een andere correctie). Bekijk ze opnieuw; er is niets gemaakt.", "The differences changed since you looked (new attendance or another correction). Look again; nothing was issued."},
@@ -377,6 +402,18 @@ func T(l Lang, key string) string {
 		return v[1]
 	}
 	return v[0]
+}
+
+// Count formats a message about n things: the key's "_one" form when n is
+// 1 ("1 verblijf mist"), the key itself otherwise ("2 verblijven missen");
+// the text's first verb (%d) is n, then args.
+func Count(l Lang, key string, n int, args ...any) string {
+	if n == 1 {
+		if _, ok := texts[key+"_one"]; ok {
+			key += "_one"
+		}
+	}
+	return fmt.Sprintf(T(l, key), append([]any{n}, args...)...)
 }
 
 // langOf picks the request's language: the lang cookie, else Dutch.

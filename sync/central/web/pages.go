@@ -51,7 +51,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/locations/{loc}/billing", auth.ReadBilling, s.billingPage},
 		{"GET", "/locations/{loc}/billing/export", auth.ReadBilling, s.billingExport},
 		{"GET", "/locations/{loc}/statements/{kind}", auth.ReadBilling, s.statementDownload},
-	}, append(append(append(s.billingRunRoutes(), s.correctionRoutes()...), s.webhookRoutes()...), s.portalRoutes()...)...)
+	}, append(append(append(append(s.billingRunRoutes(), s.correctionRoutes()...), s.webhookRoutes()...), s.portalRoutes()...), s.careRoutes()...)...)
 }
 
 // ---- home ----

@@ -108,6 +108,12 @@ type (
 		SubjectRequests(ctx context.Context, subject string) ([]central.SubjectRequest, error)
 		NewRetentionEngine(cfg retention.Config, auditFn retention.AuditFunc) (*retention.Engine, error)
 		LastRetentionRun(ctx context.Context) (time.Time, string, error)
+		CarePeriodsAt(ctx context.Context, loc string) ([]central.CarePeriod, error)
+		CarePeriodOf(ctx context.Context, subject, loc string) (central.CarePeriod, error)
+		PutCarePeriod(ctx context.Context, p central.CarePeriod) error
+		ContactsAt(ctx context.Context, loc string) ([]central.ContactDetails, error)
+		ContactOf(ctx context.Context, subject, loc string) (central.ContactDetails, error)
+		PutContact(ctx context.Context, c central.ContactDetails) error
 	}
 )
 

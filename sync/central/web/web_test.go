@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,7 +34,7 @@ var roles = []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleBilling, auth
 func concrete(rt web.Route, e *env) string {
 	day := e.day
 	p := strings.TrimSuffix(rt.Pattern, "{$}")
-	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam, "{person}", "p-fatima")
+	r := strings.NewReplacer("{loc}", "loc-regenboog", "{l}", "en", "{run}", e.run.ID, "{file}", e.run.FirstNumber+".pdf", "{family}", e.fam, "{person}", "p-fatima", "{subject}", "child:c-emma")
 	p = r.Replace(p)
 	switch {
 	case strings.HasPrefix(p, "/webhooks/"):
@@ -616,11 +618,143 @@ func TestIssueFormAsksBeforeUnpricedStays(t *testing.T) {
 		c := e.signedIn(t, auth.RoleBilling)
 		path := "/locations/loc-regenboog/billing/runs"
 		code, body := c.post(t, path, url.Values{"month": {"2026-10"}})
-		if code != http.StatusConflict || !strings.Contains(body, "1 verblijven missen") || !strings.Contains(body, `name="allow_unpriced"`) {
+		if code != http.StatusConflict || !strings.Contains(body, "1 verblijf mist een aankomst- of vertrektijd en zou") || strings.Contains(body, "1 verblijven") || !strings.Contains(body, `name="allow_unpriced"`) {
 			t.Fatalf("unticked: %d, want 409 naming 1 stay and the box: %.300s", code, body)
 		}
 		if code, body := c.post(t, path, url.Values{"month": {"2026-10"}, "allow_unpriced": {"1"}}); code != http.StatusSeeOther {
 			t.Fatalf("ticked: %d %.300s, want 303 to the run", code, body)
+		}
+	})
+}
+
+// Counted messages agree with their number, in both languages.
+func TestCountedMessagesSingularAndPlural(t *testing.T) {
+	for _, c := range []struct {
+		lang web.Lang
+		n    int
+		want string
+	}{
+		{web.NL, 1, "1 verblijf mist"}, {web.NL, 2, "2 verblijven missen"}, {web.NL, 0, "0 verblijven missen"},
+		{web.EN, 1, "1 stay lacks"}, {web.EN, 3, "3 stays lack"},
+	} {
+		if got := web.Count(c.lang, "err_unpriced", c.n); !strings.Contains(got, c.want) {
+			t.Errorf("%s %d: %q, want %q", c.lang, c.n, got, c.want)
+		}
+	}
+	if err := (&central.UnpricedError{Stays: 1}).Error(); !strings.Contains(err, "1 stay would") {
+		t.Errorf("API: %q", err)
+	}
+}
+
+// The billing run page lists families by name as people read them: a name
+// typed with a leading formula character is not put before every other.
+func TestRunPageSortsFamiliesByTheirLetters(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		rs, _, err := e.db.Sites.Roster(ctx, "loc-regenboog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rs.People {
+			if rs.People[i].ID == "p-eva" {
+				rs.People[i].Name = "=1+1 Zwart"
+			}
+		}
+		rs.Version++
+		if _, err := e.db.Sites.PutRoster(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+		if _, err := e.db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", attendance.MustDate("2026-10-05")); err != nil {
+			t.Fatal(err)
+		}
+		run, err := e.db.Billing.Issue(ctx, central.RunRequest{LocationID: "loc-regenboog", Month: "2026-10", AllowUnpriced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.signedIn(t, auth.RoleBilling)
+		code, body := c.get(t, "/locations/loc-regenboog/billing/runs/"+run.ID)
+		if code != 200 {
+			t.Fatalf("%d", code)
+		}
+		zwart, fatima := strings.Index(body, " Zwart"), strings.Index(body, "Fatima B.")
+		if zwart < 0 || fatima < 0 || zwart < fatima {
+			t.Errorf("=1+1 Zwart at %d, Fatima at %d: want Zwart after Fatima", zwart, fatima)
+		}
+	})
+}
+
+// The care page feeds the retention terms: admin and manager set a
+// child's, guardian's, staff member's or applicant's contract dates and
+// contact details; billing sees the dates, not the contact details; the
+// inspector sees neither; every change is audited.
+func TestCarePageRoles(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		care := url.Values{"start": {"2024-09-01"}, "end": {"2026-07-31"}, "legal_name": {"Emma de Vries"}, "bsn": {"111222333"}}
+		contact := url.Values{"address": {"Dorpsstraat 1"}, "postcode": {"1234 AB"}, "city": {"Ergens"}, "email": {"emma@example.nl"}, "bank_account": {"NL20INGB0001234567"}}
+		base := "/locations/loc-regenboog/care/"
+		for _, role := range roles {
+			c := e.signedIn(t, role)
+			wantEdit := role == auth.RoleAdmin || role == auth.RoleManager
+			sub := "staff:s-lotte"
+			if role == auth.RoleManager {
+				sub = "child:c-emma"
+			}
+			code, _ := c.post(t, base+sub, maps.Clone(care))
+			if wantEdit && code != http.StatusSeeOther || !wantEdit && code != http.StatusForbidden {
+				t.Errorf("%s saves a care period: %d", role, code)
+			}
+			code, _ = c.post(t, base+sub+"/contact", maps.Clone(contact))
+			if wantEdit && code != http.StatusSeeOther || !wantEdit && code != http.StatusForbidden {
+				t.Errorf("%s saves contact details: %d", role, code)
+			}
+		}
+		p, err := e.db.Subjects.CarePeriodOf(ctx, "child:c-emma", "loc-regenboog")
+		if err != nil || p.Ended.Format("2006-01-02") != "2026-07-31" || p.LegalName != "Emma de Vries" {
+			t.Fatalf("stored %+v %v", p, err)
+		}
+		if _, err := e.db.Subjects.ContactOf(ctx, "staff:s-lotte", "loc-regenboog"); err != nil {
+			t.Errorf("admin's contact details: %v", err)
+		}
+		for _, role := range roles {
+			c := e.signedIn(t, role)
+			code, list := c.get(t, "/locations/loc-regenboog/care")
+			_, one := c.get(t, base+"child:c-emma")
+			switch role {
+			case auth.RoleInspector:
+				if code != http.StatusForbidden {
+					t.Errorf("inspector: %d", code)
+				}
+			case auth.RoleBilling:
+				if code != 200 || !strings.Contains(list, "2026-07-31") || strings.Contains(list, "Dorpsstraat") || strings.Contains(one, "Dorpsstraat") {
+					t.Errorf("billing sees the dates and no contact details: %d", code)
+				}
+			default:
+				if code != 200 || !strings.Contains(list, "2026-07-31") || !strings.Contains(list, "Dorpsstraat") || !strings.Contains(one, "111222333") {
+					t.Errorf("%s: %d, the page lacks the care period or contact", role, code)
+				}
+			}
+		}
+		m := e.signedIn(t, auth.RoleManager)
+		if code, body := m.post(t, base+"child:c-emma", url.Values{"start": {"2026-09-01"}, "end": {"2026-08-01"}}); code != http.StatusBadRequest || !strings.Contains(body, "before the start") {
+			t.Errorf("end before start: %d", code)
+		}
+		if code, _, h := m.do(t, http.MethodGet, base+"new?id=a-sara", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "applicant:a-sara") {
+			t.Errorf("applicant form: %d %s", code, h.Get("Location"))
+		}
+		if code, _ := m.post(t, base+"applicant:a-sara", url.Values{"start": {"2026-10-01"}}); code != http.StatusSeeOther {
+			t.Errorf("applicant care period: %d", code)
+		}
+		es, _ := e.audit.Entries(ctx, 1, 0)
+		n := 0
+		for _, a := range es {
+			if a.Action == "personal_data_change" && (strings.Contains(string(a.Details), "care_period") || strings.Contains(string(a.Details), "contact_details")) {
+				n++
+			}
+		}
+		if n != 5 {
+			t.Errorf("%d audited changes, want 5", n)
 		}
 	})
 }
