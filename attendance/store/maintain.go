@@ -25,8 +25,8 @@ func (s *Store) maintain(ctx context.Context, keep time.Duration, log *slog.Logg
 		case <-ctx.Done():
 			return nil
 		case <-checkpoint.C:
-			if err := s.Checkpoint(ctx); err != nil {
-				log.Warn("wal checkpoint", "err", err)
+			if err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("wal checkpoint", "err", err) // a stop mid-checkpoint is no error
 			}
 		case <-purge.C:
 			s.purgeAndLog(ctx, keep, log)
