@@ -26,7 +26,8 @@ func TestEveryRouteAsAnotherFamily(t *testing.T) {
 		if ann.ID == "" || perm.ID == "" || len(abs) != 1 {
 			t.Fatalf("setup: %v %v %v", ann, perm, abs)
 		}
-		fatimaNames := []string{"Daan", "Mila", "Sara", "Henk", "fatima@"}
+		inv := issueOctober(t, e)
+		fatimaNames := []string{"Daan", "Mila", "Sara", "Henk", "fatima@", inv}
 		type tc struct {
 			path string
 			body any
@@ -54,6 +55,7 @@ func TestEveryRouteAsAnotherFamily(t *testing.T) {
 			"POST /ouders/absences/{id}/withdraw":            {path: "/ouders/absences/" + abs[0].ID + "/withdraw", form: form()},
 			"GET /ouders/history":                            {path: "/ouders/history?month=2026-11", read: true},
 			"GET /ouders/data":                               {path: "/ouders/data", read: true},
+			"GET /ouders/invoices/{location}/{file}":         {path: "/ouders/invoices/loc-regenboog/" + inv + ".pdf"},
 			"POST /ouders/requests":                          {path: "/ouders/requests", form: form("kind", "erasure", "subject", "c-mila", "message", "x")},
 			"POST /ouders/children/{id}/photo":               {path: "/ouders/children/c-mila/photo", form: form("consent", "no")},
 			"GET /ouders/passkeys":                           {path: "/ouders/passkeys", read: true},
@@ -75,6 +77,8 @@ func TestEveryRouteAsAnotherFamily(t *testing.T) {
 			"DELETE /api/v1/parent/absences/{id}":            {path: "/api/v1/parent/absences/" + abs[0].ID},
 			"GET /api/v1/parent/history":                     {path: "/api/v1/parent/history?month=2026-11", read: true},
 			"GET /api/v1/parent/data":                        {path: "/api/v1/parent/data", read: true},
+			"GET /api/v1/parent/invoices":                    {path: "/api/v1/parent/invoices", read: true},
+			"GET /api/v1/parent/invoices/{location}/{file}":  {path: "/api/v1/parent/invoices/loc-regenboog/" + inv + ".pdf"},
 			"POST /api/v1/parent/requests":                   {path: "/api/v1/parent/requests", body: map[string]any{"kind": "erasure", "subject": "c-daan"}},
 			"PUT /api/v1/parent/children/{id}/photo-consent": {path: "/api/v1/parent/children/c-mila/photo-consent", body: map[string]bool{"consent": false}},
 			"POST /api/v1/parent/logout":                     {path: "/api/v1/parent/logout", body: map[string]any{}},

@@ -98,6 +98,7 @@ func TestPortalInChromium(t *testing.T) {
 		t.Skip("no chromium on PATH (apt-get install chromium)")
 	}
 	e := newEnv(t, centraltest.Backends()[0])
+	number := issueOctober(t, e)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
@@ -247,6 +248,23 @@ func TestPortalInChromium(t *testing.T) {
 		waitFor(`document.readyState === "complete" && !!document.querySelector("main h1")`)
 		check(p)
 		shot("portal-" + p + ".png")
+	}
+
+	// 5b. The invoices on the history page, downloaded with the session.
+	run(chromedp.Navigate(e.url("/ouders/history")))
+	waitFor(`document.readyState === "complete" && !!document.querySelector("#invoices li.invoice a[download]")`)
+	check("history with invoices")
+	if !eval(`document.querySelector("#invoices").textContent.includes("` + number + `") && /€ \d+,\d\d/.test(document.querySelector("#invoices").textContent)`) {
+		t.Errorf("history page: invoice %s or its total missing", number)
+	}
+	run(chromedp.Evaluate[chromedp.Void](`document.querySelector("#invoices").scrollIntoView(); true`))
+	shot("portal-history-invoices.png")
+	run(chromedp.Evaluate[chromedp.Void](`window.pdfOK = null; (async () => { const a = document.querySelector("#invoices a[download]");
+		const r = await fetch(a.href); const b = new Uint8Array(await r.arrayBuffer());
+		window.pdfOK = r.status === 200 && r.headers.get("cache-control") === "no-store" && String.fromCharCode(...b.slice(0, 4)) === "%PDF" })(); true`))
+	waitFor(`window.pdfOK !== null`)
+	if !eval(`window.pdfOK`) {
+		t.Error("the invoice link did not download the PDF with the session")
 	}
 
 	// 6. Sign out, then sign in with the passkey.

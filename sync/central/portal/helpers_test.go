@@ -34,6 +34,8 @@ const (
 	tokFatima = "tok-fatima"
 	tokIngrid = "tok-ingrid"
 	tokOmar   = "tok-omar"
+	tokEva    = "tok-eva"  // Eva S. (Tess, Milan)
+	tokKees   = "tok-kees" // Kees B., Fatima's co-guardian of Mila and Daan
 )
 
 var cheapHasher = auth.Hasher{Params: auth.PasswordParams{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}}
@@ -144,6 +146,14 @@ func newEnv(t testing.TB, b centraltest.Backend) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eva, err := db.Parents.Account(ctx, central.DemoGuardianEmails["p-eva"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	kees, err := db.Parents.Account(ctx, central.DemoGuardianEmails["p-kees"])
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A second location: Fatima's Sara and another family's Yara.
 	if err := db.Sites.PutLocation(ctx, "loc-zon", "BSO De Zon", nil); err != nil {
 		t.Fatal(err)
@@ -180,7 +190,7 @@ func newEnv(t testing.TB, b centraltest.Backend) *env {
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, err := portal.New(portal.Config{DB: db, Audit: al, Origin: "http://localhost:" + port,
 		Mailer:       &portal.SMTPMailer{Addr: mb.addr, From: "ouders@kinderdeur.test", InsecurePlain: true},
-		ParentTokens: map[string]string{tokFatima: fatima.ID, tokIngrid: ingrid.ID, tokOmar: omar.ID},
+		ParentTokens: map[string]string{tokFatima: fatima.ID, tokIngrid: ingrid.ID, tokOmar: omar.ID, tokEva: eva.ID, tokKees: kees.ID},
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)), Now: clk.Now, CodeHasher: cheapHasher, LivePoll: 100 * time.Millisecond,
 		CodeLimiter: auth.NewLimiter(100, 1000, nil), VerifyLimiter: auth.NewLimiter(100, 1000, nil)})
 	if err != nil {

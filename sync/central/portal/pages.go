@@ -72,6 +72,10 @@ func (v view) AbsenceKind(l billing.Line) string {
 // It takes an attendance.Date, a time.Time or a YYYY-MM-DD string.
 func (v view) Day(d any) string { return shortDay(v.Lang, d) }
 
+// LongDate is "2 december 2026"; Period "november 2026".
+func (v view) LongDate(d attendance.Date) string { return longDate(v.Lang, d) }
+func (v view) Period(m string) string            { return period(v.Lang, m) }
+
 var monthsNL = [...]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"}
 
 func shortDay(l Lang, d any) string {
@@ -99,21 +103,33 @@ func shortDay(l Lang, d any) string {
 	return fmt.Sprintf("%s %d %s", T(l, fmt.Sprintf("wd%d", t.Weekday())), t.Day(), monthsNL[t.Month()-1])
 }
 
+// segment puts an id into a path as one segment.
+func segment(s string) string {
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	return url.PathEscape(s)
+}
+
+// euro is "€ 143,09", "€ -12,50" for a credit.
+func euro(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("€ %s%d,%02d", sign, c/100, c%100)
+}
+
 func (s *Server) parse() error {
 	fm := template.FuncMap{
-		"euro":     func(c int64) string { return fmt.Sprintf("€ %d,%02d", c/100, c%100) },
+		"euro":     euro,
 		"join":     strings.Join,
 		"has":      func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"weekdays": func() []string { return []string{"1", "2", "3", "4", "5"} },
 		// seg puts an id into a form's path as one segment: ids come from
 		// rosters that staff edit, and "../" in one must not move a
 		// parent's button to another route.
-		"seg": func(s string) string {
-			if s == "." || s == ".." {
-				return strings.Repeat("%2E", len(s))
-			}
-			return url.PathEscape(s)
-		},
+		"seg": segment,
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -520,6 +536,8 @@ type historyData struct {
 	// Absences are the priced lines of the absences reported here, as the
 	// invoice will carry them (the rule that priced each).
 	Absences []billing.Line
+	// Invoices are the family's issued invoices, every month and place.
+	Invoices []Invoice
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -536,6 +554,11 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 			d.Absences = append(d.Absences, l)
 		}
 	}
+	if d.Invoices, err = s.invoices(r.Context(), familyOf(r)); err != nil {
+		s.pageFail(w, r, "history", "history", historyData{}, err)
+		return
+	}
+	slices.Reverse(d.Invoices) // newest first
 	s.render(w, http.StatusOK, "history", s.newView(r, "title_history", "history", d))
 }
 
