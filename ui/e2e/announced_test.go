@@ -25,7 +25,7 @@ import (
 func TestAnnouncedPickupAndExpectedOnStaffPanel(t *testing.T) {
 	s := setup(t)
 	centralURL := startCentral(t, s)
-	d := startDaemon(t, s, withArgs("-central", centralURL))
+	d := startDaemon(t, s, withArgs("-central", centralURL), withUndoGuard("0s")) // Daan is brought in seconds before Henk takes him
 	waitRoster(t, d, 0)
 	v0 := rosterVersion(t, d)
 
