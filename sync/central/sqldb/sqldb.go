@@ -92,7 +92,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 		d.sql.SetMaxOpenConns(4)
 		d.sql.SetMaxIdleConns(4)
 	}
-	if err := d.sql.PingContext(ctx); err != nil {
+	if err := d.ping(ctx); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("central: connect %s: %w", d.dialect, err)
 	}
@@ -109,6 +109,24 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// ping connects. A new SQLite file turned to WAL by two processes at once
+// answers "database is locked" to one of them before any busy handler
+// runs: that one tries again for a few seconds.
+func (d *DB) ping(ctx context.Context) error {
+	var err error
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err = d.sql.PingContext(ctx)
+		if err == nil || d.dialect != SQLite || !strings.Contains(err.Error(), "locked") || wait >= time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close closes the database.
