@@ -3,70 +3,24 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kinderdeur/kiosk/sync/central/webhook"
 )
 
-// Signed webhooks: how a receiver knows a call came from this central.
-//
-//	Kinderdeur-Timestamp: unix seconds when the call was signed
-//	Kinderdeur-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>
-//	Kinderdeur-Delivery:  an id that stays the same on every retry of one delivery
-//	Kinderdeur-Event:     fleet.problem or fleet.resolved
-//
-// The receiver recomputes the HMAC over the timestamp, a dot and the raw
-// body with its endpoint's secret, compares in constant time (Verify), and
-// refuses timestamps more than 5 minutes off (a replayed call). Sign and
-// Verify are the one implementation; the attendance webhooks may reuse them.
-const (
-	HeaderTimestamp = "Kinderdeur-Timestamp"
-	HeaderSignature = "Kinderdeur-Signature"
-	HeaderDelivery  = "Kinderdeur-Delivery"
-	HeaderEvent     = "Kinderdeur-Event"
-	// SignatureTolerance is how far a receiver accepts the timestamp off.
-	SignatureTolerance = 5 * time.Minute
-)
-
-// Sign returns the Kinderdeur-Signature value of body signed at ts.
-func Sign(secret []byte, ts time.Time, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strconv.FormatInt(ts.Unix(), 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Errors of Verify.
-var (
-	ErrBadSignature = errors.New("webhook: bad signature")
-	ErrStale        = errors.New("webhook: timestamp outside the tolerance")
-)
-
-// Verify checks a received call's headers against body, at now.
-func Verify(secret []byte, h http.Header, body []byte, now time.Time) error {
-	sec, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
-	if err != nil {
-		return ErrBadSignature
-	}
-	ts := time.Unix(sec, 0)
-	if d := now.Sub(ts); d > SignatureTolerance || d < -SignatureTolerance {
-		return ErrStale
-	}
-	if !hmac.Equal([]byte(Sign(secret, ts, body)), []byte(h.Get(HeaderSignature))) {
-		return ErrBadSignature
-	}
-	return nil
-}
+// Fleet notifications are signed exactly like the attendance webhooks
+// (package webhook): Kinderdeur-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
+// t + "." + body)>, Kinderdeur-Delivery (the same on every retry) and
+// Kinderdeur-Event (fleet.problem or fleet.resolved). A receiver checks
+// them with webhook.Verify.
 
 // Endpoint is a webhook receiver of fleet notifications.
 type Endpoint struct {
@@ -134,10 +88,9 @@ func (w *Webhook) Send(ctx context.Context, c Change) error {
 	ts := now()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kinderdeur-central")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(HeaderSignature, Sign([]byte(w.Endpoint.Secret), ts, body))
-	req.Header.Set(HeaderDelivery, deliveryID(c))
-	req.Header.Set(HeaderEvent, Payload(c).Event)
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(w.Endpoint.Secret), ts, body))
+	req.Header.Set(webhook.HeaderDelivery, deliveryID(c))
+	req.Header.Set(webhook.HeaderEvent, Payload(c).Event)
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("fleet: webhook %s: %w", redact(w.Endpoint.URL), err)
