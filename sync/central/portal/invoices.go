@@ -62,7 +62,7 @@ func (s *Server) invoices(ctx context.Context, f *Family) ([]Invoice, error) {
 					continue // the same person id at another location is another person
 				}
 				out = append(out, Invoice{FamilyInvoice: v, LocationName: p.LocationName,
-					PDF: "/api/v1/parent/invoices/" + segment(v.LocationID) + "/" + segment(v.Number) + ".pdf"})
+					PDF: "/api/v1/parent/invoices/" + central.PathSegment(v.LocationID) + "/" + central.PathSegment(v.Number) + ".pdf"})
 			}
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,14 +102,6 @@ func shortDay(l Lang, d any) string {
 	return fmt.Sprintf("%s %d %s", T(l, fmt.Sprintf("wd%d", t.Weekday())), t.Day(), monthsNL[t.Month()-1])
 }
 
-// segment puts an id into a path as one segment.
-func segment(s string) string {
-	if s == "." || s == ".." {
-		return strings.Repeat("%2E", len(s))
-	}
-	return url.PathEscape(s)
-}
-
 // euro is "€ 143,09", "€ -12,50" for a credit.
 func euro(c int64) string {
 	sign := ""
@@ -129,7 +120,7 @@ func (s *Server) parse() error {
 		// seg puts an id into a form's path as one segment: ids come from
 		// rosters that staff edit, and "../" in one must not move a
 		// parent's button to another route.
-		"seg": segment,
+		"seg": central.PathSegment,
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {

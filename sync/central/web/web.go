@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -226,7 +225,7 @@ func (s *Server) parse() error {
 		// seg escapes one path segment of a URL: html/template leaves '/',
 		// '?' and ".." alone in a path, so an id someone else chose (a
 		// kiosk's device id, a roster id) could point a button elsewhere.
-		"seg": pathSegment,
+		"seg": central.PathSegment,
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -517,13 +516,4 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.a.Secure})
 	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-}
-
-// pathSegment escapes s as one URL path segment ("." and ".." too, which
-// a browser would otherwise resolve).
-func pathSegment(s string) string {
-	if s == "." || s == ".." {
-		return strings.Repeat("%2E", len(s))
-	}
-	return url.PathEscape(s)
 }
