@@ -46,6 +46,9 @@ type ChildView struct {
 	Action   rules.Action `json:"action"`
 	Selected bool         `json:"selected"`
 	Since    string       `json:"since,omitempty"` // HH:MM local
+	// Reverses: the undo question; acting now would reverse the child's
+	// check-in or -out of a moment ago (by whoever did it).
+	Reverses bool `json:"reverses,omitempty"`
 }
 
 // firstName is the public form of a person's name.
@@ -74,7 +77,7 @@ func viewOf(r door.Result) View {
 		// pickup released some; the result names what happened.
 	}
 	for _, c := range r.Children {
-		cv := ChildView{ID: c.ID, Name: c.Name, Group: c.Group, Present: c.Present, Action: c.Action, Selected: c.Selected}
+		cv := ChildView{ID: c.ID, Name: c.Name, Group: c.Group, Present: c.Present, Action: c.Action, Selected: c.Selected, Reverses: c.Reverses}
 		if !c.Since.IsZero() {
 			cv.Since = c.Since.In(r.At.Location()).Format("15:04")
 		}

@@ -331,7 +331,8 @@ func (s *Service) expire() {
 	}
 	s.pres.expire()
 	locked := s.staff.expire(now)
-	changed := len(done) > 0 || locked || s.warn.forgottenCheckOuts(s.ix, s.pres.current(), now)
+	warned := s.warn.forgottenCheckOuts(s.ix, s.pres.current(), now) // every tick, not only when nothing else changed
+	changed := len(done) > 0 || locked || warned
 	if s.ix != nil {
 		for _, w := range s.three.newAlerts(s.ix) {
 			s.warn.add(w)

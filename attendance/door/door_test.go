@@ -804,6 +804,61 @@ func TestForgottenCheckOuts(t *testing.T) {
 	}
 }
 
+// forgottenNotes lists the texts of the forgotten check-out notes.
+func (r *rig) forgottenNotes() []string {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	var out []string
+	for _, n := range r.s.warn.sorted() {
+		if n.Code == "forgotten_check_out" {
+			out = append(out, n.Text)
+		}
+	}
+	return out
+}
+
+// TestForgottenCheckOutNoteIsOneLiveLine: the forgotten check-out warning
+// is one line that follows the count as staff resolve the children, and
+// goes when none is left (it used to add a line per count: "3 kinderen",
+// "2 kinderen", "1 kind" all on the panel at once, and stay after).
+func TestForgottenCheckOutNoteIsOneLiveLine(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.tap(cardYoussef) // Zoë in at 07:30
+	v := r.tap(cardFatima)
+	if _, err := r.s.Select(ctx, v.Session, []string{"c-mila", "c-daan"}); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.set(time.Date(2026, 3, 4, 18, 45, 0, 0, ams)) // after closing
+	r.s.expire()
+	if got := r.forgottenNotes(); len(got) != 1 || !strings.HasPrefix(got[0], "3 kinderen") {
+		t.Fatalf("after closing: %q, want one note for 3 children", got)
+	}
+	r.tap(cardLotte)
+	for i, child := range []string{"c-zoe", "c-mila"} {
+		r.clk.advance(time.Minute)
+		if err := r.s.Manual(ctx, ManualCheckOut, child, "vergeten uit te checken"); err != nil {
+			t.Fatal(err)
+		}
+		r.s.expire()
+		want := []string{"2 kinderen", "1 kind "}[i]
+		if got := r.forgottenNotes(); len(got) != 1 || !strings.HasPrefix(got[0], want) {
+			t.Errorf("after checking out %s: %q, want one note starting %q", child, got, want)
+		}
+	}
+	r.clk.advance(time.Minute)
+	if err := r.s.Manual(ctx, ManualCheckOut, "c-daan", "vergeten uit te checken"); err != nil {
+		t.Fatal(err)
+	}
+	r.s.expire()
+	if got := r.forgottenNotes(); len(got) != 0 {
+		t.Errorf("all resolved, still noted: %q", got)
+	}
+	if sv := r.staffView(); len(sv.Forgotten) != 0 {
+		t.Errorf("still forgotten: %+v", sv.Forgotten)
+	}
+}
+
 func TestChildBadgesAtTheDoor(t *testing.T) {
 	r := newRig(t)
 	r.tap(cardPriya)

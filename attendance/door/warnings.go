@@ -93,10 +93,11 @@ func forgotten(ix *roster.Index, since, now time.Time) bool {
 	return len(ix.Roster.Location.Hours) > 0 && !ix.Open(now)
 }
 
-// warnForgotten warns staff once per day and number when children are
-// still checked in after closing or from an earlier day (they stay checked
-// in until staff resolve them: nothing closes silently); it reports
-// whether it warned.
+// forgottenCheckOuts keeps one staff note while children are still checked
+// in after closing or from an earlier day (they stay checked in until staff
+// resolve them: nothing closes silently). The note follows the count as
+// staff resolve them and goes when none is left; it reports whether the
+// notes changed.
 func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, now time.Time) bool {
 	if ix == nil {
 		return false
@@ -108,11 +109,32 @@ func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, 
 		}
 	}
 	key := fmt.Sprintf("%s/%d", attendance.DateOf(now), n)
-	if n == 0 || key == w.forgotWarned {
+	if n == 0 {
+		w.forgotWarned = ""
+		return w.remove(codeForgottenCheckOut)
+	}
+	if key == w.forgotWarned {
 		return false
 	}
 	w.forgotWarned = key
-	w.add(rules.Warning{Code: "forgotten_check_out",
+	w.remove(codeForgottenCheckOut)
+	w.add(rules.Warning{Code: codeForgottenCheckOut,
 		Text: rules.Count(n, "kind", "kinderen") + " nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit"})
 	return true
+}
+
+// codeForgottenCheckOut is the code of the forgotten check-out note.
+const codeForgottenCheckOut = "forgotten_check_out"
+
+// remove drops every note with the code; it reports whether there was one.
+func (w *warnings) remove(code string) bool {
+	kept := w.list[:0]
+	for _, n := range w.list {
+		if n.Code != code {
+			kept = append(kept, n)
+		}
+	}
+	removed := len(kept) != len(w.list)
+	w.list = kept
+	return removed
 }

@@ -156,6 +156,61 @@ func TestIssue14Rules(t *testing.T) {
 	}
 }
 
+// TestUndoGuardSaysWhatItWouldReverse: the undo question marks the
+// children whose check-in or -out of a moment ago (by anyone) the tap would
+// reverse, so that the screen states it ("Levi is net uitgecheckt") and
+// does not tell a second parent "you just tapped".
+func TestUndoGuardSaysWhatItWouldReverse(t *testing.T) {
+	now := at(wed, 16, 0)
+	ix := fixture()
+	guard := Policy{UndoGuard: 2 * time.Minute}
+	decide := func(holder string, here []string, acts ...attendance.Event) Decision {
+		r := &Recent{}
+		for _, e := range acts {
+			r.Fold(e)
+		}
+		in := tapBy(ix, present(ix, at(wed, 8, 0), here...), holder, now)
+		in.Policy, in.Recent = guard, r
+		return Decide(in)
+	}
+	reverses := func(d Decision) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range d.Children {
+			m[c.ID] = c.Reverses
+		}
+		return m
+	}
+	// Another adult took c-m1 out 5 s ago; p-multi's tap would bring it
+	// back (and bring its siblings, which nobody just moved).
+	d := decide("p-multi", []string{"s-a", "s-b"},
+		attendance.Event{Type: attendance.ChildCheckOut, ChildID: "c-m1", ActorID: "p-other", Wall: now.Add(-5 * time.Second)})
+	if d.Reason != ReasonUndoRecent {
+		t.Fatalf("decision = %s/%s", d.Outcome, d.Reason)
+	}
+	if diff := cmp.Diff(map[string]bool{"c-m1": true, "c-m2": false, "c-m3": false}, reverses(d)); diff != "" {
+		t.Errorf("reverses (-want +got):\n%s", diff)
+	}
+	// The same adult's own tap on another child a moment ago reverses
+	// nothing of c-m2's.
+	d = decide("p-multi", []string{"s-a", "s-b", "c-m2"},
+		attendance.Event{Type: attendance.ChildCheckOut, ChildID: "c-m1", ActorID: "p-multi", Wall: now.Add(-5 * time.Second)})
+	if d.Reason != ReasonUndoRecent || len(d.Children) == 0 {
+		t.Fatalf("decision = %s/%s %+v", d.Outcome, d.Reason, d.Children)
+	}
+	for _, c := range d.Children {
+		if c.ID == "c-m2" && c.Reverses {
+			t.Errorf("c-m2 marked as reversing its own check-in of the morning: %+v", c)
+		}
+	}
+	// Outside the undo question nothing is marked.
+	d = Decide(tapBy(ix, present(ix, at(wed, 8, 0), "s-a", "s-b", "c-one"), "p-one", now))
+	for _, c := range d.Children {
+		if c.Reverses {
+			t.Errorf("%s marked outside the undo question: %+v", d.Outcome, c)
+		}
+	}
+}
+
 // A request for staff never has an empty children list (issue 14 item 6):
 // every holder, on every combination of the fixture's children present.
 func TestRequestNeverEmpty(t *testing.T) {

@@ -126,6 +126,11 @@ type Child struct {
 	Since    time.Time `json:"since,omitzero"`
 	Action   Action    `json:"action"`
 	Selected bool      `json:"selected"`
+	// Reverses (the undo guard's question): acting on the child now would
+	// reverse its check-in or -out of a moment ago, by whoever did it, so
+	// the screen can say "Levi is net uitgecheckt" rather than "you just
+	// tapped" to a second parent.
+	Reverses bool `json:"reverses,omitempty"`
 }
 
 // Actor is who tapped.
@@ -417,6 +422,7 @@ func decideAdult(in Input, id string) Decision {
 	} else if len(offered) > 0 && (own || slices.ContainsFunc(offered, in.reverses)) {
 		for i := range offered {
 			offered[i].Selected = false
+			offered[i].Reverses = in.reverses(offered[i])
 		}
 		d.Outcome, d.Reason, d.Children = Confirm, ReasonUndoRecent, offered
 		for _, c := range offered {

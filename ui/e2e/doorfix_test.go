@@ -103,6 +103,19 @@ func TestIssue14UndoQuestion(t *testing.T) {
 	if d.present("c-levi") {
 		t.Error("Levi still present after 'Ja, ophalen'")
 	}
+	// A tap right after the pick-up says what happened a moment ago: Levi
+	// went out (it said "Je hebt net al getapt. Levi brengen?").
+	v = d.tap(ruben)
+	p.waitScreen("undo", v.ID)
+	if txt := p.text(); !strings.Contains(txt, "Levi is net uitgecheckt.") || !strings.Contains(txt, "Nu weer brengen?") {
+		t.Errorf("undo question after the pick-up = %q", txt)
+	}
+	p.shots("undo-after-pickup")
+	p.tapEl("#undo-no")
+	p.waitScreen("idle", "")
+	if d.present("c-levi") {
+		t.Error("Levi came back on 'Nee'")
+	}
 }
 
 // Items 3 and 4: a parent's tap drops the staff panel at once; a staff

@@ -29,6 +29,12 @@ func TestReviewSecondParentAtDropOff(t *testing.T) {
 	if want := "Tik op de kinderen die je ophaalt"; got[2] != want {
 		t.Errorf("hint = %q, want %q", got[2], want)
 	}
+	// Each card says the child was just brought in (not "binnen sinds"):
+	// by Sanne, a moment ago, which is why Mark is asked.
+	states := eval[[]string](p, `[...document.querySelectorAll(".child-card .child-state")].map((e) => e.textContent)`)
+	if len(states) != 3 || states[0] != "net ingecheckt" || states[1] != "net ingecheckt" || states[2] != "net ingecheckt" {
+		t.Errorf("card states = %q, want three times \"net ingecheckt\"", states)
+	}
 	p.shots("second-parent")
 	p.tapEl("#choose-cancel")
 	p.waitScreen("idle", "")

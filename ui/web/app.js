@@ -626,7 +626,7 @@ function renderChoose() {
       },
       h("span", { class: "tick", "aria-hidden": "true" }, on ? "✓" : ""),
       h("span", { class: "child-name" }, c.name),
-      h("span", { class: "child-state" }, c.present ? t("choose.present", { time: clock(c.since) }) : t("choose.absent")),
+      h("span", { class: "child-state" }, c.reverses ? t("choose.just." + c.action) : c.present ? t("choose.present", { time: clock(c.since) }) : t("choose.absent")),
       h("span", { class: "child-action act-" + c.action }, t("choose.act." + c.action)));
   };
   const ins = kids.filter((c) => c.action === "check_in");
@@ -702,16 +702,11 @@ function renderInOut() {
     h("div", { class: "sub" }, t("at.time", { time: decisionTime(d) })));
 }
 
-// justSince: the child came in at most 3 minutes before the decision (both
-// HH:MM in the location's time).
-function justSince(d, c) {
-  if (!c.since || !d.at || d.at.length < 16) return false;
-  const mins = (hm) => parseInt(hm.slice(0, 2), 10) * 60 + parseInt(hm.slice(3, 5), 10);
-  const diff = mins(d.at.slice(11, 16)) - mins(c.since);
-  return diff >= 0 && diff <= 3;
-}
-
-// renderUndo: the same person's tap would undo what they did a moment ago.
+// renderUndo: a tap within the undo guard asks first. Either it would
+// reverse what someone (this person or another) did to the child a moment
+// ago ("Levi is net uitgecheckt. Nu weer brengen?"), or the same person
+// tapped a moment ago for another child ("Je hebt net al getapt. Levi
+// brengen?").
 function renderUndo() {
   const d = state.decision;
   const kids = d.children || [];
@@ -728,10 +723,8 @@ function renderUndo() {
     yesLabel = t("undo.staff.yes");
   } else {
     const act = kids[0].action;
-    // "Levi is net ingecheckt" only when it is true (checked in within the
-    // last minutes); otherwise the same person's tap of a moment ago is
-    // what the question is about ("Je hebt net al getapt. Daan brengen?").
-    if (act === "check_out" && justSince(d, kids[0])) {
+    // The server says which: "reverses" is set only when it is true.
+    if (kids[0].reverses) {
       title = t("undo.just." + act, { names: names(kids.map((c) => c.name)) });
       q = t("undo.q." + act);
     } else {
