@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	behindTLSProxy := fs.Bool("behind-tls-proxy", false, "clients reach central over HTTPS through a TLS-terminating proxy: Secure (__Host-) cookies and HSTS on every answer")
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (from anyone else they are ignored)")
-	pepperFile := fs.String("pin-pepper-file", "", "file with central's staff PIN pepper (64 hex characters), kept OUTSIDE the database and backed up apart from it; created on first start (default DATA/pin-pepper)")
+	pepperFile := fs.String("pin-pepper-file", "", "file with central's staff PIN pepper (64 hex characters), kept OUTSIDE the database and backed up apart from it; also seals the webhook secrets stored in the database; created on first start (default DATA/pin-pepper)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	retentionEvery := fs.Duration("retention-every", 0, "run the retention engine (delete/anonymise what is due) at this interval, e.g. 24h (0: only from the admin pages)")
 	parentToken := fs.String("parent-token", os.Getenv("CENTRAL_PARENT_TOKEN"), "with -demo: a bearer token that acts as the demo guardian Fatima B. on the parent API (or env CENTRAL_PARENT_TOKEN)")

@@ -38,6 +38,14 @@ func (d *DB) SetPINPepper(ctx context.Context, master []byte) error {
 		return err
 	}
 	d.Sites.pepper = append([]byte(nil), master...)
+	// The same master key, kept outside the database, seals the webhook
+	// secrets at rest.
+	if err := d.Webhooks.SetSecretKey(master); err != nil {
+		return err
+	}
+	if _, err := d.Webhooks.SealStoredSecrets(ctx); err != nil {
+		return err
+	}
 	locs, err := d.Sites.Locations(ctx)
 	if err != nil {
 		return err

@@ -125,6 +125,7 @@ type WebhookDelivery struct {
 // LOCKED and leased).
 type Webhooks struct {
 	db     *sqldb.DB
+	box    atomic.Pointer[secretBox] // seals the secrets at rest (webhooksecrets.go)
 	guard  atomic.Pointer[webhook.Guard]
 	kick   atomic.Pointer[func()]
 	maxAge time.Duration
@@ -238,8 +239,12 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, in WebhookInput) (Webhook
 	id := "wh-" + uuid.NewString()
 	now := w.db.Now().UnixNano()
 	active := in.Active == nil || *in.Active
+	stored, err := w.sealSecret(id, secret)
+	if err != nil {
+		return WebhookEndpoint{}, "", err
+	}
 	if _, err := w.db.Exec(ctx, nil, `INSERT INTO webhook_endpoints (id, location_id, url, secret, events, include_first_name, active, description, created_ns, updated_ns)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.LocationID, in.URL, secret, strings.Join(in.Events, ","), boolInt(in.IncludeFirstName),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.LocationID, in.URL, stored, strings.Join(in.Events, ","), boolInt(in.IncludeFirstName),
 		boolInt(active), in.Description, now, now); err != nil {
 		return WebhookEndpoint{}, "", fmt.Errorf("central: create webhook: %w", err)
 	}
@@ -271,7 +276,11 @@ func (w *Webhooks) RotateSecret(ctx context.Context, id string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	res, err := w.db.Exec(ctx, nil, "UPDATE webhook_endpoints SET secret = ?, updated_ns = ? WHERE id = ?", secret, w.db.Now().UnixNano(), id)
+	stored, err := w.sealSecret(id, secret)
+	if err != nil {
+		return "", err
+	}
+	res, err := w.db.Exec(ctx, nil, "UPDATE webhook_endpoints SET secret = ?, updated_ns = ? WHERE id = ?", stored, w.db.Now().UnixNano(), id)
 	if err != nil {
 		return "", fmt.Errorf("central: rotate webhook secret: %w", err)
 	}
@@ -308,7 +317,7 @@ const endpointCols = `e.id, e.location_id, e.url, e.secret, e.events, e.include_
 	(SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'),
 	(SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'dead')`
 
-func scanEndpoint(sc interface{ Scan(...any) error }) (WebhookEndpoint, error) {
+func (w *Webhooks) scanEndpoint(sc interface{ Scan(...any) error }) (WebhookEndpoint, error) {
 	var ep WebhookEndpoint
 	var secret, events string
 	var name, active int
@@ -319,13 +328,17 @@ func scanEndpoint(sc interface{ Scan(...any) error }) (WebhookEndpoint, error) {
 	ep.Events = strings.Split(events, ",")
 	ep.IncludeFirstName, ep.Active = name != 0, active != 0
 	ep.CreatedAt, ep.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
-	ep.SecretHint = secret[:min(len(secret), 10)] + "…"
+	if secret, err := w.openSecret(ep.ID, secret); err == nil {
+		ep.SecretHint = secret[:min(len(secret), 10)] + "…"
+	} else {
+		ep.SecretHint = "…" // sealed with another key: the list still shows
+	}
 	return ep, nil
 }
 
 // Endpoint returns one endpoint.
 func (w *Webhooks) Endpoint(ctx context.Context, id string) (WebhookEndpoint, error) {
-	ep, err := scanEndpoint(w.db.QueryRow(ctx, nil, "SELECT "+endpointCols+" FROM webhook_endpoints e WHERE e.id = ?", id))
+	ep, err := w.scanEndpoint(w.db.QueryRow(ctx, nil, "SELECT "+endpointCols+" FROM webhook_endpoints e WHERE e.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ep, fmt.Errorf("central: webhook %q: %w", id, ErrNotFound)
 	}
@@ -344,7 +357,7 @@ func (w *Webhooks) Endpoints(ctx context.Context) ([]WebhookEndpoint, error) {
 	defer rows.Close()
 	var out []WebhookEndpoint
 	for rows.Next() {
-		ep, err := scanEndpoint(rows)
+		ep, err := w.scanEndpoint(rows)
 		if err != nil {
 			return nil, fmt.Errorf("central: webhooks: %w", err)
 		}
@@ -608,7 +621,7 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 		args = append(args, ids)
 	}
 	args = append(args, ns, w.endpointLimit(), ns, ns, max)
-	q := `SELECT d.id, d.attempts, d.event_type, d.body, d.expires_ns, e.url, e.secret
+	q := `SELECT d.id, d.attempts, d.event_type, d.body, d.expires_ns, e.url, e.id, e.secret
 		FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
 		JOIN (SELECT c.id, c.rn FROM (
 				SELECT q.id, q.endpoint_id, ROW_NUMBER() OVER (PARTITION BY q.endpoint_id ORDER BY q.next_ns, q.id) AS rn
@@ -628,9 +641,14 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 	var jobs []webhook.Job
 	for rows.Next() {
 		var j webhook.Job
-		var body, secret string
+		var body, endpoint, stored string
 		var expires int64
-		if err := rows.Scan(&j.ID, &j.Attempt, &j.EventType, &body, &expires, &j.URL, &secret); err != nil {
+		if err := rows.Scan(&j.ID, &j.Attempt, &j.EventType, &body, &expires, &j.URL, &endpoint, &stored); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		secret, err := w.openSecret(endpoint, stored)
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -590,3 +590,93 @@ func TestWebhookRoutesAreForAdminsOnlyAndAudited(t *testing.T) {
 		}
 	})
 }
+
+// storedSecrets reads webhook_endpoints.secret as stored, by endpoint id.
+func (e *env) storedSecrets(t testing.TB) map[string]string {
+	t.Helper()
+	rows, err := e.db.SQL().Query("SELECT id, secret FROM webhook_endpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, s string
+		if err := rows.Scan(&id, &s); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = s
+	}
+	return out
+}
+
+// TestWebhookSecretsSealedAtRest: the signing secrets are stored sealed with
+// a key derived from the master key file (never in the database); secrets
+// stored before are sealed at start-up; deliveries are still signed with
+// the real secret; a sealed secret moved to another endpoint's row opens
+// nowhere; a rotation is sealed too.
+func TestWebhookSecretsSealedAtRest(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		hookEnv(t, e)
+		ctx := context.Background()
+		old := newReceiver(t, e.clock.Now)
+		oldID, oldSecret := e.addEndpoint(t, central.WebhookInput{URL: old.srv.URL, Events: []string{central.HookCheckIn}})
+		old.secret.Store(oldSecret)
+		if got := e.storedSecrets(t)[oldID]; got != oldSecret {
+			t.Fatalf("before the key: stored %q, want the plaintext (as an older central stored it)", got)
+		}
+		// Start-up: the master key (the PIN pepper file) arrives.
+		if err := e.db.SetPINPepper(ctx, []byte("0123456789abcdef0123456789abcdef")); err != nil {
+			t.Fatal(err)
+		}
+		fresh := newReceiver(t, e.clock.Now)
+		freshID, freshSecret := e.addEndpoint(t, central.WebhookInput{URL: fresh.srv.URL, Events: []string{central.HookCheckIn}})
+		fresh.secret.Store(freshSecret)
+		stored := e.storedSecrets(t)
+		for id, plain := range map[string]string{oldID: oldSecret, freshID: freshSecret} {
+			if !strings.HasPrefix(stored[id], "sealed:v1:") || strings.Contains(stored[id], plain) || strings.Contains(stored[id], plain[6:]) {
+				t.Errorf("%s stored as %q: not sealed", id, stored[id])
+			}
+		}
+		// The list still tells the secrets apart by their first characters.
+		for id, plain := range map[string]string{oldID: oldSecret, freshID: freshSecret} {
+			ep, err := e.db.Webhooks.Endpoint(ctx, id)
+			if err != nil || ep.SecretHint != plain[:10]+"…" {
+				t.Errorf("hint of %s = %q (%v), want %q", id, ep.SecretHint, err, plain[:10]+"…")
+			}
+		}
+		d := e.enrol(t)
+		in := d.event(1, attendance.ChildCheckIn, "c-noah", e.clock.Now(), time.Minute, true)
+		if code, _, perr := d.post(t, d.batch(d.unsyncedProbe(), in)); code != 200 {
+			t.Fatalf("post: %d %v", code, perr)
+		}
+		w := e.worker(e.db)
+		runOnce(t, w)
+		if len(old.payloads) != 1 || len(fresh.payloads) != 1 || old.badSig+fresh.badSig != 0 {
+			t.Errorf("deliveries: old %d (bad %d), fresh %d (bad %d); want one each, well signed",
+				len(old.payloads), old.badSig, len(fresh.payloads), fresh.badSig)
+		}
+		// A rotation is sealed and signs the next delivery.
+		code, body := e.admin(t, http.MethodPost, "/api/v1/admin/webhooks/"+freshID+"/secret", nil)
+		if code != http.StatusOK {
+			t.Fatalf("rotate: %d %s", code, body)
+		}
+		var rot struct {
+			Secret string `json:"secret"`
+		}
+		if err := json.Unmarshal(body, &rot); err != nil || rot.Secret == "" {
+			t.Fatalf("rotate: %s (%v)", body, err)
+		}
+		if s := e.storedSecrets(t)[freshID]; !strings.HasPrefix(s, "sealed:v1:") || strings.Contains(s, rot.Secret[6:]) {
+			t.Errorf("rotated secret stored as %q", s)
+		}
+		// Bound to its endpoint: the old endpoint's sealed secret copied
+		// into the fresh endpoint's row opens nowhere.
+		if _, err := e.db.SQL().Exec("UPDATE webhook_endpoints SET secret = '" + stored[oldID] + "' WHERE id = '" + freshID + "'"); err != nil {
+			t.Fatal(err)
+		}
+		if ep, err := e.db.Webhooks.Endpoint(ctx, freshID); err != nil || ep.SecretHint != "…" {
+			t.Errorf("a secret moved to another endpoint opened: hint %q (%v)", ep.SecretHint, err)
+		}
+	})
+}
