@@ -75,6 +75,10 @@ type client struct {
 	// snapshot when its queue has drained (asked: it has asked for it).
 	behind atomic.Bool
 	asked  atomic.Bool
+	// staff: a screen on this machine or listed in Config.StaffScreens;
+	// it gets the staff panel and may act. Any other screen sees the
+	// public screen only.
+	staff bool
 }
 
 // queue hands m to the client's write pump without waiting; false when
@@ -162,7 +166,14 @@ func (h *hub) run(ctx context.Context) error {
 				lagged = true
 			}
 			b := message(u)
-			h.broadcast(clients, func(seq uint64) []byte { return withSeq(b, seq) })
+			if u.Type == "staff" && u.Staff != nil {
+				// The same step for every screen; the panel only for staff
+				// screens, the others learn that it is closed to them.
+				pub := message(door.Update{Type: "staff"})
+				h.broadcastSplit(clients, func(seq uint64) []byte { return withSeq(b, seq) }, func(seq uint64) []byte { return withSeq(pub, seq) })
+			} else {
+				h.broadcast(clients, func(seq uint64) []byte { return withSeq(b, seq) })
+			}
 			if lagged && len(updates) == 0 {
 				lagged = false
 				h.srv.log.Warn("screen updates lagged behind the door: resyncing every screen")
@@ -185,12 +196,26 @@ func (h *hub) run(ctx context.Context) error {
 // broadcast numbers the next message and queues it for every client that
 // is not behind; loop only.
 func (h *hub) broadcast(clients map[*client]struct{}, msg func(seq uint64) []byte) {
-	b := msg(h.seq.Add(1))
+	h.broadcastSplit(clients, msg, nil)
+}
+
+// broadcastSplit is broadcast with another form of the message for the
+// screens that are not staff screens (nil: the same for all).
+func (h *hub) broadcastSplit(clients map[*client]struct{}, msg, public func(seq uint64) []byte) {
+	seq := h.seq.Add(1)
+	b, pb := msg(seq), []byte(nil)
+	if public != nil {
+		pb = public(seq)
+	}
 	for c := range clients {
 		if c.behind.Load() {
 			continue // its snapshot will carry this
 		}
-		if !c.queue(b) {
+		m := b
+		if pb != nil && !c.staff {
+			m = pb
+		}
+		if !c.queue(m) {
 			h.markBehind(c)
 		}
 	}
@@ -216,6 +241,9 @@ func (h *hub) markBehind(c *client) {
 // contains; loop only.
 func (h *hub) sendSnapshot(c *client) {
 	snap := h.srv.cfg.Door.Snapshot()
+	if !c.staff {
+		snap.Staff = nil
+	}
 	status := h.srv.statusNow()
 	b := mustJSON(map[string]any{
 		"v": protocolVersion, "type": "snapshot", "seq": h.seq.Load(),
@@ -269,12 +297,16 @@ func (h *hub) errorMessageReason(text, reason string) []byte {
 	return mustJSON(map[string]any{"v": protocolVersion, "type": "error", "seq": h.seq.Load(), "error": text, "reason": reason})
 }
 
+// errViewOnly answers an intent from a screen that is not a staff screen.
+var errViewOnly = errors.New("this screen shows the door and may not act: it is not on this machine or in staff_screens")
+
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &client{ws: ws, send: make(chan []byte, sendBuffer), last: make(chan []byte, 1), done: make(chan struct{})}
+	c := &client{ws: ws, send: make(chan []byte, sendBuffer), last: make(chan []byte, 1), done: make(chan struct{}),
+		staff: h.srv.staffScreen(r)}
 	select {
 	case h.register <- c: // the loop starts the pumps
 	case <-h.ctx.Done():
@@ -470,6 +502,9 @@ func ParseIntent(b []byte) (Intent, error) {
 // for the page, or nil.
 func (h *hub) handle(c *client, b []byte) []byte {
 	in, err := ParseIntent(b)
+	if err == nil && !c.staff && in.Type != "resync" {
+		err = errViewOnly
+	}
 	if err == nil {
 		d := h.srv.cfg.Door
 		ctx := h.ctx

@@ -90,6 +90,12 @@ type Config struct {
 	// cannot reach the websocket or the API. kioskd passes the host of its
 	// listen address and its configured names.
 	AllowedHosts []string
+	// StaffScreens are the remote addresses whose screens get the staff
+	// panel and may act (send intents), besides this machine's (loopback,
+	// always). A screen from any other address that reaches /ws sees the
+	// public screen only: the staff panel stays null for it and its
+	// intents are refused. kioskd passes its staff_screens.
+	StaffScreens []netip.Prefix
 	// Metrics, when set, is served at GET /metrics behind the same Host
 	// check as the page and the API (the Prometheus text format).
 	Metrics http.Handler
@@ -190,6 +196,26 @@ func normalHost(host string) string {
 	}
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	return strings.ToLower(host)
+}
+
+// staffScreen reports whether the screen that sent r is trusted with the
+// staff panel: this machine, or an address in Config.StaffScreens. The
+// peer's own address counts, never a forwarded header.
+func (s *Server) staffScreen(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	if ip.IsLoopback() {
+		return true
+	}
+	for _, p := range s.cfg.StaffScreens {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func hostAllowed(r *http.Request, allowed map[string]bool) bool {

@@ -36,6 +36,13 @@ func (s sims) Remove(reader string)                    { s[reader].Remove() }
 // MFRC522 reader, like kioskd -demo.
 func newTestServer(t testing.TB) (*httptest.Server, *door.Service) {
 	t.Helper()
+	return newTestServerWith(t, nil, nil)
+}
+
+// newTestServerWith is newTestServer with the server's Config changed by
+// tweak and its handler wrapped by wrap (either may be nil).
+func newTestServerWith(t testing.TB, tweak func(*Config), wrap func(http.Handler) http.Handler) (*httptest.Server, *door.Service) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "kiosk.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +72,18 @@ func newTestServer(t testing.TB) (*httptest.Server, *door.Service) {
 			}
 		}
 	}()
-	srv := New(Config{Door: d, Sim: sims{"entrance": reader}, Cards: cards, Readers: []string{"entrance"},
-		Health: func(context.Context) (bool, map[string]any) { return reader.Health().OK, map[string]any{} }})
+	cfg := Config{Door: d, Sim: sims{"entrance": reader}, Cards: cards, Readers: []string{"entrance"},
+		Health: func(context.Context) (bool, map[string]any) { return reader.Health().OK, map[string]any{} }}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv := New(cfg)
 	go func() { srv.Run(ctx); done <- struct{}{} }()
-	ts := httptest.NewServer(srv.Handler())
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ts.Close()
 		cancel()

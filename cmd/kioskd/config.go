@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -35,6 +36,29 @@ type Config struct {
 	// to (besides loopback names and IPs and the listen host); any other
 	// Host header is refused (DNS rebinding).
 	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	// StaffScreens are the addresses (IPs or CIDRs) of screens on other
+	// machines trusted with the staff panel, e.g. the door's screen when
+	// it is a separate device. Screens on this machine always are; any
+	// other screen that reaches the websocket sees the public screen only
+	// and may not act.
+	StaffScreens []string `json:"staff_screens,omitempty"`
+}
+
+// staffScreens parses StaffScreens (validated by Validate).
+func (c Config) staffScreens() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, s := range c.StaffScreens {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf(`config: key "staff_screens[%d]": %q: want an IP address or a CIDR such as 192.168.1.20 or 192.168.1.0/24`, i, s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // CentralConfig says where to sync.
@@ -99,6 +123,9 @@ func (c Config) Validate() error {
 		if err := readers.ValidateSet(c.Readers); err != nil {
 			errs = append(errs, fmt.Errorf("config: %w", err))
 		}
+	}
+	if _, err := c.staffScreens(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Central.URL != "" && !strings.HasPrefix(c.Central.URL, "http://") && !strings.HasPrefix(c.Central.URL, "https://") {
 		errs = append(errs, fmt.Errorf(`config: key "central.url": %q: want an http(s) URL`, c.Central.URL))

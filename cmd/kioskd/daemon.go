@@ -204,6 +204,9 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		uiCfg.AllowedHosts = append(uiCfg.AllowedHosts, h)
 	}
 	uiCfg.AllowedHosts = append(uiCfg.AllowedHosts, d.cfg.AllowedHosts...)
+	if uiCfg.StaffScreens, err = d.cfg.staffScreens(); err != nil {
+		return nil, err
+	}
 	if len(d.sims) > 0 {
 		uiCfg.Sim, uiCfg.Cards, uiCfg.Readers = d.sims, cards, names
 	}
@@ -213,10 +216,9 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	if !loopbackOnly(d.ln.Addr()) {
-		// The screen's websocket carries the staff panel to every client
-		// while a staff session is open: off loopback, anyone on the LAN
-		// who reaches /ws sees staff data and may act.
-		d.log.Warn("kioskd listens beyond this machine: every client that reaches /ws sees the staff panel while it is open; keep listen on 127.0.0.1 unless a trusted network needs it", "listen", d.ln.Addr().String())
+		// Screens on other machines see the public screen only, unless
+		// listed in staff_screens (ui.Config.StaffScreens).
+		d.log.Warn("kioskd listens beyond this machine: screens elsewhere see the public screen only and may not act, except those in staff_screens", "listen", d.ln.Addr().String(), "staff_screens", d.cfg.StaffScreens)
 	}
 	return d, nil
 }

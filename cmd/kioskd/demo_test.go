@@ -197,6 +197,7 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		{"bad role", `{"readers":[{"name":"a","kind":"sim","role":"sideways"}]}`, `readers[0].role`},
 		{"bad duration", `{"staff_lock_after":"soon"}`, `duration "soon"`},
 		{"bad central", `{"central":{"url":"ftp://x"}}`, `central.url`},
+		{"bad staff screen", `{"staff_screens":["192.168.1.20","tablet.local"]}`, `staff_screens[1]": "tablet.local": want an IP address or a CIDR`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(tt.json))
@@ -208,6 +209,13 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 	c, err := ParseConfig(strings.NewReader(`{"listen":"0.0.0.0:80","readers":[{"name":"voordeur","kind":"sim","role":"both","poll_interval":"30ms"}]}`))
 	if err != nil || c.Listen != "0.0.0.0:80" || c.RetentionWeeks != 6 || time.Duration(c.Readers[0].Poll) != 30*time.Millisecond {
 		t.Errorf("good config: %+v, %v", c, err)
+	}
+	c, err = ParseConfig(strings.NewReader(`{"staff_screens":["192.168.1.20","10.0.0.0/24","fe80::1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.staffScreens(); err != nil || fmt.Sprint(got) != "[192.168.1.20/32 10.0.0.0/24 fe80::1/128]" {
+		t.Errorf("staff_screens = %v, %v", got, err)
 	}
 }
 
