@@ -341,11 +341,13 @@ func TestNumberPrefixIsSEPAAndURLSafe(t *testing.T) {
 	}
 }
 
-// TestPDFNamesOutsideWinAnsi: the PDF's fonts are WinAnsi (cp1252), which
+// TestPDFNamesOutsideWinAnsi: the core font Helvetica in WinAnsi (cp1252)
 // has é, ë, ü, ß, Š and œ but not the ğ, ı, ş of Turkish, the ł, ś, ć of
-// Polish or the Dutch ligature Ĳ. Such a name on an invoice was printed as
-// "A.ao.lu" (every missing letter a dot); it is now spelled without the
-// accent ("Agaoglu"), as the bank statement (SEPA) spells it too.
+// Polish, the ș, ț of Romanian or the Dutch ligature Ĳ: such names lost
+// their accents ("Agaoglu"). Such an invoice is now rendered with the
+// embedded Go fonts and they print as written; only what no font here has
+// (an emoji) becomes "?". The rendering stays reproducible, and an invoice
+// in Windows-1252 embeds nothing.
 func TestPDFNamesOutsideWinAnsi(t *testing.T) {
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -355,12 +357,28 @@ func TestPDFNamesOutsideWinAnsi(t *testing.T) {
 		t.Skip("pdftotext not found: install poppler-utils to read the invoice text back")
 	}
 	inv := sampleInvoice(t, Dutch, true)
-	inv.Family.Guardians = []string{"Ayşe Ağaoğlu", "Łukasz Wiśniewski", "Ĳsbrand Çelik 😀"}
+	inv.Family.Guardians = []string{"Ayşe Ağaoğlu", "Łukasz Wiśniewski", "Ĳsbrand Çelik 😀", "Ștefan Țurcanu"}
 	inv.Provider.Name = "Kinderopvang Şirin & Zoë"
 	f := filepath.Join(t.TempDir(), "inv.pdf")
-	var b bytes.Buffer
+	var b, again bytes.Buffer
 	if err := WritePDF(&b, inv); err != nil {
 		t.Fatal(err)
+	}
+	if err := WritePDF(&again, inv); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), again.Bytes()) {
+		t.Error("the same invoice with embedded fonts rendered twice differs")
+	}
+	if !bytes.Contains(b.Bytes(), []byte("/FontFile2")) {
+		t.Error("no embedded font in an invoice that needs one")
+	}
+	var plain bytes.Buffer
+	if err := WritePDF(&plain, sampleInvoice(t, Dutch, true)); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain.Bytes(), []byte("/FontFile2")) {
+		t.Error("an invoice in Windows-1252 embeds a font")
 	}
 	if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -370,12 +388,28 @@ func TestPDFNamesOutsideWinAnsi(t *testing.T) {
 		t.Fatalf("pdftotext: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, s := range []string{"Ayse Agaoglu", "Lukasz Wisniewski", "IJsbrand Çelik", "Kinderopvang Sirin & Zoë"} {
+	for _, s := range []string{"Ayşe Ağaoğlu", "Łukasz Wiśniewski", "Ĳsbrand Çelik ?", "Ștefan Țurcanu", "Kinderopvang Şirin & Zoë"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("text lacks %q:\n%.600s", s, text)
 		}
 	}
-	if strings.Contains(text, "A.ao.lu") || strings.Contains(text, ".ukasz") {
-		t.Errorf("letters outside WinAnsi printed as dots:\n%.600s", text)
+	if strings.Contains(text, "Agaoglu") || strings.Contains(text, ".ukasz") {
+		t.Errorf("letters outside WinAnsi lost their accents or printed as dots:\n%.600s", text)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zoë de Vries":  "Zoë de Vries",
+		"Ayşe Ağaoğlu":  "Ayşe Ağaoğlu",
+		"Ĳsbrand":       "Ĳsbrand",
+		"Mila 😀":        "Mila ?",
+		"a\x00b\x07c":   "a?b?c",
+		"line\nbreak\t": "line\nbreak\t",
+		"€ 5,50":        "€ 5,50",
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -1,12 +1,16 @@
 package invoice
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/billing"
@@ -68,8 +72,35 @@ var cols = [...]float64{24, 37, 19, 23, 49, 22}
 // catalogs are sorted, and fpdf writes no random document id.
 //
 // Text uses the PDF core font Helvetica in Windows-1252, which covers
-// Dutch, French and German names; a character outside it prints as '?'.
+// Dutch, French and German names and costs nothing to embed. An invoice
+// with a letter outside it ("Ayşe Ağaoğlu", "Łukasz", "Ștefan") is
+// rendered with the Go fonts instead, embedded and subset, which cover the
+// Latin, Greek and Cyrillic of WGL4: the names print as written, for about
+// 30 KiB more and four times the rendering time (BENCHMARKS.md). A
+// character those fonts lack loses its accent as on a bank statement, or
+// prints as '?'.
 func WritePDF(w io.Writer, inv Invoice) error {
+	var b bytes.Buffer
+	wider, err := writePDF(&b, inv, false)
+	if err != nil {
+		return err
+	}
+	if wider {
+		b.Reset()
+		if _, err := writePDF(&b, inv, true); err != nil {
+			return err
+		}
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("invoice %s: pdf: %w", inv.Number, err)
+	}
+	return nil
+}
+
+// writePDF renders inv with Helvetica (cp1252), or with the embedded Go
+// fonts when unicode is set. wider reports that Helvetica lacked a letter
+// of the text (the caller renders again with unicode).
+func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	lang := inv.Family.Lang
 	if lang == "" {
 		lang = Dutch
@@ -81,8 +112,21 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
+	fontFamily := "Helvetica"
 	cp1252 := pdf.UnicodeTranslatorFromDescriptor("cp1252")
-	tr := func(s string) string { return cp1252(winAnsi(s)) }
+	tr := func(s string) string {
+		a := winAnsi(s)
+		wider = wider || a != s
+		return cp1252(a)
+	}
+	if unicode {
+		fontFamily, tr = goFonts, printable
+		pdf.AddUTF8FontFromBytes(goFonts, "", goregular.TTF)
+		pdf.AddUTF8FontFromBytes(goFonts, "B", gobold.TTF)
+		if err := pdf.Error(); err != nil {
+			return false, fmt.Errorf("invoice: font: %w", err)
+		}
+	}
 	title := t.title
 	if inv.Corrects != "" {
 		title = t.correction
@@ -99,7 +143,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.AliasNbPages("{nb}")
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-margin)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(fontFamily, "", 8)
 		pdf.SetTextColor(110, 110, 110)
 		pdf.CellFormat(contentW/2, 4, tr(inv.Provider.Name+" · "+title+" "+inv.Number), "", 0, "L", false, 0, "")
 		pdf.CellFormat(contentW/2, 4, tr(fmt.Sprintf("%s %d %s {nb}", t.page, pdf.PageNo(), t.of)), "", 0, "R", false, 0, "")
@@ -114,9 +158,9 @@ func WritePDF(w io.Writer, inv Invoice) error {
 
 	// Provider, top left.
 	p := inv.Provider
-	pdf.SetFont("Helvetica", "B", 14)
+	pdf.SetFont(fontFamily, "B", 14)
 	pdf.CellFormat(110, 7, tr(p.Name), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(fontFamily, "", 9)
 	var ids []string
 	for _, l := range p.Address {
 		pdf.CellFormat(110, 4.2, tr(l), "", 1, "L", false, 0, "")
@@ -144,7 +188,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	// Title and invoice facts, top right.
 	x := margin + 112
 	pdf.SetXY(x, margin)
-	pdf.SetFont("Helvetica", "B", 20)
+	pdf.SetFont(fontFamily, "B", 20)
 	pdf.CellFormat(contentW-112, 9, tr(strings.ToUpper(title)), "", 2, "R", false, 0, "")
 	pdf.Ln(1)
 	period := fmt.Sprintf("%s %d", t.months[inv.Month-1], inv.Year)
@@ -154,28 +198,28 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	}
 	for _, f := range facts {
 		pdf.SetX(x)
-		pdf.SetFont("Helvetica", "", 9)
+		pdf.SetFont(fontFamily, "", 9)
 		pdf.CellFormat(32, 4.6, tr(f[0]), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "B", 9)
+		pdf.SetFont(fontFamily, "B", 9)
 		pdf.CellFormat(contentW-112-32, 4.6, tr(f[1]), "", 1, "R", false, 0, "")
 	}
 
 	// Recipient.
 	pdf.SetY(max(leftBottom, pdf.GetY()) + 8)
-	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetFont(fontFamily, "", 8)
 	pdf.SetTextColor(110, 110, 110)
 	pdf.CellFormat(100, 4, tr(t.to), "", 1, "L", false, 0, "")
 	pdf.SetTextColor(0, 0, 0)
-	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFont(fontFamily, "B", 10)
 	pdf.CellFormat(100, 5, tr(joinNames(inv.Family.Guardians, lang)), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(fontFamily, "", 10)
 	for _, l := range inv.Family.Address {
 		pdf.CellFormat(100, 4.6, tr(l), "", 1, "L", false, 0, "")
 	}
 	pdf.Ln(6)
 
 	header := func() {
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(fontFamily, "B", 8.5)
 		pdf.SetFillColor(232, 236, 242)
 		heads := []string{t.day, t.kind, t.present, t.billed, t.rule, t.amount}
 		aligns := []string{"L", "L", "R", "R", "L", "R"}
@@ -183,7 +227,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 			pdf.CellFormat(cols[i], 6, tr(h), "", 0, aligns[i], true, 0, "")
 		}
 		pdf.Ln(-1)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(fontFamily, "", 8)
 	}
 	flagged := false
 	for _, c := range inv.Children {
@@ -191,7 +235,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 		if pdf.GetY()+rowH*4 > 297-margin-8 {
 			pdf.AddPage()
 		}
-		pdf.SetFont("Helvetica", "B", 10.5)
+		pdf.SetFont(fontFamily, "B", 10.5)
 		name := c.Name
 		if name == "" {
 			name = c.ChildID
@@ -236,7 +280,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 			}
 			pdf.Ln(-1)
 		}
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(fontFamily, "B", 8.5)
 		pdf.CellFormat(contentW-cols[5], 6, tr(t.subtotal+" "+name), "T", 0, "R", false, 0, "")
 		pdf.CellFormat(cols[5], 6, money(c.TotalCents), "T", 1, "R", false, 0, "")
 		pdf.Ln(3)
@@ -246,12 +290,12 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	if pdf.GetY()+40 > 297-margin-8 {
 		pdf.AddPage()
 	}
-	pdf.SetFont("Helvetica", "B", 11)
+	pdf.SetFont(fontFamily, "B", 11)
 	pdf.SetFillColor(232, 236, 242)
 	pdf.CellFormat(contentW-cols[5]-8, 8, tr(t.total), "", 0, "R", true, 0, "")
 	pdf.CellFormat(cols[5]+8, 8, money(inv.TotalCents), "", 1, "R", true, 0, "")
 	pdf.Ln(4)
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(fontFamily, "", 9)
 	if m := inv.Family.Mandate; m != nil && inv.TotalCents > 0 {
 		pdf.MultiCell(contentW, 4.6, tr(fmt.Sprintf(t.payDebit, FormatMoney(inv.TotalCents, lang), date(inv.Collection),
 			maskIBAN(m.IBAN), m.ID, p.CreditorID)), "", "L", false)
@@ -269,13 +313,16 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.MultiCell(contentW, 4.6, tr(vat), "", "L", false)
 	if flagged {
 		pdf.Ln(2)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(fontFamily, "", 8)
 		pdf.MultiCell(contentW, 4, tr(t.unverified), "", "L", false)
 	}
-	if err := pdf.Output(w); err != nil {
-		return fmt.Errorf("invoice %s: pdf: %w", inv.Number, err)
+	if wider && !unicode {
+		return true, nil // rendered again, with the Go fonts
 	}
-	return nil
+	if err := pdf.Output(w); err != nil {
+		return false, fmt.Errorf("invoice %s: pdf: %w", inv.Number, err)
+	}
+	return false, nil
 }
 
 // ruleText is the rule in words (package codes), with the hourly rate for
@@ -358,17 +405,64 @@ func maskIBAN(s string) string {
 	return s[:4] + "\u00a0****\u00a0" + s[len(s)-4:] // no line break inside
 }
 
+// goFonts is the embedded fonts' family name in the PDF.
+const goFonts = "Go"
+
 // winAnsiExtra are the letters and signs cp1252 has in 0x80-0x9F.
 const winAnsiExtra = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 
 // winAnsi spells s with the characters of the PDF's WinAnsi (cp1252)
-// fonts: a letter they lack loses its accent as on the bank statement
-// ("Ağaoğlu" gives "Agaoglu", "Łukasz" "Lukasz", "Ĳ" "IJ"), anything else
-// becomes "?" (the fonts would print a dot).
+// fonts: a letter they lack loses its accent ("Ağaoğlu" gives "Agaoglu"),
+// anything else becomes "?". WritePDF renders such an invoice again with
+// the Go fonts, so this spelling is never printed unless those lack it too.
 func winAnsi(s string) string {
 	ok := func(r rune) bool {
 		return r < 0x80 || (r >= 0xA0 && r <= 0xFF) || strings.ContainsRune(winAnsiExtra, r)
 	}
+	if !strings.ContainsFunc(s, func(r rune) bool { return !ok(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case ok(r):
+			b.WriteRune(r)
+		case sepa.Fold(r) != "":
+			b.WriteString(sepa.Fold(r))
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+// fontCovers reports whether both embedded fonts have a glyph for r.
+var fontCovers = func() func(rune) bool {
+	var fonts []*sfnt.Font
+	for _, ttf := range [][]byte{goregular.TTF, gobold.TTF} {
+		f, err := sfnt.Parse(ttf)
+		if err != nil {
+			panic(err) // the fonts are part of the binary
+		}
+		fonts = append(fonts, f)
+	}
+	var buf sfnt.Buffer
+	return func(r rune) bool {
+		for _, f := range fonts {
+			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
+				return false
+			}
+		}
+		return true
+	}
+}()
+
+// printable spells s with the characters the fonts have: one they lack
+// loses its accent as on the bank statement ("ș" gives "s"), anything else
+// becomes "?" (the fonts would print an empty box). Line breaks and tabs
+// pass.
+func printable(s string) string {
+	ok := func(r rune) bool { return r == '\n' || r == '\t' || (r >= 0x20 && fontCovers(r)) }
 	if !strings.ContainsFunc(s, func(r rune) bool { return !ok(r) }) {
 		return s
 	}
