@@ -64,7 +64,7 @@ func BenchmarkBareInsert(b *testing.B) {
 }
 
 // BenchmarkAppendSpaced is taps as they come at a door, with a pause
-// between them, scaled down: 4 ms apart, with the idle checkpoint after
+// between them, scaled down: 6 ms apart, with the idle checkpoint after
 // 2 ms of quiet (IdleCheckpointAfter is 2 s in production).
 // "autocheckpoint" leaves the checkpoint to SQLite, which runs it inside
 // whichever commit passes 1,000 WAL pages, and the next commit starts the
