@@ -156,14 +156,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /", http.FileServerFS(sub))
 	mux.HandleFunc("GET /ws", s.hub.serveWS)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /api/v1/presence", s.presence)
+	mux.HandleFunc("GET /api/v1/presence", s.staffOnly(s.presence))
 	mux.HandleFunc("GET /api/v1/status", s.status)
 	if s.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
 	if s.cfg.Sim != nil {
-		mux.HandleFunc("POST /api/v1/sim/tap", s.simTap)
-		mux.HandleFunc("GET /api/v1/sim/cards", s.simCards)
+		mux.HandleFunc("POST /api/v1/sim/tap", s.staffOnly(s.simTap))
+		mux.HandleFunc("GET /api/v1/sim/cards", s.staffOnly(s.simCards))
 	}
 	return securityHeaders(s.checkHost(mux))
 }
@@ -200,15 +200,23 @@ func normalHost(host string) string {
 
 // staffScreen reports whether the screen that sent r is trusted with the
 // staff panel: this machine, or an address in Config.StaffScreens. The
-// peer's own address counts, never a forwarded header.
+// peer's own address counts, never a forwarded header. This machine is
+// loopback, or the address the request came in on: with kioskd listening
+// on the machine's LAN address, its own browser reaches it by that
+// address and comes from it.
 func (s *Server) staffScreen(r *http.Request) bool {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return false
 	}
-	ip := ap.Addr().Unmap()
+	ip := ap.Addr().Unmap().WithZone("") // a link-local peer's zone: prefixes have none
 	if ip.IsLoopback() {
 		return true
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if lp, err := netip.ParseAddrPort(la.String()); err == nil && lp.Addr().Unmap().WithZone("") == ip {
+			return true
+		}
 	}
 	for _, p := range s.cfg.StaffScreens {
 		if p.Contains(ip) {
@@ -216,6 +224,20 @@ func (s *Server) staffScreen(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// staffOnly answers h only to staff screens: the presence API names every
+// child present in full, and the simulator taps and lists cards; a screen
+// elsewhere sees the public screen only and may not act (403).
+func (s *Server) staffOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.staffScreen(r) {
+			s.log.Warn("API request from a screen that is not a staff screen refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+			writeError(w, http.StatusForbidden, "%s answers this machine and the staff_screens only", r.URL.Path)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func hostAllowed(r *http.Request, allowed map[string]bool) bool {

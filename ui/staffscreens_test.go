@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -153,5 +154,110 @@ func TestStaffPanelOnlyForStaffScreens(t *testing.T) {
 	local.ws.WriteMessage(websocket.TextMessage, []byte(`{"v":1,"type":"lock"}`))
 	for st := any(true); st != nil; {
 		st = local.untilStaff()
+	}
+}
+
+// onAddr makes a request look as if it came in on the local address in
+// the test's X-Test-Local header (kioskd listening on the machine's LAN
+// address rather than loopback).
+func onAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := r.Header.Get("X-Test-Local"); l != "" {
+			ap := netip.MustParseAddrPort(l)
+			r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, net.TCPAddrFromAddrPort(ap)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TestScreenOnThisMachineByItsLANAddress: with kioskd listening on the
+// machine's LAN address (listen "192.0.2.5:8080"), the kiosk's own browser
+// can only reach it by that address, so its peer address is the machine's
+// own, not loopback. It is still this machine's screen: staff panel and
+// intents. A screen elsewhere on the LAN is not.
+func TestScreenOnThisMachineByItsLANAddress(t *testing.T) {
+	ts, d := newTestServerWith(t, nil, func(h http.Handler) http.Handler { return peerFromHeader(onAddr(h)) })
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	dial := func(peer, name string) *wsScreen {
+		h := http.Header{}
+		h.Set("X-Test-Peer", peer)
+		h.Set("X-Test-Local", "192.0.2.5:8080")
+		c, _, err := websocket.DefaultDialer.Dial(url, h)
+		if err != nil {
+			t.Fatalf("%s: dial: %v", name, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return &wsScreen{t: t, name: name, ws: c, seq: -1}
+	}
+	own := dial("192.0.2.5:51000", "this machine by its LAN address")
+	lan := dial("192.0.2.10:40000", "screen elsewhere")
+	own.untilStaff()
+	lan.untilStaff()
+	lotte, _ := hex.DecodeString("E1A20B3C")
+	for i := 0; d.Snapshot().Staff == nil; i++ {
+		if i == 3 {
+			t.Fatal("Lotte's taps opened no staff panel")
+		}
+		if _, err := d.Tap(context.Background(), "entrance", lotte); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st any
+	for i := 0; st == nil; i++ {
+		if i == 5 {
+			t.Fatal("this machine's screen (by its LAN address) never got the staff panel")
+		}
+		st = own.untilStaff()
+	}
+	for lan.seq < own.seq {
+		if m := lan.next(); m["staff"] != nil {
+			t.Fatalf("screen elsewhere got the staff panel: %v", m)
+		}
+	}
+}
+
+// TestAPIsOnlyForStaffScreens: the presence API (every child present, full
+// names) and the simulator (it taps cards; it lists the cards) answer only
+// staff screens; a screen elsewhere gets 403, as it may not see the staff
+// panel nor act over the websocket.
+func TestAPIsOnlyForStaffScreens(t *testing.T) {
+	ts, _ := newTestServerWith(t, func(c *Config) {
+		c.StaffScreens = []netip.Prefix{netip.MustParsePrefix("192.0.2.64/26")}
+	}, peerFromHeader)
+	do := func(method, path, peer string) int {
+		var body *strings.Reader
+		if method == "POST" {
+			body = strings.NewReader(`{"reader":"entrance","uid":"2B3C4D5E"}`)
+		} else {
+			body = strings.NewReader("")
+		}
+		req, _ := http.NewRequest(method, ts.URL+path, body)
+		req.Header.Set("Content-Type", "application/json")
+		if peer != "" {
+			req.Header.Set("X-Test-Peer", peer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/api/v1/presence"}, {"GET", "/api/v1/sim/cards"}, {"POST", "/api/v1/sim/tap"}} {
+		if code := do(c.method, c.path, "192.0.2.10:40000"); code != http.StatusForbidden {
+			t.Errorf("%s %s from a screen elsewhere = %d, want 403", c.method, c.path, code)
+		}
+		if code := do(c.method, c.path, "192.0.2.70:40000"); code == http.StatusForbidden {
+			t.Errorf("%s %s from a staff screen = 403", c.method, c.path)
+		}
+		if code := do(c.method, c.path, ""); code == http.StatusForbidden {
+			t.Errorf("%s %s from this machine = 403", c.method, c.path)
+		}
+	}
+	// What the public screen shows anyway stays open to it.
+	for _, p := range []string{"/api/v1/status", "/healthz", "/"} {
+		if code := do("GET", p, "192.0.2.10:40000"); code != http.StatusOK {
+			t.Errorf("GET %s from a screen elsewhere = %d, want 200", p, code)
+		}
 	}
 }

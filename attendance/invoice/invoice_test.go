@@ -413,3 +413,46 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestPDFDecomposedNames: a name typed or pasted decomposed (a letter and a
+// combining mark, as macOS and some exports write it) prints as the letter
+// it spells: "Zoe\u0308" is "Zoë", in Windows-1252, no embedded font and no
+// "?"; "Ays\u0327e" is "Ayşe" with the Go fonts. Control characters print
+// as "?" in both fonts.
+func TestPDFDecomposedNames(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext not found: install poppler-utils")
+		}
+		t.Skip("pdftotext not found: install poppler-utils to read the invoice text back")
+	}
+	text := func(inv Invoice) (string, bool) {
+		var b bytes.Buffer
+		if err := WritePDF(&b, inv); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "inv.pdf")
+		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", f, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext: %v\n%s", err, out)
+		}
+		return string(out), bytes.Contains(b.Bytes(), []byte("/FontFile2"))
+	}
+	inv := sampleInvoice(t, Dutch, true)
+	inv.Family.Guardians = []string{"Zoe\u0308 de Vries", "Rene\u0301e Bakker\x1b[31m"}
+	got, embedded := text(inv)
+	if !strings.Contains(got, "Zoë de Vries en Renée Bakker?[31m") || strings.Contains(got, "Zoe?") {
+		t.Errorf("decomposed names in Windows-1252:\n%.500s", got)
+	}
+	if embedded {
+		t.Error("a decomposed name that Windows-1252 spells embeds a font")
+	}
+	inv.Family.Guardians = []string{"Ays\u0327e Ag\u0306aog\u0306lu"}
+	if got, _ := text(inv); !strings.Contains(got, "Ayşe Ağaoğlu") {
+		t.Errorf("decomposed name with the Go fonts:\n%.500s", got)
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/billing"
@@ -78,7 +80,8 @@ var cols = [...]float64{24, 37, 19, 23, 49, 22}
 // Latin, Greek and Cyrillic of WGL4: the names print as written, for about
 // 30 KiB more and four times the rendering time (BENCHMARKS.md). A
 // character those fonts lack loses its accent as on a bank statement, or
-// prints as '?'.
+// prints as '?' (Arabic, Hebrew and other scripts, emoji). Text is composed
+// first (NFC), so a name written decomposed prints as the same letters.
 func WritePDF(w io.Writer, inv Invoice) error {
 	var b bytes.Buffer
 	wider, err := writePDF(&b, inv, false)
@@ -115,12 +118,13 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	fontFamily := "Helvetica"
 	cp1252 := pdf.UnicodeTranslatorFromDescriptor("cp1252")
 	tr := func(s string) string {
+		s = composed(s)
 		a := winAnsi(s)
 		wider = wider || a != s
 		return cp1252(a)
 	}
 	if unicode {
-		fontFamily, tr = goFonts, printable
+		fontFamily, tr = goFonts, func(s string) string { return printable(composed(s)) }
 		pdf.AddUTF8FontFromBytes(goFonts, "", goregular.TTF)
 		pdf.AddUTF8FontFromBytes(goFonts, "B", gobold.TTF)
 		if err := pdf.Error(); err != nil {
@@ -403,6 +407,20 @@ func maskIBAN(s string) string {
 		return s
 	}
 	return s[:4] + "\u00a0****\u00a0" + s[len(s)-4:] // no line break inside
+}
+
+// composed is s as the fonts spell it: composed (NFC: "Zoe" and a
+// combining diaeresis is "Zoë", which Windows-1252 has; a combining mark
+// alone is in neither font), and a control character other than a line
+// break or tab as "?" (in either font).
+func composed(s string) string {
+	s = norm.NFC.String(s)
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // goFonts is the embedded fonts' family name in the PDF.

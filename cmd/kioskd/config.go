@@ -54,9 +54,18 @@ func (c Config) staffScreens() ([]netip.Prefix, error) {
 			if aerr != nil {
 				return nil, fmt.Errorf(`config: key "staff_screens[%d]": %q: want an IP address or a CIDR such as 192.168.1.20 or 192.168.1.0/24`, i, s)
 			}
-			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			a = a.Unmap().WithZone("")
+			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		out = append(out, p.Masked())
+		if p != p.Masked() {
+			// "192.168.1.20/24" would trust the whole network.
+			return nil, fmt.Errorf(`config: key "staff_screens[%d]": %q: host bits set: one screen is %q, its network %q`, i, s, p.Addr().String(), p.Masked().String())
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// Peers are compared unmapped: ::ffff:10.1.2.0/120 is 10.1.2.0/24.
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -198,6 +198,9 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		{"bad duration", `{"staff_lock_after":"soon"}`, `duration "soon"`},
 		{"bad central", `{"central":{"url":"ftp://x"}}`, `central.url`},
 		{"bad staff screen", `{"staff_screens":["192.168.1.20","tablet.local"]}`, `staff_screens[1]": "tablet.local": want an IP address or a CIDR`},
+		// A host address with a prefix length trusts the whole network:
+		// say so rather than widen it silently.
+		{"staff screen with host bits", `{"staff_screens":["192.168.1.20/24"]}`, `staff_screens[0]": "192.168.1.20/24": host bits set: one screen is "192.168.1.20", its network "192.168.1.0/24"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(tt.json))
@@ -210,11 +213,13 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 	if err != nil || c.Listen != "0.0.0.0:80" || c.RetentionWeeks != 6 || time.Duration(c.Readers[0].Poll) != 30*time.Millisecond {
 		t.Errorf("good config: %+v, %v", c, err)
 	}
-	c, err = ParseConfig(strings.NewReader(`{"staff_screens":["192.168.1.20","10.0.0.0/24","fe80::1"]}`))
+	// IPv4 written as IPv4-mapped IPv6 (address or network) means the IPv4
+	// one: the peer's address is compared unmapped.
+	c, err = ParseConfig(strings.NewReader(`{"staff_screens":["192.168.1.20","10.0.0.0/24","fe80::1","::ffff:10.1.2.0/120","::ffff:10.1.3.4"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.staffScreens(); err != nil || fmt.Sprint(got) != "[192.168.1.20/32 10.0.0.0/24 fe80::1/128]" {
+	if got, err := c.staffScreens(); err != nil || fmt.Sprint(got) != "[192.168.1.20/32 10.0.0.0/24 fe80::1/128 10.1.2.0/24 10.1.3.4/32]" {
 		t.Errorf("staff_screens = %v, %v", got, err)
 	}
 }

@@ -639,6 +639,13 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 		return nil, err
 	}
 	var jobs []webhook.Job
+	// held: deliveries whose endpoint's secret does not open (damaged, or
+	// sealed for another endpoint or key). They wait, leased like an
+	// attempt but not counted as one, with the reason on the delivery,
+	// until an admin rotates the secret; the other endpoints' deliveries
+	// go out meanwhile.
+	type held struct{ id, reason string }
+	var holds []held
 	for rows.Next() {
 		var j webhook.Job
 		var body, endpoint, stored string
@@ -649,8 +656,8 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 		}
 		secret, err := w.openSecret(endpoint, stored)
 		if err != nil {
-			rows.Close()
-			return nil, err
+			holds = append(holds, held{j.ID, fmt.Sprintf("not sent: %v; rotate the endpoint's secret", err)})
+			continue
 		}
 		j.Attempt++
 		j.Body, j.Secret, j.Expires = []byte(body), []byte(secret), time.Unix(0, expires)
@@ -663,6 +670,12 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 	for _, j := range jobs {
 		if _, err := w.db.Exec(ctx, tx, "UPDATE webhook_deliveries SET attempts = ?, lease_ns = ?, last_attempt_ns = ? WHERE id = ?",
 			j.Attempt, now.Add(lease).UnixNano(), ns, j.ID); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range holds {
+		if _, err := w.db.Exec(ctx, tx, "UPDATE webhook_deliveries SET lease_ns = ?, last_error = ? WHERE id = ?",
+			now.Add(lease).UnixNano(), h.reason, h.id); err != nil {
 			return nil, err
 		}
 	}

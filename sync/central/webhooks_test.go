@@ -680,3 +680,59 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookDamagedSecretBlocksOnlyItsEndpoint: an endpoint whose stored
+// secret cannot be opened (damaged, or sealed for another endpoint) does
+// not stop the deliveries of every other endpoint; its own wait, with the
+// reason on the delivery, and go out once the secret is rotated.
+func TestWebhookDamagedSecretBlocksOnlyItsEndpoint(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		hookEnv(t, e)
+		ctx := context.Background()
+		if err := e.db.SetPINPepper(ctx, []byte("0123456789abcdef0123456789abcdef")); err != nil {
+			t.Fatal(err)
+		}
+		good := newReceiver(t, e.clock.Now)
+		goodID, goodSecret := e.addEndpoint(t, central.WebhookInput{URL: good.srv.URL, Events: []string{central.HookCheckIn}})
+		good.secret.Store(goodSecret)
+		bad := newReceiver(t, e.clock.Now)
+		badID, _ := e.addEndpoint(t, central.WebhookInput{URL: bad.srv.URL, Events: []string{central.HookCheckIn}})
+		if _, err := e.db.SQL().Exec("UPDATE webhook_endpoints SET secret = 'sealed:v1:AAAA' WHERE id = '" + badID + "'"); err != nil {
+			t.Fatal(err)
+		}
+		d := e.enrol(t)
+		in := d.event(1, attendance.ChildCheckIn, "c-noah", e.clock.Now(), time.Minute, true)
+		if code, _, perr := d.post(t, d.batch(d.unsyncedProbe(), in)); code != 200 {
+			t.Fatalf("post: %d %v", code, perr)
+		}
+		w := e.worker(e.db)
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("run: %d attempted, %v; want the good endpoint's delivery attempted", n, err)
+		}
+		if len(good.payloads) != 1 || good.badSig != 0 || len(bad.payloads) != 0 {
+			t.Fatalf("good endpoint got %d (bad signatures %d), damaged one %d; want 1, 0, 0", len(good.payloads), good.badSig, len(bad.payloads))
+		}
+		ds := e.deliveries(t, badID)
+		if len(ds) != 1 || ds[0].Status != "pending" || !strings.Contains(ds[0].LastError, "secret") {
+			t.Fatalf("damaged endpoint's deliveries: %+v; want one pending with the reason", ds)
+		}
+		// Rotating the secret lets it go out.
+		code, body := e.admin(t, http.MethodPost, "/api/v1/admin/webhooks/"+badID+"/secret", nil)
+		if code != http.StatusOK {
+			t.Fatalf("rotate: %d %s", code, body)
+		}
+		var rot struct {
+			Secret string `json:"secret"`
+		}
+		if err := json.Unmarshal(body, &rot); err != nil {
+			t.Fatal(err)
+		}
+		bad.secret.Store(rot.Secret)
+		e.clock.Set(e.clock.Now().Add(10 * time.Minute))
+		runOnce(t, w)
+		if len(bad.payloads) != 1 || bad.badSig != 0 {
+			t.Fatalf("after rotation: %d delivered (bad signatures %d), want 1", len(bad.payloads), bad.badSig)
+		}
+		_ = goodID
+	})
+}
