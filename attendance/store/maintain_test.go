@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kinderdeur/kiosk/attendance"
 )
 
 // lockedBuffer is a log sink the maintenance goroutine and the test share.
@@ -187,5 +189,61 @@ func TestWALSizeLimitIsSet(t *testing.T) {
 	}
 	if limit != walSizeLimit {
 		t.Errorf("journal_size_limit = %d, want %d", limit, walSizeLimit)
+	}
+}
+
+// TestSecondHandleLeavesTheWAL: kioskctl opens the live database beside
+// kioskd (the daily backup); its Close leaves kioskd's WAL as it is (it
+// used to checkpoint with TRUNCATE: the WAL went to 0 bytes and the next
+// tap started a new one). kioskd's own Close, the last, folds the WAL in.
+func TestSecondHandleLeavesTheWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 30 {
+		if _, err := s.Append(ctx, checkIn(fmt.Sprint("c-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size, restarts := walSize(t, s), walHeaderRestarts(t, s)
+	other, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Backup(ctx, filepath.Join(t.TempDir(), "backup.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(t, s); got != size {
+		t.Errorf("WAL after the second handle closed: %d bytes, want %d", got, size)
+	}
+	if _, err := s.Append(ctx, checkIn("c-after")); err != nil {
+		t.Fatal(err)
+	}
+	if got := walHeaderRestarts(t, s); got != restarts {
+		t.Errorf("the tap after the second handle closed started a new WAL (%d -> %d)", restarts, got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("WAL still there after the last Close: %v", err)
+	}
+	again, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	n := 0
+	if err := again.Events(ctx, 0, func(attendance.Event) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 31 {
+		t.Errorf("%d events after reopening, want 31", n)
 	}
 }

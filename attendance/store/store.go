@@ -277,9 +277,12 @@ func (s *Store) ensureDeviceID(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database after a checkpoint, so the WAL is folded in.
+// Close closes the database. The last connection to close (kioskd's, at
+// shutdown) has SQLite fold the WAL in and remove it. Close never
+// checkpoints by itself: kioskctl opens the live database beside kioskd
+// (backup, status), and a checkpoint at its Close would truncate kioskd's
+// WAL, or with TRUNCATE stall its taps while it waits for readers.
 func (s *Store) Close() error {
-	s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 	return s.db.Close()
 }
 
