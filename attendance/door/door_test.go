@@ -3,6 +3,7 @@ package door
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -833,6 +834,18 @@ func TestForgottenCheckOutNoteIsOneLiveLine(t *testing.T) {
 	r.s.expire()
 	if got := r.forgottenNotes(); len(got) != 1 || !strings.HasPrefix(got[0], "3 kinderen") {
 		t.Fatalf("after closing: %q, want one note for 3 children", got)
+	}
+	// Twenty newer notes push it off the list; it comes back at the next
+	// tick while the children are still in.
+	r.clk.advance(time.Minute)
+	r.s.mu.Lock()
+	for i := range maxNotes {
+		r.s.warn.add(rules.Warning{Code: "storage", Text: fmt.Sprint("note ", i)})
+	}
+	r.s.mu.Unlock()
+	r.s.expire()
+	if got := r.forgottenNotes(); len(got) != 1 || !strings.HasPrefix(got[0], "3 kinderen") {
+		t.Fatalf("after twenty newer notes: %q, want the note for 3 children back", got)
 	}
 	r.tap(cardLotte)
 	for i, child := range []string{"c-zoe", "c-mila"} {

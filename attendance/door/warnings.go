@@ -59,10 +59,16 @@ next:
 		}
 		w.list = append(w.list, Note{Warning: x, At: now, Count: 1})
 	}
-	if len(w.list) > maxNotes {
-		// Drop the least recently raised.
-		sort.SliceStable(w.list, func(i, j int) bool { return w.list[i].At.After(w.list[j].At) })
-		w.list = w.list[:maxNotes]
+	for len(w.list) > maxNotes {
+		// Drop the least recently raised; of those raised at the same
+		// time, the one added first.
+		oldest := 0
+		for i, n := range w.list {
+			if n.At.Before(w.list[oldest].At) {
+				oldest = i
+			}
+		}
+		w.list = append(w.list[:oldest], w.list[oldest+1:]...)
 	}
 }
 
@@ -113,8 +119,8 @@ func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, 
 		w.forgotWarned = ""
 		return w.remove(codeForgottenCheckOut)
 	}
-	if key == w.forgotWarned {
-		return false
+	if key == w.forgotWarned && w.has(codeForgottenCheckOut) {
+		return false // (newer notes may have pushed it out: then it comes back)
 	}
 	w.forgotWarned = key
 	w.remove(codeForgottenCheckOut)
@@ -125,6 +131,16 @@ func (w *warnings) forgottenCheckOuts(ix *roster.Index, p *attendance.Presence, 
 
 // codeForgottenCheckOut is the code of the forgotten check-out note.
 const codeForgottenCheckOut = "forgotten_check_out"
+
+// has reports whether a note with the code is listed.
+func (w *warnings) has(code string) bool {
+	for _, n := range w.list {
+		if n.Code == code {
+			return true
+		}
+	}
+	return false
+}
 
 // remove drops every note with the code; it reports whether there was one.
 func (w *warnings) remove(code string) bool {
