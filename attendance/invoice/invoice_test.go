@@ -6,9 +6,12 @@ import (
 	"database/sql"
 	"errors"
 	"flag"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -454,5 +457,73 @@ func TestPDFDecomposedNames(t *testing.T) {
 	inv.Family.Guardians = []string{"Ays\u0327e Ag\u0306aog\u0306lu"}
 	if got, _ := text(inv); !strings.Contains(got, "Ayşe Ağaoğlu") {
 		t.Errorf("decomposed name with the Go fonts:\n%.500s", got)
+	}
+}
+
+// TestPDFLongNamesStayOnThePage: very long names (a provider, the
+// guardians, a child) wrap or are shortened with "…"; no word leaves the
+// page (they ran past the right edge, and the subtotal line past the left
+// margin), in Helvetica and with the embedded fonts.
+func TestPDFLongNamesStayOnThePage(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext not found: install poppler-utils")
+		}
+		t.Skip("pdftotext not found: install poppler-utils to read the invoice back")
+	}
+	word := regexp.MustCompile(`<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>`)
+	for _, tt := range []struct{ name, extra string }{{"helvetica", "Wilhelmina"}, {"embedded fonts", "Ağaoğlu"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := sampleInvoice(t, Dutch, true)
+			inv.Provider.Name = "Stichting Kinderopvang De Regenboog en De Zonnebloem Samenwerkende Kindcentra Midden-Nederland"
+			inv.Family.Guardians = []string{"Anna-Maria Theodora " + tt.extra + " van den Berghe-Oudshoorn tot Rechteren", "Maximiliaan Alexander Johannes Cornelis van Ravensteijn-Hooghwinkel"}
+			inv.Children[0].Name = "Johanna Wilhelmina Alexandra Theodora Maximiliana Henriëtta van den Berghe-Oudshoorn"
+			var b bytes.Buffer
+			if err := WritePDF(&b, inv); err != nil {
+				t.Fatal(err)
+			}
+			f := filepath.Join(t.TempDir(), "inv.pdf")
+			if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(pdftotext, "-bbox", f, "-").CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdftotext: %v\n%s", err, out)
+			}
+			words := word.FindAllStringSubmatch(string(out), -1)
+			if len(words) < 100 {
+				t.Fatalf("only %d words read back", len(words))
+			}
+			text := map[string]bool{}
+			type box struct {
+				x0, y0, x1, y1 float64
+				s              string
+			}
+			var boxes []box
+			for _, w := range words {
+				var b box
+				b.x0, _ = strconv.ParseFloat(w[1], 64)
+				b.y0, _ = strconv.ParseFloat(w[2], 64)
+				b.x1, _ = strconv.ParseFloat(w[3], 64)
+				b.y1, _ = strconv.ParseFloat(w[4], 64)
+				b.s = html.UnescapeString(w[5])
+				if b.x0 < 20 || b.x1 > 595.28-20 {
+					t.Errorf("%q at x %.1f-%.1f: off the page's margins (0-595 pt)", b.s, b.x0, b.x1)
+				}
+				for _, o := range boxes {
+					if b.x0 < o.x1-0.5 && o.x0 < b.x1-0.5 && b.y0 < o.y1-0.5 && o.y0 < b.y1-0.5 {
+						t.Errorf("%q and %q overlap", o.s, b.s)
+					}
+				}
+				boxes = append(boxes, b)
+				text[b.s] = true
+			}
+			for _, w := range []string{"Rechteren", "Ravensteijn-Hooghwinkel", tt.extra, "Midden-Nederland", "2026-00017"} {
+				if !text[w] {
+					t.Errorf("%q not on the page (a wrapped name must be whole)", w)
+				}
+			}
+		})
 	}
 }

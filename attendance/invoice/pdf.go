@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
@@ -145,11 +146,28 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin+8)
 	pdf.AliasNbPages("{nb}")
+	// clip shortens s (already through tr) to width w in the current
+	// font, a character at a time (a byte in Windows-1252, a letter in
+	// UTF-8), ending in ell.
+	clip := func(s string, w float64, ell string) string {
+		if pdf.GetStringWidth(s) <= w {
+			return s
+		}
+		for len(s) > 0 && pdf.GetStringWidth(s+ell) > w {
+			n := 1
+			if unicode {
+				_, n = utf8.DecodeLastRuneInString(s)
+			}
+			s = s[:len(s)-n]
+		}
+		return s + ell
+	}
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-margin)
 		pdf.SetFont(fontFamily, "", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(contentW/2, 4, tr(inv.Provider.Name+" · "+title+" "+inv.Number), "", 0, "L", false, 0, "")
+		number := tr(" · " + title + " " + inv.Number) // the number stays whole
+		pdf.CellFormat(contentW/2, 4, clip(tr(inv.Provider.Name), contentW/2-2-pdf.GetStringWidth(number), tr("…"))+number, "", 0, "L", false, 0, "")
 		pdf.CellFormat(contentW/2, 4, tr(fmt.Sprintf("%s %d %s {nb}", t.page, pdf.PageNo(), t.of)), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
@@ -163,7 +181,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	// Provider, top left.
 	p := inv.Provider
 	pdf.SetFont(fontFamily, "B", 14)
-	pdf.CellFormat(110, 7, tr(p.Name), "", 1, "L", false, 0, "")
+	pdf.MultiCell(110, 7, tr(p.Name), "", "L", false) // a long name wraps
 	pdf.SetFont(fontFamily, "", 9)
 	var ids []string
 	for _, l := range p.Address {
@@ -215,7 +233,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	pdf.CellFormat(100, 4, tr(t.to), "", 1, "L", false, 0, "")
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetFont(fontFamily, "B", 10)
-	pdf.CellFormat(100, 5, tr(joinNames(inv.Family.Guardians, lang)), "", 1, "L", false, 0, "")
+	pdf.MultiCell(100, 5, tr(joinNames(inv.Family.Guardians, lang)), "", "L", false) // long names wrap
 	pdf.SetFont(fontFamily, "", 10)
 	for _, l := range inv.Family.Address {
 		pdf.CellFormat(100, 4.6, tr(l), "", 1, "L", false, 0, "")
@@ -244,7 +262,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 		if name == "" {
 			name = c.ChildID
 		}
-		pdf.CellFormat(contentW, 7, tr(name), "", 1, "L", false, 0, "")
+		pdf.MultiCell(contentW, 7, tr(name), "", "L", false)
 		header()
 		for i, l := range c.Lines {
 			if pdf.GetY()+rowH > 297-margin-8 {
@@ -276,16 +294,12 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 			cells := []string{day, kind, present, hm(l.BilledMinutes), ruleText(l, lang), FormatMoney(l.AmountCents, lang)}
 			aligns := []string{"L", "L", "R", "R", "L", "R"}
 			for j, s := range cells {
-				s = tr(s)
-				for pdf.GetStringWidth(s) > cols[j]-1.5 && len(s) > 1 {
-					s = s[:len(s)-1]
-				}
-				pdf.CellFormat(cols[j], rowH, s, "", 0, aligns[j], fill, 0, "")
+				pdf.CellFormat(cols[j], rowH, clip(tr(s), cols[j]-1.5, ""), "", 0, aligns[j], fill, 0, "")
 			}
 			pdf.Ln(-1)
 		}
 		pdf.SetFont(fontFamily, "B", 8.5)
-		pdf.CellFormat(contentW-cols[5], 6, tr(t.subtotal+" "+name), "T", 0, "R", false, 0, "")
+		pdf.CellFormat(contentW-cols[5], 6, clip(tr(t.subtotal+" "+name), contentW-cols[5]-2, tr("…")), "T", 0, "R", false, 0, "")
 		pdf.CellFormat(cols[5], 6, money(c.TotalCents), "T", 1, "R", false, 0, "")
 		pdf.Ln(3)
 	}
