@@ -50,7 +50,16 @@ type billingData struct {
 	HasLines  bool
 	Unpriced  int
 	Flagged   int
+	// The lines table shows LinesPerPage lines at a time: Page of Pages,
+	// lines First-Last of LineCount; PrevURL and NextURL ("" at the ends).
+	Page, Pages, First, Last, LineCount int
+	PrevURL, NextURL                    string
 }
+
+// LinesPerPage is how many billing lines the preview page shows at a time
+// (a year of a large location has tens of thousands; the downloads have
+// them all).
+const LinesPerPage = 250
 
 // bill prices the attendance of [from, to] with the named preset.
 func (s *Server) bill(r *http.Request, locID, profile string, from, to attendance.Date) ([]billing.Line, roster.Roster, error) {
@@ -193,6 +202,15 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	page := 1
+	if p := r.URL.Query().Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			s.fail(w, r, badInput("page: want a number from 1"))
+			return
+		}
+		page = n
+	}
 	lines, rs, profile, from, to, err := s.billingPreview(r, loc)
 	if err != nil {
 		s.fail(w, r, err)
@@ -206,6 +224,21 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 	d.ThisMonth = [2]string{first.Format(time.DateOnly), first.AddDate(0, 1, -1).Format(time.DateOnly)}
 	d.LastMonth = [2]string{first.AddDate(0, -1, 0).Format(time.DateOnly), first.AddDate(0, 0, -1).Format(time.DateOnly)}
 	d.Query = url.Values{"from": {d.From}, "to": {d.To}, "profile": {profile}}.Encode()
+	d.LineCount = len(lines)
+	d.Pages = max(1, (len(lines)+LinesPerPage-1)/LinesPerPage)
+	d.Page = min(page, d.Pages) // past the end: the last page
+	d.First, d.Last = (d.Page-1)*LinesPerPage, min(d.Page*LinesPerPage, len(lines))
+	d.Lines = lines[d.First:d.Last]
+	d.First++
+	pageURL := func(n int) string {
+		return "/locations/" + url.PathEscape(loc) + "/billing?" + d.Query + "&page=" + strconv.Itoa(n) + "#lines"
+	}
+	if d.Page > 1 {
+		d.PrevURL = pageURL(d.Page - 1)
+	}
+	if d.Page < d.Pages {
+		d.NextURL = pageURL(d.Page + 1)
+	}
 	sum := billing.Preview(lines, contractsFrom(rs))
 	children := map[string]int{} // month|family -> children
 	for _, m := range sum {

@@ -172,6 +172,22 @@ func TestOfficePagesInChromium(t *testing.T) {
 	b.shot("billing.png")
 	b.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("tr.grand").scrollIntoView({block: "center"}); true`))
 	b.shot("billing-total.png")
+	// A period with more lines than a page: the pager, then page 2.
+	for d := first; d.Before(last.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			if _, err := e.db.Demo.SeedDemoAttendance(context.Background(), "loc-regenboog", attendance.DateOf(d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b.run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/billing?from=" + first.AddDate(0, -2, 0).Format(time.DateOnly) + "&to=" + last.Format(time.DateOnly)))
+	b.waitFor(`document.readyState === "complete" && !!document.getElementById("lines-pager")`)
+	b.run(chromedp.Evaluate[chromedp.Void](`document.getElementById("lines-next").click(); true`))
+	b.waitFor(`document.readyState === "complete" && location.search.includes("page=2") && !!document.getElementById("lines-prev")`)
+	if !b.evalBool(`/Regels 251–\d+ van \d+ · .*pagina 2 van \d+/.test(document.getElementById("lines-pager").textContent)`) {
+		t.Error("page 2's pager does not say lines 251-... and page 2")
+	}
+	b.shot("billing-lines-page2.png")
 	b.run(chromedp.Navigate(e.srv.URL + "/locations/loc-regenboog/attendance?from=" + e.day.In(time.UTC).AddDate(0, 0, -6).Format(time.DateOnly) + "&to=" + e.day.String()))
 	b.waitFor(`document.readyState === "complete" && document.querySelectorAll("tr").length > 2`)
 	for name, expr := range map[string]string{

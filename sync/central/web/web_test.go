@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -755,6 +757,67 @@ func TestCarePageRoles(t *testing.T) {
 		}
 		if n != 5 {
 			t.Errorf("%d audited changes, want 5", n)
+		}
+	})
+}
+
+// TestBillingLinesPaged: the preview's lines table shows LinesPerPage lines
+// at a time with a pager; the totals are over every line; a bad page is a
+// clear 400 and a page past the end shows the last.
+func TestBillingLinesPaged(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		for d := attendance.MustDate("2026-10-01"); d.Month == time.October; d = attendance.DateOf(d.In(time.UTC).AddDate(0, 0, 1)) {
+			if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+				continue
+			}
+			if _, err := e.db.Demo.SeedDemoAttendance(ctx, "loc-regenboog", d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := e.signedIn(t, auth.RoleBilling)
+		base := "/locations/loc-regenboog/billing?from=2026-10-01&to=2026-10-31&profile=bernefertier"
+		rows := regexp.MustCompile(`(?s)<h2 id="lines">.*?</table>`)
+		lineRows := func(page string) int { return strings.Count(rows.FindString(page), "<tr><td>") }
+		code, p1 := b.get(t, base)
+		if code != http.StatusOK {
+			t.Fatalf("page 1: %d", code)
+		}
+		pager := regexp.MustCompile(`Regels 1–250 van (\d+) · pagina 1 van (\d+)`).FindStringSubmatch(p1)
+		if pager == nil {
+			t.Fatalf("no pager on a month of %d-plus lines: %.400s", web.LinesPerPage, rows.FindString(p1))
+		}
+		total, _ := strconv.Atoi(pager[1])
+		pages, _ := strconv.Atoi(pager[2])
+		if total <= web.LinesPerPage || pages != (total+web.LinesPerPage-1)/web.LinesPerPage {
+			t.Fatalf("pager says %d lines on %d pages", total, pages)
+		}
+		if n := lineRows(p1); n != web.LinesPerPage {
+			t.Errorf("page 1 shows %d lines, want %d", n, web.LinesPerPage)
+		}
+		if strings.Contains(p1, `id="lines-prev"`) || !strings.Contains(p1, `id="lines-next"`) {
+			t.Error("page 1: want a next link and no previous link")
+		}
+		seen := lineRows(p1)
+		for n := 2; n <= pages; n++ {
+			code, pn := b.get(t, base+"&page="+strconv.Itoa(n))
+			if code != http.StatusOK || !strings.Contains(pn, `id="lines-prev"`) {
+				t.Fatalf("page %d: %d, or no previous link", n, code)
+			}
+			seen += lineRows(pn)
+			// The totals are the month's, on every page.
+			if g1, gn := regexp.MustCompile(`(?s)<tr class="grand">.*?</tr>`).FindString(p1), regexp.MustCompile(`(?s)<tr class="grand">.*?</tr>`).FindString(pn); g1 != gn || g1 == "" {
+				t.Errorf("page %d: grand total %q, page 1 %q", n, gn, g1)
+			}
+		}
+		if seen != total {
+			t.Errorf("the pages show %d lines together, want %d", seen, total)
+		}
+		if code, last := b.get(t, base+"&page=999"); code != http.StatusOK || !strings.Contains(last, fmt.Sprintf("pagina %d van %d", pages, pages)) {
+			t.Errorf("page past the end: %d, want the last page", code)
+		}
+		if code, body := b.get(t, base+"&page=nul"); code != http.StatusBadRequest || !strings.Contains(body, "page") {
+			t.Errorf("page=nul: %d, want 400 naming page", code)
 		}
 	})
 }
