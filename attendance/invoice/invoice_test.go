@@ -527,3 +527,29 @@ func TestPDFLongNamesStayOnThePage(t *testing.T) {
 		})
 	}
 }
+
+// TestPDFEmbeddedFontsConcurrently: central renders invoices on several
+// goroutines; the embedded-font path (which looks up glyphs) is safe for
+// that (run with -race) and each render is the same bytes.
+func TestPDFEmbeddedFontsConcurrently(t *testing.T) {
+	inv := sampleInvoice(t, Dutch, true)
+	inv.Family.Guardians = []string{"Ayşe Ağaoğlu", "Ștefan Țurcanu 😀"}
+	var want bytes.Buffer
+	if err := WritePDF(&want, inv); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			var b bytes.Buffer
+			if err := WritePDF(&b, inv); err != nil {
+				t.Error(err)
+				return
+			}
+			if !bytes.Equal(b.Bytes(), want.Bytes()) {
+				t.Error("a concurrent render differs")
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -448,9 +448,14 @@ const winAnsiExtra = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜�
 // anything else becomes "?". WritePDF renders such an invoice again with
 // the Go fonts, so this spelling is never printed unless those lack it too.
 func winAnsi(s string) string {
-	ok := func(r rune) bool {
+	return spell(s, func(r rune) bool {
 		return r < 0x80 || (r >= 0xA0 && r <= 0xFF) || strings.ContainsRune(winAnsiExtra, r)
-	}
+	})
+}
+
+// spell keeps the characters ok accepts; any other loses its accent as on
+// the bank statement (sepa.Fold) or becomes "?".
+func spell(s string, ok func(rune) bool) string {
 	if !strings.ContainsFunc(s, func(r rune) bool { return !ok(r) }) {
 		return s
 	}
@@ -478,10 +483,10 @@ var fontCovers = func() func(rune) bool {
 		}
 		fonts = append(fonts, f)
 	}
-	var buf sfnt.Buffer
 	return func(r rune) bool {
 		for _, f := range fonts {
-			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
+			// A nil buffer: invoices may be rendered at the same time.
+			if i, err := f.GlyphIndex(nil, r); err != nil || i == 0 {
 				return false
 			}
 		}
@@ -494,20 +499,5 @@ var fontCovers = func() func(rune) bool {
 // becomes "?" (the fonts would print an empty box). Line breaks and tabs
 // pass.
 func printable(s string) string {
-	ok := func(r rune) bool { return r == '\n' || r == '\t' || (r >= 0x20 && fontCovers(r)) }
-	if !strings.ContainsFunc(s, func(r rune) bool { return !ok(r) }) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case ok(r):
-			b.WriteRune(r)
-		case sepa.Fold(r) != "":
-			b.WriteString(sepa.Fold(r))
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
+	return spell(s, func(r rune) bool { return r == '\n' || r == '\t' || (r >= 0x20 && fontCovers(r)) })
 }
