@@ -35,10 +35,7 @@ func TestAnnouncedPickupAndExpectedOnStaffPanel(t *testing.T) {
 		t.Skip("needs a pickup window of at least ten minutes left today")
 	}
 	today := now.Format("2006-01-02")
-	until := now.Add(time.Hour)
-	if until.Day() != now.Day() {
-		until = time.Date(now.Year(), now.Month(), now.Day(), 23, 59, 0, 0, tz)
-	}
+	w := pickupWindowsAt(now)
 	parent := func(method, path, body string) map[string]any {
 		t.Helper()
 		req, _ := http.NewRequest(method, centralURL+path, bytes.NewBufferString(body))
@@ -58,16 +55,10 @@ func TestAnnouncedPickupAndExpectedOnStaffPanel(t *testing.T) {
 	}
 	announcedAt := time.Now().In(tz).Format("15:04")
 	parent("POST", "/api/v1/parent/pickups", fmt.Sprintf(`{"children":["c-daan"],"person_name":"Henk K.","date":%q,"from":%q,"until":%q,"id_document":"rijbewijs"}`,
-		today, now.Add(-time.Minute).Format("15:04"), until.Format("15:04")))
-	// The neighbour's window is another hour of today: three hours ago, or,
-	// early in the day, two hours on.
-	from, to := now.Add(-3*time.Hour), now.Add(-2*time.Hour)
-	if from.Day() != now.Day() {
-		from, to = now.Add(2*time.Hour), now.Add(3*time.Hour)
-	}
-	early := fmt.Sprintf("%s–%s", from.Format("15:04"), to.Format("15:04"))
+		today, w.henkFrom, w.henkUntil))
+	early := fmt.Sprintf("%s–%s", w.neighbourFrom, w.neighbourUntil)
 	parent("POST", "/api/v1/parent/pickups", fmt.Sprintf(`{"children":["c-daan"],"person_id":"p-buurvrouw","date":%q,"from":%q,"until":%q}`,
-		today, from.Format("15:04"), to.Format("15:04")))
+		today, w.neighbourFrom, w.neighbourUntil))
 	parent("POST", "/api/v1/parent/absences", fmt.Sprintf(`{"child":"c-mila","date":%q,"kind":"sick","note":"koorts, blijft thuis"}`, today))
 	waitRoster(t, d, v0+2)
 
@@ -241,4 +232,59 @@ func waitRoster(t *testing.T, d *daemon, v int64) {
 		}
 	}
 	t.Fatalf("the kiosk has no roster above v%d from central:\n%s", v, d.logs())
+}
+
+// pickupWindows are the announced windows of the test, as HH:MM of today.
+type pickupWindows struct{ henkFrom, henkUntil, neighbourFrom, neighbourUntil string }
+
+// pickupWindowsAt picks them for local time now (before 23:50) on the wall
+// clock, as the door compares them (roster.Index.Announcement): Henk's from
+// a minute ago (00:00 at most) to an hour on (23:59 at least); the
+// neighbour's another hour of today, three hours ago or, before 03:00, two
+// hours on. Adding durations instead gave windows that end before they
+// start: 23:59-01:00 at midnight, and 02:xx-02:xx around the hour a
+// clock going back repeats.
+func pickupWindowsAt(now time.Time) pickupWindows {
+	m := now.Hour()*60 + now.Minute()
+	hm := func(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+	w := pickupWindows{henkFrom: hm(max(m-1, 0)), henkUntil: hm(min(m+60, 23*60+59))}
+	if m >= 3*60 {
+		w.neighbourFrom, w.neighbourUntil = hm(m-3*60), hm(m-2*60)
+	} else {
+		w.neighbourFrom, w.neighbourUntil = hm(m+2*60), hm(m+3*60)
+	}
+	return w
+}
+
+// TestPickupWindowsEveryMinute: at every minute the announced-pickup test
+// runs (00:00-23:49), on an ordinary day and on both days the clocks
+// change, Henk's window holds now and the neighbour's does not, and both
+// are a window of today the parents' API accepts (until after from).
+func TestPickupWindowsEveryMinute(t *testing.T) {
+	tz, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		t.Skip(err)
+	}
+	clock := func(s string) int {
+		var h, m int
+		fmt.Sscanf(s, "%d:%d", &h, &m)
+		return h*60 + m
+	}
+	for _, day := range []string{"2026-06-10", "2026-03-29", "2026-10-25"} {
+		d, _ := time.ParseInLocation("2006-01-02", day, tz)
+		for now := d; now.Format("2006-01-02") == day; now = now.Add(time.Minute) {
+			if now.Hour() == 23 && now.Minute() >= 50 {
+				break
+			}
+			w := pickupWindowsAt(now)
+			m := now.Hour()*60 + now.Minute()
+			hf, hu, nf, nu := clock(w.henkFrom), clock(w.henkUntil), clock(w.neighbourFrom), clock(w.neighbourUntil)
+			if hu <= hf || m < hf || m > hu || hu-m < 9 {
+				t.Errorf("%s: Henk's window %s-%s", now.Format("2006-01-02 15:04 MST"), w.henkFrom, w.henkUntil)
+			}
+			if nu <= nf || m >= nf && m <= nu {
+				t.Errorf("%s: the neighbour's window %s-%s", now.Format("2006-01-02 15:04 MST"), w.neighbourFrom, w.neighbourUntil)
+			}
+		}
+	}
 }
