@@ -2,7 +2,9 @@ package web
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -205,6 +207,9 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 	page := 1
 	if p := r.URL.Query().Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(p, "-") {
+			n, err = math.MaxInt, nil // past the end
+		}
 		if err != nil || n < 1 {
 			s.fail(w, r, badInput("page: want a number from 1"))
 			return
@@ -231,7 +236,7 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 	d.Lines = lines[d.First:d.Last]
 	d.First++
 	pageURL := func(n int) string {
-		return "/locations/" + url.PathEscape(loc) + "/billing?" + d.Query + "&page=" + strconv.Itoa(n) + "#lines"
+		return "/locations/" + central.PathSegment(loc) + "/billing?" + d.Query + "&page=" + strconv.Itoa(n) + "#lines"
 	}
 	if d.Page > 1 {
 		d.PrevURL = pageURL(d.Page - 1)

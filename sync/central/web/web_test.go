@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"maps"
 	"net/http"
 	"net/url"
@@ -818,6 +819,53 @@ func TestBillingLinesPaged(t *testing.T) {
 		}
 		if code, body := b.get(t, base+"&page=nul"); code != http.StatusBadRequest || !strings.Contains(body, "page") {
 			t.Errorf("page=nul: %d, want 400 naming page", code)
+		}
+	})
+}
+
+// TestBillingPagerLinksStayOnTheLocation: the pager's links put the
+// location id in the path as one segment, "." and ".." too (a browser
+// resolves those: ".." sent "next" to /billing); a page number too large
+// for an int is past the end too, so the last page, not a 400.
+func TestBillingPagerLinksStayOnTheLocation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		ro, _, err := e.db.Sites.Roster(ctx, "loc-regenboog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro.Location.ID, ro.Version = "..", 0
+		if err := e.db.Sites.PutLocation(ctx, "..", "Dotdot", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.Sites.PutRoster(ctx, ro); err != nil {
+			t.Fatal(err)
+		}
+		for d := attendance.MustDate("2026-10-01"); d.Month == time.October; d = attendance.DateOf(d.In(time.UTC).AddDate(0, 0, 1)) {
+			if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+				if _, err := e.db.Demo.SeedDemoAttendance(ctx, "..", d); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		b := e.signedIn(t, auth.RoleBilling)
+		page := e.srv.URL + "/locations/%2E%2E/billing?from=2026-10-01&to=2026-10-31&profile=bernefertier"
+		code, body := b.get(t, "/locations/%2E%2E/billing?from=2026-10-01&to=2026-10-31&profile=bernefertier")
+		if code != http.StatusOK {
+			t.Fatalf("billing of location ..: %d", code)
+		}
+		next := regexp.MustCompile(`<a href="([^"]*)" id="lines-next"`).FindStringSubmatch(body)
+		if next == nil {
+			t.Fatalf("no next link: %.300s", body)
+		}
+		base, _ := url.Parse(page)
+		u, err := base.Parse(html.UnescapeString(next[1]))
+		if err != nil || u.EscapedPath() != "/locations/%2E%2E/billing" {
+			t.Errorf("next link %q goes to %s", next[1], u.EscapedPath())
+		}
+		code, last := b.get(t, "/locations/%2E%2E/billing?from=2026-10-01&to=2026-10-31&profile=bernefertier&page=99999999999999999999")
+		if m := regexp.MustCompile(`pagina (\d+) van (\d+)`).FindStringSubmatch(last); code != http.StatusOK || m == nil || m[1] != m[2] {
+			t.Errorf("a page past any int: %d, want the last page", code)
 		}
 	})
 }
