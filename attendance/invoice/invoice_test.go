@@ -172,7 +172,7 @@ func TestPDFText(t *testing.T) {
 			"maandminimum bso", "per uur + weekend 150%", "werkdag", "€ 5,50/u", "Subtotaal Zoë", "Totaal",
 			"automatische incasso", "4567 (machtiging BF-M-0001", "NL20", "NL69ZZZ123456780000",
 			"artikel 11, lid 1, onderdeel f, Wet op de omzetbelasting", "* tijd niet geverifieerd", "Pagina 1 van 1"}},
-		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "absent: sick", "sick (first week)", "hourly + weekend 150%", "Please transfer", "20 December 2026",
+		{"en transfer", English, false, []string{"INVOICE", "Invoice number", "November 2026", "Tue 10 Nov 2026", "absent: sick", "sick (first week)", "hourly + weekend 150%", "Please transfer", "20 December 2026",
 			"article 11(1)(f)", "Page 1 of 1"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

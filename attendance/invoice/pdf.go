@@ -176,6 +176,12 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	if lang == English {
 		date = func(d attendance.Date) string { return fmt.Sprintf("%d %s %d", d.Day, t.months[d.Month-1], d.Year) }
 	}
+	// The line table's date column is narrow: English months short there
+	// ("Tue 10 Nov 2026"; "Tue 10 November" lost its year).
+	lineDate := date
+	if lang == English {
+		lineDate = func(d attendance.Date) string { return fmt.Sprintf("%d %.3s %d", d.Day, t.months[d.Month-1], d.Year) }
+	}
 	pdf.AddPage()
 
 	// Provider, top left.
@@ -271,7 +277,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 			}
 			fill := i%2 == 1
 			pdf.SetFillColor(247, 248, 250)
-			day, kind := date(l.Date), codes.Text(string(lang), string(l.DayType))
+			day, kind := lineDate(l.Date), codes.Text(string(lang), string(l.DayType))
 			if l.DayType != "" {
 				day = t.weekdays[l.Date.Weekday()] + " " + day
 			}
