@@ -402,6 +402,9 @@ func TestPDFNamesOutsideWinAnsi(t *testing.T) {
 }
 
 func TestPrintable(t *testing.T) {
+	if got := oneLine(" Anna\r\nde Berg\t en  Kees "); got != "Anna de Berg en Kees" {
+		t.Errorf("oneLine = %q", got)
+	}
 	for in, want := range map[string]string{
 		"Zoë de Vries":  "Zoë de Vries",
 		"Ayşe Ağaoğlu":  "Ayşe Ağaoğlu",

@@ -187,7 +187,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	// Provider, top left.
 	p := inv.Provider
 	pdf.SetFont(fontFamily, "B", 14)
-	pdf.MultiCell(110, 7, tr(p.Name), "", "L", false) // a long name wraps
+	pdf.MultiCell(110, 7, tr(oneLine(p.Name)), "", "L", false) // a long name wraps
 	pdf.SetFont(fontFamily, "", 9)
 	var ids []string
 	for _, l := range p.Address {
@@ -239,7 +239,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 	pdf.CellFormat(100, 4, tr(t.to), "", 1, "L", false, 0, "")
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetFont(fontFamily, "B", 10)
-	pdf.MultiCell(100, 5, tr(joinNames(inv.Family.Guardians, lang)), "", "L", false) // long names wrap
+	pdf.MultiCell(100, 5, tr(oneLine(joinNames(inv.Family.Guardians, lang))), "", "L", false) // long names wrap
 	pdf.SetFont(fontFamily, "", 10)
 	for _, l := range inv.Family.Address {
 		pdf.CellFormat(100, 4.6, tr(l), "", 1, "L", false, 0, "")
@@ -268,7 +268,7 @@ func writePDF(w io.Writer, inv Invoice, unicode bool) (wider bool, err error) {
 		if name == "" {
 			name = c.ChildID
 		}
-		pdf.MultiCell(contentW, 7, tr(name), "", "L", false)
+		pdf.MultiCell(contentW, 7, tr(oneLine(name)), "", "L", false)
 		header()
 		for i, l := range c.Lines {
 			if pdf.GetY()+rowH > 297-margin-8 {
@@ -442,6 +442,11 @@ func composed(s string) string {
 		return r
 	}, s)
 }
+
+// oneLine is a name on one line: a line break or tab in it (an import
+// from a spreadsheet) is a space, so that it cannot pass for an address
+// line; MultiCell still wraps it where it is too long.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // goFonts is the embedded fonts' family name in the PDF.
 const goFonts = "Go"
