@@ -20,6 +20,22 @@ type DemoCard struct {
 	Note     string          `json:"note,omitempty"`
 }
 
+// DemoTimeZone is the demo location's time zone.
+const DemoTimeZone = "Europe/Amsterdam"
+
+// DemoToday is the date at the demo location at now. kioskd -demo and
+// central -demo both seed roster.Demo(DemoToday(now)): the demo roster's
+// version is its date, and a demo kiosk takes central's rosters only when
+// their version is newer than its own, so both must count the date in the
+// same zone (in UTC central was a day behind from 00:00 to 01:00 in
+// Amsterdam, and ignored every announcement made then).
+func DemoToday(now time.Time) attendance.Date {
+	if tz, err := time.LoadLocation(DemoTimeZone); err == nil {
+		now = now.In(tz)
+	}
+	return attendance.DateOf(now)
+}
+
 // Demo returns the demo roster of "Kindercentrum De Regenboog" as it is on
 // day today (birth dates are set relative to it, so the babies are babies
 // whenever the demo runs), and its cards. The README documents it.
@@ -32,7 +48,7 @@ func Demo(today attendance.Date) (Roster, []DemoCard) {
 		// and the demo central seeds the very same version.
 		Version: int64(today.Year*10000 + int(today.Month)*100 + today.Day),
 		Location: Location{
-			ID: "loc-regenboog", Name: "Kindercentrum De Regenboog", TimeZone: "Europe/Amsterdam",
+			ID: "loc-regenboog", Name: "Kindercentrum De Regenboog", TimeZone: DemoTimeZone,
 			Country: "NL", Kind: "kdv", RatioMode: "warn", MinPickupAge: 16, MaxChildren: 40,
 		},
 		Groups: []Group{

@@ -30,6 +30,7 @@ import (
 	"github.com/kinderdeur/kiosk/attendance"
 	"github.com/kinderdeur/kiosk/attendance/audit"
 	"github.com/kinderdeur/kiosk/attendance/retention"
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/staffpin"
 	"github.com/kinderdeur/kiosk/sync/central"
 	"github.com/kinderdeur/kiosk/sync/central/auth"
@@ -342,7 +343,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 // weekdays (so the charts and lists have days to show); every step leaves
 // what exists alone.
 func seedDemo(ctx context.Context, db *central.DB) error {
-	if err := db.Demo.SeedDemo(ctx, attendance.DateOf(time.Now())); err != nil {
+	if err := db.Demo.SeedDemo(ctx, roster.DemoToday(time.Now())); err != nil {
 		return err
 	}
 	if err := db.Demo.SeedDemoUsers(ctx, auth.Hasher{Params: auth.ServerParams}); err != nil {

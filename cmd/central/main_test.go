@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/sync/central/webhook"
 )
 
@@ -190,7 +191,7 @@ func TestContract10ParentToken(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	today := time.Now().Format("2006-01-02")
+	today := roster.DemoToday(time.Now()).String() // the location's date, not this machine's
 	code, body := call("POST", "/api/v1/parent/pickups", "ptok", `{"children":["c-daan"],"person_name":"Henk K.","date":"`+today+`","from":"16:00","until":"18:30"}`)
 	var ann struct {
 		ID string `json:"id"`

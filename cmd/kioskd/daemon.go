@@ -129,9 +129,8 @@ func newDaemon(ctx context.Context, cfg Config, demo bool, logw io.Writer) (_ *d
 	}
 	var cards []roster.DemoCard
 	if demo {
-		tz, _ := time.LoadLocation("Europe/Amsterdam")
 		var r roster.Roster
-		r, cards = roster.Demo(attendance.DateOf(time.Now().In(tz)))
+		r, cards = roster.Demo(roster.DemoToday(time.Now()))
 		if err := d.store.ApplyRoster(ctx, r); err != nil && !errors.Is(err, store.ErrStaleRoster) {
 			return nil, fmt.Errorf("demo roster: %w", err)
 		}
