@@ -256,6 +256,7 @@ type view struct {
 	Flash   string
 	Error   string
 	Path    string
+	Here    string // this page as the language switch returns to it: path and query of a GET
 	Data    any
 	Printed time.Time
 }
@@ -284,7 +285,12 @@ func (v view) HM(minutes int) string { return HM(minutes) }
 func (v view) Can(p string) bool { return v.Signed && auth.Can(v.User.Role, auth.Permission(p)) }
 
 func (s *Server) newView(r *http.Request, titleKey string, data any) view {
-	v := view{Lang: langOf(r), Data: data, Path: r.URL.Path, Printed: s.now()}
+	v := view{Lang: langOf(r), Data: data, Path: r.URL.Path, Here: r.URL.Path, Printed: s.now()}
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" && !r.URL.Query().Has("next") {
+		// The period, filters and page stay when the language changes (a
+		// page's own next, the sign-in form's, is not carried along).
+		v.Here = r.URL.RequestURI()
+	}
 	v.Title = T(v.Lang, titleKey)
 	if p, ok := auth.PrincipalFrom(r.Context()); ok {
 		v.User, v.Signed = p, true

@@ -869,3 +869,24 @@ func TestBillingPagerLinksStayOnTheLocation(t *testing.T) {
 		}
 	})
 }
+
+// TestLanguageSwitchKeepsThePeriod: the language link returns to the same
+// page with its query (period, profile, page); it used to keep only the
+// path, so an admin switching language at month end lost the period.
+func TestLanguageSwitchKeepsThePeriod(t *testing.T) {
+	e := newEnv(t, centraltest.Backends()[0])
+	b := e.signedIn(t, auth.RoleBilling)
+	page := "/locations/loc-regenboog/billing?from=2026-10-01&to=2026-10-31&profile=deburcht&page=2"
+	code, body := b.get(t, page)
+	if code != http.StatusOK {
+		t.Fatalf("billing: %d", code)
+	}
+	m := regexp.MustCompile(`href="(/lang/en\?next=[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no language link to English")
+	}
+	code, _, hdr := b.do(t, http.MethodGet, html.UnescapeString(m[1]), nil)
+	if code != http.StatusSeeOther || hdr.Get("Location") != page {
+		t.Errorf("language switch: %d to %q, want 303 to %q", code, hdr.Get("Location"), page)
+	}
+}
