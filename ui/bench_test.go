@@ -19,41 +19,53 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 	return ds[len(ds)/2], ds[len(ds)*99/100]
 }
 
-// BenchmarkTapToScreen measures a tap through the door (decision, durable
-// commit of event + outbox row, presence) until a websocket client has the
-// decision message. Each b.N is 1,000 taps; p50/p99 are reported.
-func BenchmarkTapToScreen(b *testing.B) {
+// screenTap returns a timed tap: the same card through the real door
+// (decision, durable commit of event + outbox row, presence) until a
+// websocket client has the decision message.
+func screenTap(b *testing.B) func() time.Duration {
 	ts, d := newTestServer(b)
 	c, _, err := websocket.DefaultDialer.Dial("ws"+ts.URL[len("http"):]+"/ws", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
 	var m map[string]any
 	c.ReadJSON(&m) // snapshot
 	uid := []byte{0x2B, 0x3C, 0x4D, 0x5E}
 	ctx := context.Background()
+	return func() time.Duration {
+		start := time.Now()
+		if _, err := d.Tap(ctx, "entrance", uid); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			var msg struct{ Type string }
+			if err := c.ReadJSON(&msg); err != nil {
+				b.Fatal(err)
+			}
+			if msg.Type == "decision" {
+				return time.Since(start)
+			}
+		}
+	}
+}
+
+// timed is f's duration.
+func timed(f func()) time.Duration {
+	start := time.Now()
+	f()
+	return time.Since(start)
+}
+
+// BenchmarkTapToScreen measures a tap until a websocket client has the
+// decision (screenTap). Each b.N is 1,000 taps; p50/p99 are reported.
+func BenchmarkTapToScreen(b *testing.B) {
+	tap := screenTap(b)
 	b.ResetTimer()
 	for range b.N {
 		ds := make([]time.Duration, 0, 1000)
 		for range 1000 {
-			start := time.Now()
-			if _, err := d.Tap(ctx, "entrance", uid); err != nil {
-				b.Fatal(err)
-			}
-			for {
-				var msg struct {
-					Type     string
-					Decision struct{ Committed bool }
-				}
-				if err := c.ReadJSON(&msg); err != nil {
-					b.Fatal(err)
-				}
-				if msg.Type == "decision" {
-					break
-				}
-			}
-			ds = append(ds, time.Since(start))
+			ds = append(ds, tap())
 		}
 		p50, p99 := percentiles(ds)
 		b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
@@ -72,62 +84,7 @@ func BenchmarkTapToScreen(b *testing.B) {
 // Caveat (BENCHMARKS.md, the review of session 3): switching files at every
 // commit slows the bare insert more than the tap, so these ratios flatter
 // the tap; BenchmarkTapVsBareBlocks alternates in blocks of 50.
-func BenchmarkTapVsBareInsert(b *testing.B) {
-	ts, d := newTestServer(b)
-	c, _, err := websocket.DefaultDialer.Dial("ws"+ts.URL[len("http"):]+"/ws", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	var m map[string]any
-	c.ReadJSON(&m) // snapshot
-	db, insert := bareTable(b)
-	defer db.Close()
-	uid := []byte{0x2B, 0x3C, 0x4D, 0x5E}
-	ctx := context.Background()
-	tap := func() time.Duration {
-		start := time.Now()
-		if _, err := d.Tap(ctx, "entrance", uid); err != nil {
-			b.Fatal(err)
-		}
-		for {
-			var msg struct{ Type string }
-			if err := c.ReadJSON(&msg); err != nil {
-				b.Fatal(err)
-			}
-			if msg.Type == "decision" {
-				return time.Since(start)
-			}
-		}
-	}
-	bareInsert := func() time.Duration {
-		start := time.Now()
-		insert()
-		return time.Since(start)
-	}
-	b.ResetTimer()
-	taps := make([]time.Duration, 0, 2000*b.N)
-	bare := make([]time.Duration, 0, 2000*b.N)
-	for i := range 2000 * b.N {
-		// Each goes first in half of the pairs, so that neither always
-		// follows the other's fsync.
-		if i%2 == 0 {
-			taps = append(taps, tap())
-			bare = append(bare, bareInsert())
-		} else {
-			bare = append(bare, bareInsert())
-			taps = append(taps, tap())
-		}
-	}
-	tp50, tp99 := percentiles(taps)
-	bp50, bp99 := percentiles(bare)
-	b.ReportMetric(float64(tp50.Microseconds()), "tap-p50-µs")
-	b.ReportMetric(float64(tp99.Microseconds()), "tap-p99-µs")
-	b.ReportMetric(float64(bp50.Microseconds()), "bare-p50-µs")
-	b.ReportMetric(float64(bp99.Microseconds()), "bare-p99-µs")
-	b.ReportMetric(float64(tp50)/float64(bp50), "p50-ratio")
-	b.ReportMetric(float64(tp99)/float64(bp99), "p99-ratio")
-}
+func BenchmarkTapVsBareInsert(b *testing.B) { tapVsBare(b, 1) }
 
 // BenchmarkTapVsBareBlocks is the control for BenchmarkTapVsBareInsert's
 // pairing: blocks of 50 taps and 50 bare inserts alternate (which block
@@ -137,54 +94,29 @@ func BenchmarkTapVsBareInsert(b *testing.B) {
 // leaves the server some work after its message that the bare insert right
 // after it shares the CPUs with: both raise the pair's denominator, not the
 // tap. Each b.N is 2,000 of each; the ratios are tap / bare.
-func BenchmarkTapVsBareBlocks(b *testing.B) {
-	ts, d := newTestServer(b)
-	c, _, err := websocket.DefaultDialer.Dial("ws"+ts.URL[len("http"):]+"/ws", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	var m map[string]any
-	c.ReadJSON(&m) // snapshot
+func BenchmarkTapVsBareBlocks(b *testing.B) { tapVsBare(b, 50) }
+
+// tapVsBare alternates blocks of taps (screenTap) and bare inserts
+// (bareTable), block of each at a time, which goes first alternating too;
+// 2,000 of each per b.N, percentiles over all of them, ratios tap / bare.
+func tapVsBare(b *testing.B, block int) {
+	tap := screenTap(b)
 	db, insert := bareTable(b)
 	defer db.Close()
-	uid := []byte{0x2B, 0x3C, 0x4D, 0x5E}
-	ctx := context.Background()
-	tap := func() time.Duration {
-		start := time.Now()
-		if _, err := d.Tap(ctx, "entrance", uid); err != nil {
-			b.Fatal(err)
-		}
-		for {
-			var msg struct{ Type string }
-			if err := c.ReadJSON(&msg); err != nil {
-				b.Fatal(err)
-			}
-			if msg.Type == "decision" {
-				return time.Since(start)
-			}
-		}
-	}
-	bareInsert := func() time.Duration {
-		start := time.Now()
-		insert()
-		return time.Since(start)
-	}
-	const block = 50
 	b.ResetTimer()
 	taps := make([]time.Duration, 0, 2000*b.N)
 	bare := make([]time.Duration, 0, 2000*b.N)
+	runTaps := func() {
+		for range block {
+			taps = append(taps, tap())
+		}
+	}
+	runBare := func() {
+		for range block {
+			bare = append(bare, timed(insert))
+		}
+	}
 	for k := range 2000 * b.N / block {
-		runTaps := func() {
-			for range block {
-				taps = append(taps, tap())
-			}
-		}
-		runBare := func() {
-			for range block {
-				bare = append(bare, bareInsert())
-			}
-		}
 		if k%2 == 0 {
 			runTaps()
 			runBare()
@@ -217,12 +149,8 @@ func BenchmarkBareVsBareInsert(b *testing.B) {
 	as := make([]time.Duration, 0, 2000*b.N)
 	bs := make([]time.Duration, 0, 2000*b.N)
 	for range 2000 * b.N {
-		start := time.Now()
-		insertA()
-		as = append(as, time.Since(start))
-		start = time.Now()
-		insertB()
-		bs = append(bs, time.Since(start))
+		as = append(as, timed(insertA))
+		bs = append(bs, timed(insertB))
 	}
 	a50, a99 := percentiles(as)
 	b50, b99 := percentiles(bs)
@@ -269,9 +197,7 @@ func BenchmarkBareDurableInsert(b *testing.B) {
 	for range b.N {
 		ds := make([]time.Duration, 0, 1000)
 		for range 1000 {
-			start := time.Now()
-			insert()
-			ds = append(ds, time.Since(start))
+			ds = append(ds, timed(insert))
 		}
 		p50, p99 := percentiles(ds)
 		b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
