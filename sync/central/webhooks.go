@@ -646,6 +646,11 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 	// go out meanwhile.
 	type held struct{ id, reason string }
 	var holds []held
+	type opened struct {
+		secret string
+		err    error
+	}
+	secrets := map[string]opened{} // by endpoint: one decryption a claim
 	for rows.Next() {
 		var j webhook.Job
 		var body, endpoint, stored string
@@ -654,11 +659,16 @@ func (w *Webhooks) Claim(ctx context.Context, now time.Time, lease time.Duration
 			rows.Close()
 			return nil, err
 		}
-		secret, err := w.openSecret(endpoint, stored)
-		if err != nil {
-			holds = append(holds, held{j.ID, fmt.Sprintf("not sent: %v; rotate the endpoint's secret", err)})
+		o, ok := secrets[endpoint]
+		if !ok {
+			o.secret, o.err = w.openSecret(endpoint, stored)
+			secrets[endpoint] = o
+		}
+		if o.err != nil {
+			holds = append(holds, held{j.ID, fmt.Sprintf("not sent: %v; rotate the endpoint's secret", o.err)})
 			continue
 		}
+		secret := o.secret
 		j.Attempt++
 		j.Body, j.Secret, j.Expires = []byte(body), []byte(secret), time.Unix(0, expires)
 		jobs = append(jobs, j)
