@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,23 +18,6 @@ import (
 	"github.com/kinderdeur/kiosk/attendance/sheet"
 	"github.com/kinderdeur/kiosk/sync/central"
 )
-
-// contractsFrom derives the billing contracts central can know from the
-// roster: the child's name, first guardian and birth date (central holds
-// no contract rates or hours; `kioskctl bill -contracts` adds those).
-func contractsFrom(r roster.Roster) map[string]billing.Contract {
-	m := map[string]billing.Contract{}
-	for _, c := range r.Children {
-		m[c.ID] = billing.Contract{ChildID: c.ID, ChildName: c.FirstName, BirthDate: c.BirthDate}
-	}
-	for _, g := range r.Guardianships {
-		if c, ok := m[g.ChildID]; ok && c.GuardianID == "" {
-			c.GuardianID = g.PersonID
-			m[g.ChildID] = c
-		}
-	}
-	return m
-}
 
 type billingData struct {
 	Loc       central.Location
@@ -77,7 +59,7 @@ func (s *Server) bill(r *http.Request, locID, profile string, from, to attendanc
 	if err != nil {
 		return nil, rs, err
 	}
-	eng, err := billing.New(p, contractsFrom(rs))
+	eng, err := billing.New(p, central.BillingContracts(rs))
 	if err != nil {
 		return nil, rs, fmt.Errorf("web: billing: %w", err)
 	}
@@ -92,62 +74,11 @@ type billingRow struct {
 	Total  bool   // a family total
 }
 
-// defaultProfile is the tariff preset that fits the location's kind: the
-// Flemish BKO's in Flanders, the childminder's (De Burcht) for
-// gastouderopvang, the day-care centre's (Bernefertier, dagopvang and BSO)
-// otherwise.
-func defaultProfile(rs roster.Roster) string {
-	switch {
-	case strings.EqualFold(rs.Location.Country, "be"):
-		return "anzegem-bko"
-	case rs.Location.Kind == "gastouder":
-		return "deburcht"
-	}
-	return "bernefertier"
-}
-
 // familyNames names each family (the first guardian's id, as billing
 // groups them) by its guardians: "Fatima B. en Kees B.".
 func familyNames(rs roster.Roster, l Lang) func(id string) string {
-	person := map[string]string{}
-	for _, p := range rs.People {
-		person[p.ID] = p.Name
-	}
-	first := map[string]string{} // child -> first guardian
-	all := map[string][]string{} // first guardian -> every guardian of those children
-	for _, g := range rs.Guardianships {
-		if _, ok := first[g.ChildID]; !ok {
-			first[g.ChildID] = g.PersonID
-		}
-	}
-	for _, g := range rs.Guardianships {
-		f := first[g.ChildID]
-		if !slices.Contains(all[f], g.PersonID) {
-			all[f] = append(all[f], g.PersonID)
-		}
-	}
-	and := " en "
-	if l == EN {
-		and = " and "
-	}
-	return func(id string) string {
-		var names []string
-		for _, p := range all[id] {
-			if n := person[p]; n != "" {
-				names = append(names, n)
-			}
-		}
-		switch len(names) {
-		case 0:
-			if n := person[id]; n != "" {
-				return n
-			}
-			return id
-		case 1:
-			return names[0]
-		}
-		return strings.Join(names[:len(names)-1], ", ") + and + names[len(names)-1]
-	}
+	guardians := central.FamilyGuardians(rs)
+	return func(id string) string { return joinAnd(guardians(id), l) }
 }
 
 // billingPeriod reads from and to (or a month, YYYY-MM) from the query;
@@ -191,7 +122,7 @@ func (s *Server) billingPreview(r *http.Request, loc string) (lines []billing.Li
 		if rs, _, err = s.loadRoster(r.Context(), loc); err != nil {
 			return
 		}
-		profile = defaultProfile(rs)
+		profile = central.DefaultProfile(rs)
 	}
 	lines, rs, err = s.bill(r, loc, profile, from, to)
 	return
@@ -244,7 +175,7 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) {
 	if d.Page < d.Pages {
 		d.NextURL = pageURL(d.Page + 1)
 	}
-	sum := billing.Preview(lines, contractsFrom(rs))
+	sum := billing.Preview(lines, central.BillingContracts(rs))
 	children := map[string]int{} // month|family -> children
 	for _, m := range sum {
 		if m.Level == "child" {
@@ -302,7 +233,7 @@ func (s *Server) billingExport(w http.ResponseWriter, r *http.Request) {
 	if kind == "lines" {
 		err = billing.Write(w, f, lines)
 	} else {
-		err = billing.WriteSummary(w, f, billing.Preview(lines, contractsFrom(rs)), familyNames(rs, langOf(r)))
+		err = billing.WriteSummary(w, f, billing.Preview(lines, central.BillingContracts(rs)), familyNames(rs, langOf(r)))
 	}
 	if err != nil {
 		s.log.Warn("web: billing export", "err", err)
@@ -331,7 +262,7 @@ func (s *Server) statementDownload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		profile = defaultProfile(rs)
+		profile = central.DefaultProfile(rs)
 	}
 	lines, rs, err := s.bill(r, loc, profile, from, to)
 	if err != nil {
@@ -345,12 +276,12 @@ func (s *Server) statementDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	if kind == "nl" {
 		central.SetDownload(w.Header(), f, fmt.Sprintf("%s-%s-%d", kind, safeFile(loc), year))
-		if err := benefit.WriteNL(w, f, benefit.NL(lines, contractsFrom(rs), benefit.NLOptions{Year: year, LRK: r.URL.Query().Get("lrk")})); err != nil {
+		if err := benefit.WriteNL(w, f, benefit.NL(lines, central.BillingContracts(rs), benefit.NLOptions{Year: year, LRK: r.URL.Query().Get("lrk")})); err != nil {
 			s.log.Warn("web: statement", "err", err)
 		}
 		return
 	}
-	rows, err := benefit.BE(lines, contractsFrom(rs), year)
+	rows, err := benefit.BE(lines, central.BillingContracts(rs), year)
 	if err != nil {
 		s.fail(w, r, badInput("%v", err))
 		return

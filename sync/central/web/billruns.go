@@ -138,7 +138,7 @@ func (s *Server) renderRuns(w http.ResponseWriter, r *http.Request, status int, 
 	now := s.now()
 	d.Month = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
 	if rs, _, err := s.loadRoster(r.Context(), loc); err == nil {
-		d.Profile = defaultProfile(rs)
+		d.Profile = central.DefaultProfile(rs)
 	}
 	for _, p := range billing.Presets() {
 		d.Profiles = append(d.Profiles, p.Name)
