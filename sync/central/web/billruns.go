@@ -59,6 +59,21 @@ func (s *Server) billingRunRoutes() []Route {
 
 // billingError is a domain error of a run shown on the page (and its
 // status), or false for anything else.
+// renderBilling renders a billing page; pageErr (a failed action posted
+// to it, or nil) is shown on the page when billingError words it, and is
+// a plain failure otherwise.
+func (s *Server) renderBilling(w http.ResponseWriter, r *http.Request, status int, page string, v view, pageErr error) {
+	if pageErr != nil {
+		st, ok := billingError(&v, pageErr)
+		if !ok {
+			s.fail(w, r, pageErr)
+			return
+		}
+		status = st
+	}
+	s.render(w, status, page, v)
+}
+
 func billingError(v *view, err error) (int, bool) {
 	key := ""
 	switch {
@@ -144,15 +159,7 @@ func (s *Server) renderRuns(w http.ResponseWriter, r *http.Request, status int, 
 		d.Profiles = append(d.Profiles, p.Name)
 	}
 	v := s.newView(r, "billing_runs", d)
-	if pageErr != nil {
-		if st, ok := billingError(&v, pageErr); ok {
-			status = st
-		} else {
-			s.fail(w, r, pageErr)
-			return
-		}
-	}
-	s.render(w, status, "billruns", v)
+	s.renderBilling(w, r, status, "billruns", v, pageErr)
 }
 
 func (s *Server) issueRun(w http.ResponseWriter, r *http.Request) {
@@ -353,15 +360,7 @@ func (s *Server) renderDiff(w http.ResponseWriter, r *http.Request, status int, 
 		dd.Rows = append(dd.Rows, diffFamily{FamilyDiff: f, Family: joinAnd(f.Guardians, v.Lang)})
 	}
 	v.Data = dd
-	if pageErr != nil {
-		if st, ok := billingError(&v, pageErr); ok {
-			status = st
-		} else {
-			s.fail(w, r, pageErr)
-			return
-		}
-	}
-	s.render(w, status, "billdiff", v)
+	s.renderBilling(w, r, status, "billdiff", v, pageErr)
 }
 
 func (s *Server) issueCorrections(w http.ResponseWriter, r *http.Request) {
