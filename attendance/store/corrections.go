@@ -41,8 +41,8 @@ func (s *Store) CorrectionsCursor(ctx context.Context) (int64, error) {
 
 // ApplyRemoteCorrections stores corrections pulled from central and moves
 // the cursor to next, in one durable transaction, and returns the ones that
-// are new here. A correction this device made itself (its event id is in
-// events) or already holds is skipped, so a page fetched twice (an answer
+// are new here. A correction this device made itself (an event with its seq and
+// event id is in events) or already holds is skipped, so a page fetched twice (an answer
 // lost, a crash before the commit) applies each correction exactly once.
 // A body that is not a correction event is refused whole.
 func (s *Store) ApplyRemoteCorrections(ctx context.Context, items []RemoteCorrection, next int64) ([]attendance.Event, error) {
@@ -63,7 +63,7 @@ func (s *Store) ApplyRemoteCorrections(ctx context.Context, items []RemoteCorrec
 	var fresh []attendance.Event
 	for i, e := range evs {
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM events WHERE event_id = ?", e.ID).Scan(&one)
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM events WHERE seq = ? AND event_id = ?", e.Seq, e.ID).Scan(&one)
 		if err == nil {
 			continue // our own, pushed and listed back
 		}

@@ -1,6 +1,7 @@
 // Package store is the kiosk's durable memory: one SQLite file holding the
-// event log, the sync outbox, the last good roster and the device's own
-// facts. Every tap's events and their outbox rows commit in one transaction,
+// event log (with the watermark of what central has, which makes the rest
+// the sync outbox), the last good roster and the device's own facts. Every
+// tap's events commit in one transaction,
 // and the door answers only after that commit, so an acknowledged tap
 // survives kill -9 and power loss (WAL, synchronous=FULL, one writer).
 package store
@@ -57,7 +58,7 @@ type Store struct {
 
 	// The tap path's statements, prepared once (a prepare costs about as
 	// much as the insert itself).
-	insEvent, insOutbox *sql.Stmt
+	insEvent *sql.Stmt
 
 	// writes counts the commits of the tap and sync paths and lastWrite is
 	// the monotonic time of the newest (ns since the store opened): Maintain
@@ -228,22 +229,54 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("store: backup before migrating: %w", err)
 		}
 	}
+	// SQLite's table rebuild (migration 5) needs foreign keys off, and
+	// that pragma cannot change inside a transaction: the migrations run
+	// on one pinned connection with them off, each checked with
+	// foreign_key_check before it commits, and they are on again after.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
 	for _, m := range ms[have:] {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		if err := applyMigration(ctx, conn, m); err != nil {
+			conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migrate %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
-		}
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// applyMigration runs one migration in its own transaction and refuses to
+// commit it if it left a foreign key dangling.
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
+	}
+	var table string
+	var rowid, parent, fkid any
+	switch err := tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&table, &rowid, &parent, &fkid); {
+	case err == nil:
+		return fmt.Errorf("store: migrate %s: a row of %s refers to a missing %v", m.name, table, parent)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: migrate %s: foreign key check: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
 	}
 	return nil
 }
@@ -255,7 +288,6 @@ func (s *Store) prepare(ctx context.Context) error {
 		sql  string
 	}{
 		{&s.insEvent, "INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body) VALUES (?, ?, ?, ?, ?, ?, ?)"},
-		{&s.insOutbox, "INSERT INTO outbox (seq) VALUES (?)"},
 	} {
 		if *p.stmt, err = s.db.PrepareContext(ctx, p.sql); err != nil {
 			return fmt.Errorf("store: prepare: %w", err)
@@ -317,7 +349,8 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 
 // Append commits events in one transaction: each gets the device id, an
 // event id (UUIDv7) if it has none, and the next sequence number, and goes
-// into the outbox. It returns the events as committed. When Append returns
+// into the outbox (every event above the acknowledged watermark is in it).
+// It returns the events as committed. When Append returns
 // nil the events are on disk.
 func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendance.Event, error) {
 	if len(evs) == 0 {
@@ -351,9 +384,6 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 		if _, err := tx.StmtContext(ctx, s.insEvent).ExecContext(ctx,
 			e.Seq, e.ID, string(e.Type), nullable(e.ChildID), nullable(e.StaffID), e.Wall.UnixNano(), string(body)); err != nil {
 			return nil, fmt.Errorf("store: append %s: %w", e.Type, mapErr(err))
-		}
-		if _, err := tx.StmtContext(ctx, s.insOutbox).ExecContext(ctx, e.Seq); err != nil {
-			return nil, fmt.Errorf("store: append: outbox: %w", mapErr(err))
 		}
 		out[i] = e
 	}
@@ -436,9 +466,9 @@ type OutboxItem struct {
 // afterSeq, in seq order.
 func (s *Store) Outbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxItem, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT e.seq, e.event_id, e.body FROM outbox o JOIN events e ON e.seq = o.seq
-		WHERE o.seq > ? AND o.seq NOT IN (SELECT seq FROM quarantine)
-		ORDER BY o.seq LIMIT ?`, afterSeq, limit)
+		SELECT seq, event_id, body FROM events
+		WHERE seq > max(?, `+ackedThrough+`) AND seq NOT IN (SELECT seq FROM quarantine)
+		ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
@@ -459,27 +489,20 @@ func (s *Store) Outbox(ctx context.Context, afterSeq int64, limit int) ([]Outbox
 	return items, nil
 }
 
-// Ack records central's acknowledgement of every event through seq, in one
-// transaction; acknowledged events leave the outbox. An older ack than the
-// one recorded is ignored (acks only move forward).
+// ackedThrough is the watermark as an SQL expression: every event with a
+// higher seq waits for central (the outbox), every other one central has.
+const ackedThrough = "coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0)"
+
+// Ack records central's acknowledgement of every event through seq:
+// acknowledged events leave the outbox. An older ack than the one recorded
+// is ignored (acks only move forward).
 func (s *Store) Ack(ctx context.Context, throughSeq int64, serverTime time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: ack: %w", mapErr(err))
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `
+	if _, err := s.db.ExecContext(ctx, `
 		INSERT INTO sync_ack (id, acked_through, server_time_ns, acked_ns) VALUES (1, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			acked_through = max(acked_through, excluded.acked_through),
 			server_time_ns = excluded.server_time_ns, acked_ns = excluded.acked_ns`,
 		throughSeq, serverTime.UnixNano(), s.now().UnixNano()); err != nil {
-		return fmt.Errorf("store: ack: %w", mapErr(err))
-	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE seq <= ?", throughSeq); err != nil {
-		return fmt.Errorf("store: ack: %w", mapErr(err))
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: ack: %w", mapErr(err))
 	}
 	s.noteWrite()
@@ -543,13 +566,15 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	var st SyncStatus
 	var ackedNS, oldestNS sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `
+		WITH pending AS (SELECT seq, wall_ns FROM events
+			WHERE seq > `+ackedThrough+` AND seq NOT IN (SELECT seq FROM quarantine))
 		SELECT
 			0,
-			coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0),
-			(SELECT count(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)),
+			`+ackedThrough+`,
+			(SELECT count(*) FROM pending),
 			(SELECT count(*) FROM quarantine),
 			(SELECT acked_ns FROM sync_ack WHERE id = 1),
-			(SELECT wall_ns FROM events WHERE seq = (SELECT min(seq) FROM outbox WHERE seq NOT IN (SELECT seq FROM quarantine)))`).
+			(SELECT wall_ns FROM pending ORDER BY seq LIMIT 1)`).
 		Scan(&st.LastSeq, &st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS, &oldestNS)
 	if err != nil {
 		return st, fmt.Errorf("store: sync status: %w", err)
@@ -710,9 +735,8 @@ func (s *Store) Purge(ctx context.Context, keep time.Duration) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `
 		DELETE FROM events
 		WHERE wall_ns < ?
-		  AND seq <= coalesce((SELECT acked_through FROM sync_ack WHERE id = 1), 0)
+		  AND seq <= `+ackedThrough+`
 		  AND seq NOT IN (SELECT seq FROM quarantine)
-		  AND seq NOT IN (SELECT seq FROM outbox)
 		  AND seq < (SELECT max(seq) FROM events) -- the newest event carries the sequence
 		  AND seq NOT IN (SELECT max(seq) FROM events WHERE child_id IS NOT NULL
 		                  AND type IN ('child_check_in', 'child_check_out') GROUP BY child_id)

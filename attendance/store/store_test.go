@@ -328,3 +328,182 @@ func TestPurgeKeepsUnsyncedRecentAndPresence(t *testing.T) {
 		t.Error("the forgotten check-out of c-2 was purged")
 	}
 }
+
+// TestMigrateOutboxToWatermark upgrades a v4 database (outbox table,
+// event_id index) holding acknowledged, waiting and quarantined events:
+// afterwards exactly the same events wait, nothing refers to a missing
+// event, foreign keys are on again, and the sequence goes on.
+func TestMigrateOutboxToWatermark(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		acked  int    // sync_ack's watermark
+		outbox string // the v4 outbox rows
+		want   []int64
+	}{
+		{"as it always is", 5, "(6),(7),(8),(9),(10)", []int64{6, 8, 9, 10}},
+		{"all acknowledged", 10, "", nil},
+		// States the store never wrote, resolved towards sending again
+		// (central takes a resend as a duplicate) rather than forgetting:
+		// a row at or below the watermark moves the watermark under it,
+		// and an event above it without a row waits.
+		{"a row below the watermark", 5, "(4),(6),(7),(8),(9),(10)", []int64{4, 5, 6, 8, 9, 10}},
+		{"an event above it without a row", 5, "(6),(7),(9),(10)", []int64{6, 8, 9, 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kiosk.db")
+			db, err := sql.Open("sqlite3", DSN(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms[:4] {
+				if _, err := db.Exec(m.sql); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Exec("PRAGMA user_version = 4")
+			for i := 1; i <= 10; i++ {
+				if _, err := db.Exec("INSERT INTO events (seq, event_id, type, child_id, wall_ns, body) VALUES (?, ?, 'child_check_in', 'c-1', ?, ?)",
+					i, fmt.Sprint("e", i), i, fmt.Sprintf(`{"event_id":"e%d","seq":%d}`, i, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, q := range []string{
+				fmt.Sprintf("INSERT INTO sync_ack (id, acked_through, server_time_ns, acked_ns) VALUES (1, %d, 1, 1)", tc.acked),
+				"INSERT INTO quarantine (seq, reason, at_ns) VALUES (7, 'unknown child', 1)",
+			} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.outbox != "" {
+				if _, err := db.Exec("INSERT INTO outbox (seq) VALUES " + tc.outbox); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			items, err := s.Outbox(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, it := range items {
+				got = append(got, it.Seq)
+				if it.EventID != fmt.Sprint("e", it.Seq) || string(it.Body) != fmt.Sprintf(`{"event_id":"e%d","seq":%d}`, it.Seq, it.Seq) {
+					t.Errorf("item %d changed: %q %s", it.Seq, it.EventID, it.Body)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("waiting after the upgrade = %v, want %v", got, tc.want)
+			}
+			if q, err := s.Quarantined(ctx); err != nil || len(q) != 1 || q[0].Seq != 7 {
+				t.Errorf("quarantine = %+v, %v", q, err)
+			}
+			var fk int
+			s.db.QueryRow("PRAGMA foreign_keys").Scan(&fk)
+			if fk != 1 {
+				t.Error("foreign keys are off after migrating")
+			}
+			if rows, err := s.db.Query("PRAGMA foreign_key_check"); err != nil || rows.Next() {
+				t.Errorf("a dangling reference after migrating (%v)", err)
+			}
+			var tables int
+			s.db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name IN ('outbox', 'events_v5')").Scan(&tables)
+			if tables != 0 {
+				t.Error("the old outbox or the rebuild's table is still there")
+			}
+			evs, err := s.Append(ctx, checkIn("c-2"))
+			if err != nil || evs[0].Seq != 11 {
+				t.Fatalf("append after the upgrade = %+v, %v", evs, err)
+			}
+			// The new event waits too, and an ack through it empties the outbox.
+			if items, _ := s.Outbox(ctx, 10, 100); len(items) != 1 || items[0].Seq != 11 {
+				t.Errorf("new event not waiting: %+v", items)
+			}
+			if err := s.Ack(ctx, 11, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if items, _ := s.Outbox(ctx, 0, 100); len(items) != 0 {
+				t.Errorf("outbox after acking everything = %+v", items)
+			}
+		})
+	}
+}
+
+// TestMigrationWithADanglingReferenceIsRefused: migrations run with
+// foreign keys off (a table rebuild needs that), so each is checked before
+// it commits.
+func TestMigrationWithADanglingReferenceIsRefused(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF")
+	defer conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+	err = applyMigration(ctx, conn, migration{version: 99, name: "099_bad.sql",
+		sql: "INSERT INTO quarantine (seq, reason, at_ns) VALUES (12345, 'x', 0)"})
+	if err == nil || !strings.Contains(err.Error(), "refers to a missing") {
+		t.Fatalf("a migration leaving a dangling reference = %v", err)
+	}
+	var n int
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM quarantine").Scan(&n)
+	if n != 0 {
+		t.Error("the refused migration's row was committed")
+	}
+}
+
+// TestTapWritesOnePage: a tap's commit writes one B-tree page (the events
+// table's last leaf), as a bare insert does; it wrote three while the
+// outbox was a table and event_id had an index. Each page is a WAL frame
+// to write and sync, and SQLite's automatic checkpoint comes every 1,000
+// frames. Counted from the WAL's size, so it does not depend on the disk.
+func TestTapWritesOnePage(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if _, err := s.db.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.db.Exec("PRAGMA wal_autocheckpoint = 1000")
+	frames := func() int64 {
+		fi, err := os.Stat(s.Path() + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return (fi.Size() - 32) / (4096 + 24)
+	}
+	tap := func(i int) {
+		e := attendance.Event{Type: attendance.ChildCheckIn, ChildID: fmt.Sprint("c-", i%500), GroupID: "g-1",
+			Wall: time.Now(), BootID: "b", Reader: "entrance", RosterVersion: 12, LocationID: "loc-1"}
+		if _, err := s.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 {
+		tap(i)
+	}
+	const n = 500
+	f0 := frames()
+	for i := range n {
+		tap(i)
+	}
+	// A leaf holds about ten events: a split writes a new leaf and the
+	// parent now and then, so a little over one page a tap.
+	if per := float64(frames()-f0) / n; per > 1.5 {
+		t.Errorf("a tap's commit writes %.2f pages, want about 1", per)
+	} else {
+		t.Logf("%.2f pages per tap", per)
+	}
+}

@@ -147,7 +147,7 @@ type EventResult struct {
 
 // BatchResponse answers a batch. AckedThroughSeq is the highest seq such
 // that every seq from 1 to it is settled at central (stored, or rejected and
-// kept for admins): the kiosk may forget its outbox rows through it.
+// kept for admins): the kiosk moves its outbox's watermark up to it.
 type BatchResponse struct {
 	Protocol        int           `json:"protocol"`
 	Results         []EventResult `json:"results"`

@@ -72,7 +72,7 @@ func New(src Sources) *Kiosk {
 		Name: "kioskd_tap_decision_seconds", Help: "From the door receiving a tap to its result (commit included).", Buckets: tapBuckets,
 	})
 	k.commit = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "kioskd_store_commit_seconds", Help: "One durable store transaction (events and outbox rows, fsync).", Buckets: tapBuckets,
+		Name: "kioskd_store_commit_seconds", Help: "One durable store transaction (events, fsync).", Buckets: tapBuckets,
 	})
 	k.commitErr = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "kioskd_store_commit_errors_total", Help: "Store transactions that failed (the tap was not recorded).",
