@@ -948,3 +948,52 @@ func TestHandoverWithABannedPersonRecordsThePair(t *testing.T) {
 		t.Error("Julia left with a person under a contact ban")
 	}
 }
+
+// TestClosedPanelIsSentOnce: every tap ends by publishing the staff
+// panel's state; at a door without a staff session that is "closed" each
+// time, and a repeat is not sent again (each one was a message to every
+// screen after every tap). A panel that opens and closes is still sent
+// both times, in order.
+func TestClosedPanelIsSentOnce(t *testing.T) {
+	r := newRig(t)
+	ch, stop := r.s.Subscribe()
+	defer stop()
+	drain := func() (decisions int, staff []bool) {
+		for {
+			select {
+			case u := <-ch:
+				switch u.Type {
+				case "decision":
+					decisions++
+				case "staff":
+					staff = append(staff, u.Staff != nil)
+				}
+			default:
+				return decisions, staff
+			}
+		}
+	}
+	for _, card := range []string{cardYoussef, cardFinn, cardUnknown, cardFinn} {
+		r.tap(card)
+		r.clk.advance(3 * time.Minute)
+	}
+	if d, staff := drain(); d != 4 || len(staff) > 1 || (len(staff) == 1 && staff[0]) {
+		t.Errorf("4 taps without staff: %d decisions, staff updates %v; want 4 and at most one closed", d, staff)
+	}
+	r.tap(cardLotte) // the panel opens
+	r.clk.advance(time.Minute)
+	r.tap(cardYoussef) // a parent: the panel locks
+	d, staff := drain()
+	if d != 2 || len(staff) < 2 || !staff[0] || staff[len(staff)-1] {
+		t.Fatalf("open then lock: %d decisions, staff updates %v; want open ... closed", d, staff)
+	}
+	for i, open := range staff[1:] {
+		if !open && !staff[i] {
+			t.Errorf("closed sent twice in a row: %v", staff)
+		}
+	}
+	r.s.Lock() // already locked: nothing to send
+	if _, staff := drain(); len(staff) != 0 {
+		t.Errorf("Lock on a closed panel sent %v", staff)
+	}
+}

@@ -18,6 +18,12 @@ type publisher struct {
 	mu     sync.Mutex
 	subs   map[chan Update]struct{}
 	awaits map[string][]chan Result // reader+"\x00"+hash -> waiting sim taps
+	// closed: the last staff update published said the panel is closed.
+	// Every tap ends with the panel's state, which at a door without a
+	// staff session is "closed" again and again: those repeats are not
+	// sent (a screen that missed one resyncs from a snapshot, which
+	// carries the panel's state).
+	closed bool
 }
 
 func newPublisher() *publisher {
@@ -42,6 +48,12 @@ func (p *publisher) subscribe() (<-chan Update, func()) {
 func (p *publisher) publish(u Update) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if u.Type == "staff" {
+		if u.Staff == nil && p.closed {
+			return
+		}
+		p.closed = u.Staff == nil
+	}
 	for ch := range p.subs {
 		select {
 		case ch <- u:
