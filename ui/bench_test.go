@@ -4,13 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/kinderdeur/kiosk/attendance"
+	"github.com/kinderdeur/kiosk/attendance/door"
+	"github.com/kinderdeur/kiosk/attendance/roster"
 	"github.com/kinderdeur/kiosk/attendance/store"
 )
 
@@ -204,4 +209,98 @@ func BenchmarkBareDurableInsert(b *testing.B) {
 		ds = append(ds, timed(insert))
 	}
 	reportPercentiles(b, ds)
+}
+
+// commitTimes is a door.Observer that keeps each commit's duration.
+type commitTimes struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (o *commitTimes) TapDecided(string, time.Duration) {}
+func (o *commitTimes) Committed(_ int, took time.Duration, _ error) {
+	o.mu.Lock()
+	o.ds = append(o.ds, took)
+	o.mu.Unlock()
+}
+
+// BenchmarkTapParts splits BenchmarkTapToScreen's tap in three: the door
+// around its commit (decision, presence, staff panel), the commit itself
+// (the door's observer), and from the door's answer to the websocket
+// client's decoded message (hub, write pump, loopback). Each b.N is 1,000
+// taps, each of which must commit exactly once; p50/p99 of each part over
+// all of them.
+func BenchmarkTapParts(b *testing.B) {
+	st, err := store.Open(filepath.Join(b.TempDir(), "kiosk.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, cards := roster.Demo(attendance.DateOf(testClock{}.Now()))
+	if err := st.ApplyRoster(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	commits := &commitTimes{}
+	d, err := door.New(ctx, door.Config{Store: st, Key: roster.DemoBadgeKey, Clock: testClock{}, Observer: commits,
+		Readers: map[string]attendance.ReaderRole{"entrance": attendance.ReaderBoth}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := New(Config{Door: d, Cards: cards, Readers: []string{"entrance"}})
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+ts.URL[len("http"):]+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var snap map[string]any
+	if err := c.ReadJSON(&snap); err != nil {
+		b.Fatal(err)
+	}
+	uid := []byte{0x2B, 0x3C, 0x4D, 0x5E}
+	n := 1000 * b.N
+	around, commit, screen := make([]time.Duration, 0, n), make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	b.ResetTimer()
+	for range n {
+		commits.mu.Lock()
+		before := len(commits.ds)
+		commits.mu.Unlock()
+		start := time.Now()
+		if _, err := d.Tap(ctx, "entrance", uid); err != nil {
+			b.Fatal(err)
+		}
+		answered := time.Now()
+		for {
+			var msg struct{ Type string }
+			if err := c.ReadJSON(&msg); err != nil {
+				b.Fatal(err)
+			}
+			if msg.Type == "decision" {
+				break
+			}
+		}
+		screen = append(screen, time.Since(answered))
+		commits.mu.Lock()
+		if len(commits.ds) != before+1 {
+			b.Fatalf("a tap made %d commits, want 1", len(commits.ds)-before)
+		}
+		took := commits.ds[before]
+		commits.mu.Unlock()
+		commit = append(commit, took)
+		around = append(around, answered.Sub(start)-took)
+	}
+	for _, part := range []struct {
+		name string
+		ds   []time.Duration
+	}{{"door", around}, {"commit", commit}, {"screen", screen}} {
+		p50, p99 := percentiles(part.ds)
+		b.ReportMetric(float64(p50.Microseconds()), part.name+"-p50-µs")
+		b.ReportMetric(float64(p99.Microseconds()), part.name+"-p99-µs")
+	}
 }
