@@ -507,3 +507,148 @@ func TestTapWritesOnePage(t *testing.T) {
 		t.Logf("%.2f pages per tap", per)
 	}
 }
+
+// v4Database writes a database as the v4 store left it: events 1-10, the
+// first five acknowledged and the rest in the outbox table.
+func v4Database(t *testing.T) string {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, m := range ms[:4] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		"PRAGMA user_version = 4",
+		"INSERT INTO meta (key, value) VALUES ('device_id', 'kiosk-v4')",
+		"INSERT INTO sync_ack (id, acked_through, server_time_ns, acked_ns) VALUES (1, 5, 1, 1)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 10; i++ {
+		if _, err := db.Exec("INSERT INTO events (seq, event_id, type, child_id, wall_ns, body) VALUES (?, ?, 'child_check_in', 'c-1', ?, '{}')",
+			i, fmt.Sprint("e", i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("INSERT INTO outbox (seq) VALUES (6), (7), (8), (9), (10)"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func userVersion(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestAsItIsLeavesTheSchemaAlone: kioskctl opens the live database beside
+// a kioskd that may be another build. Migrating it there broke the running
+// daemon (a v4 kioskd's taps failed with "no such table: outbox" once a v5
+// kioskctl had opened its database): opened as it is, nothing changes, a
+// backup and the watermarks still work, and writes are refused.
+func TestAsItIsLeavesTheSchemaAlone(t *testing.T) {
+	path := v4Database(t)
+	s, err := OpenWith(path, Options{AsItIs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if last, acked, err := s.Watermarks(ctx); err != nil || last != 10 || acked != 5 {
+		t.Errorf("watermarks = %d, %d, %v; want 10, 5", last, acked, err)
+	}
+	if s.DeviceID() != "kiosk-v4" {
+		t.Errorf("device id = %q", s.DeviceID())
+	}
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(ctx, dest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, checkIn("c-2")); !errors.Is(err, ErrAsItIs) {
+		t.Errorf("append through an as-it-is store = %v", err)
+	}
+	s.Close()
+	if v := userVersion(t, path); v != 4 {
+		t.Errorf("the live database is at v%d after kioskctl, want 4", v)
+	}
+	if v := userVersion(t, dest); v != 4 {
+		t.Errorf("the backup is at v%d, want 4 (a copy as it was)", v)
+	}
+	if _, err := os.Stat(path + ".pre-v5.bak"); err == nil {
+		t.Error("opening as it is took a migration backup")
+	}
+	if _, err := OpenWith(filepath.Join(t.TempDir(), "none.db"), Options{AsItIs: true}); err == nil || !strings.Contains(err.Error(), "no kiosk database") {
+		t.Errorf("as it is, no file = %v", err)
+	}
+}
+
+// TestMigrationNeedsRoom: a migration first checks that the backup and the
+// rebuild fit; if not it says how much room it needs and leaves the
+// database and the disk as they were. One that fails later (the database
+// may not grow) removes its backup: the old build needs that space.
+func TestMigrationNeedsRoom(t *testing.T) {
+	t.Run("checked before the backup", func(t *testing.T) {
+		path := v4Database(t)
+		defer func(f func(string) (int64, error)) { freeBytes = f }(freeBytes)
+		freeBytes = func(string) (int64, error) { return 100 << 10, nil }
+		_, err := Open(path)
+		if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "MiB free") {
+			t.Fatalf("open with 100 KiB free = %v", err)
+		}
+		if v := userVersion(t, path); v != 4 {
+			t.Errorf("schema v%d after a refused migration", v)
+		}
+		if _, err := os.Stat(path + ".pre-v5.bak"); err == nil {
+			t.Error("a backup was written although it could not fit")
+		}
+	})
+	t.Run("a failed migration leaves no backup", func(t *testing.T) {
+		path := v4Database(t)
+		var pages int
+		db, _ := sql.Open("sqlite3", DSN(path))
+		db.QueryRow("PRAGMA page_count").Scan(&pages)
+		db.Close()
+		// Room for the backup, but the database may not grow by a page:
+		// the rebuilt table does not fit.
+		if _, err := OpenWith(path, Options{MaxPages: pages}); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("open with no room to grow = %v", err)
+		}
+		if v := userVersion(t, path); v != 4 {
+			t.Errorf("schema v%d after a failed migration", v)
+		}
+		if _, err := os.Stat(path + ".pre-v5.bak"); err == nil {
+			t.Error("the failed migration's backup was left behind")
+		}
+		s, err := Open(path) // with room, it goes through
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if items, err := s.Outbox(context.Background(), 0, 100); err != nil || len(items) != 5 {
+			t.Errorf("outbox after the upgrade = %d items, %v", len(items), err)
+		}
+		if _, err := os.Stat(path + ".pre-v5.bak"); err != nil {
+			t.Errorf("no backup after the upgrade: %v", err)
+		}
+	})
+}

@@ -23,9 +23,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return usageError{"-out is required"}
 	}
-	// Opening the store also checks the pragmas; the daemon may keep running:
-	// WAL lets this reader take a consistent snapshot while it writes.
-	st, err := store.Open(filepath.Join(*data, "kiosk.db"))
+	// Opening the store checks the pragmas; the daemon may keep running:
+	// WAL lets this reader take a consistent snapshot while it writes. The
+	// database is opened as it is: a kioskctl of another build than the
+	// running kioskd must not migrate it under the daemon.
+	st, err := store.OpenWith(filepath.Join(*data, "kiosk.db"), store.Options{AsItIs: true})
 	if err != nil {
 		return err
 	}
@@ -36,16 +38,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := verifyBackup(ctx, *out); err != nil {
 		return err
 	}
-	status, err := st.SyncStatus(ctx)
+	lastSeq, _, err := st.Watermarks(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup written to %s (events through seq %d, integrity ok)\n", *out, status.LastSeq)
+	fmt.Fprintf(stdout, "backup written to %s (events through seq %d, integrity ok)\n", *out, lastSeq)
 	return nil
 }
 
 func verifyBackup(ctx context.Context, path string) error {
-	b, err := store.Open(path)
+	b, err := store.OpenWith(path, store.Options{AsItIs: true})
 	if err != nil {
 		return fmt.Errorf("verify backup: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,5 +34,15 @@ func TestBackup(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"backup", "-data", data}, &stdout, &stderr); code != 2 {
 		t.Errorf("missing -out: exit %d", code)
+	}
+	// A data directory without a database: an error, and no database made.
+	empty := t.TempDir()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"backup", "-data", empty, "-out", filepath.Join(t.TempDir(), "c.db")}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "no kiosk database") {
+		t.Errorf("backup of an empty data dir: exit %d, %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(empty, "kiosk.db")); err == nil {
+		t.Error("backup made a database where there was none")
 	}
 }

@@ -38,6 +38,7 @@ type Store interface {
 	Ack(ctx context.Context, throughSeq int64, serverTime time.Time) error
 	Quarantine(ctx context.Context, seq int64, reason string) error
 	SyncStatus(ctx context.Context) (store.SyncStatus, error)
+	Watermarks(ctx context.Context) (lastSeq, ackedThrough int64, err error)
 	BumpSeq(ctx context.Context, atLeast int64) error
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
@@ -479,20 +480,20 @@ func (c *Client) PushOnce(ctx context.Context) (full bool, err error) {
 			}
 		}
 	}
-	st, err := c.cfg.Store.SyncStatus(ctx)
+	lastSeq, ackedThrough, err := c.cfg.Store.Watermarks(ctx)
 	if err != nil {
 		return false, fmt.Errorf("outbox: %w", err)
 	}
-	if resp.AckedThroughSeq > st.LastSeq {
+	if resp.AckedThroughSeq > lastSeq {
 		// Central has more of this device than this database: it was
 		// restored from a backup. Never reuse those seqs.
 		c.log.Error("outbox: central acknowledged beyond the local sequence: database restored from a backup? skipping ahead",
-			"local_last_seq", st.LastSeq, "central_acked", resp.AckedThroughSeq)
+			"local_last_seq", lastSeq, "central_acked", resp.AckedThroughSeq)
 		if err := c.cfg.Store.BumpSeq(ctx, resp.AckedThroughSeq); err != nil {
 			return false, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	if resp.AckedThroughSeq > st.AckedThrough || len(items) > 0 {
+	if resp.AckedThroughSeq > ackedThrough || len(items) > 0 {
 		if err := c.cfg.Store.Ack(ctx, resp.AckedThroughSeq, resp.ServerTime); err != nil {
 			return false, fmt.Errorf("outbox: ack: %w", err)
 		}
