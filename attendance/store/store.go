@@ -227,10 +227,13 @@ func SchemaVersion() int {
 	return len(ms)
 }
 
-// migrate applies the migrations the database lacks, forward only. Before
-// touching a database that already holds data, it takes a backup next to it
-// (VACUUM INTO), so a failed upgrade can be rolled back by hand.
-func (s *Store) migrate(ctx context.Context) (err error) {
+// migrate applies the migrations the database lacks, forward only, all
+// of them in one transaction: the database is as it was or fully
+// migrated, never in between. Before touching a database that already
+// holds data, it takes a backup next to it (VACUUM INTO), so a failed
+// upgrade can be rolled back by hand; a migration that does not commit
+// removes that backup again (the old build needs the space to go on).
+func (s *Store) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -245,54 +248,83 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 	if have == len(ms) {
 		return nil
 	}
+	backup := ""
 	if have > 0 {
-		backup := fmt.Sprintf("%s.pre-v%d.bak", s.path, len(ms))
-		os.Remove(backup) // VACUUM INTO refuses an existing file; a stale one is useless
+		backup = fmt.Sprintf("%s.pre-v%d.bak", s.path, len(ms))
+		removeBackup(backup) // VACUUM INTO refuses an existing file; a stale one is useless
 		if err := s.roomToMigrate(); err != nil {
 			return err
 		}
 		if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", backup); err != nil {
-			os.Remove(backup)
+			removeBackup(backup)
 			return fmt.Errorf("store: backup before migrating: %w", mapErr(err))
 		}
-		defer func() {
-			// A migration that did not commit left the database as it
-			// was: its backup would only take the space the old build
-			// needs to go on.
-			if err != nil {
-				os.Remove(backup)
-			}
-		}()
 	}
-	// SQLite's table rebuild (migration 5) needs foreign keys off, and
-	// that pragma cannot change inside a transaction: the migrations run
-	// on one pinned connection with them off, each checked with
-	// foreign_key_check before it commits, and they are on again after.
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+	committed, err := s.applyMigrations(ctx, ms[have:])
+	if !committed && backup != "" {
+		removeBackup(backup)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	for _, m := range ms[have:] {
-		if err := applyMigration(ctx, conn, m); err != nil {
-			conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
-			return err
-		}
-	}
-	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	return nil
+	return err
 }
 
+// removeBackup removes a migration backup and the journal a VACUUM INTO
+// that failed may have left beside it.
+func removeBackup(path string) {
+	os.Remove(path)
+	os.Remove(path + "-journal")
+}
+
+// applyMigrations runs ms in one transaction and refuses to commit if a
+// foreign key was left dangling. SQLite's table rebuild (migration 5)
+// needs foreign keys off, which cannot change inside a transaction: the
+// migrations run on one pinned connection with them off, and they are on
+// again after. Temporary tables live in memory meanwhile (migration 5
+// copies the events through one). committed says whether the migrations
+// are in the database, also when an error comes after.
+func (s *Store) applyMigrations(ctx context.Context, ms []migration) (committed bool, err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	for _, p := range []string{"PRAGMA foreign_keys = OFF", "PRAGMA temp_store = MEMORY"} {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return false, fmt.Errorf("store: migrate: %s: %w", p, err)
+		}
+	}
+	defer func() {
+		for _, p := range []string{"PRAGMA foreign_keys = ON", "PRAGMA temp_store = DEFAULT"} {
+			if _, perr := conn.ExecContext(ctx, p); perr != nil && err == nil {
+				err = fmt.Errorf("store: after migrating: %s: %w", p, perr)
+			}
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: migrate: %w", mapErr(err))
+	}
+	defer tx.Rollback()
+	for _, m := range ms {
+		if err := applyMigration(ctx, tx, m); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: migrate to v%d: %w", ms[len(ms)-1].version, mapErr(err))
+	}
+	return true, nil
+}
+
+// migrateSpare is the room a migration leaves free after it is done:
+// kioskd's data directory counts as full below 50 MiB (datadir.MinFree).
+const migrateSpare = 50 << 20
+
 // roomToMigrate refuses to start a migration the disk cannot hold: the
-// backup is a copy of the database, and a migration that rebuilds a table
-// (v5) writes it again through the WAL, so about twice the database's size
-// must be free. Refusing first keeps a restart loop from writing a whole
-// backup each time only to fail.
+// backup is a copy of the database, a migration that rebuilds a table (v5)
+// writes it again through the WAL, and kioskd wants its spare room after
+// that. Refusing first keeps a restart loop from writing a whole backup
+// each time only to fail, and a migration from committing on a disk it
+// then leaves too full for the next tap.
 func (s *Store) roomToMigrate() error {
 	var size int64
 	for _, f := range []string{s.path, s.path + "-wal"} {
@@ -304,21 +336,16 @@ func (s *Store) roomToMigrate() error {
 	if err != nil {
 		return nil // unknown: let SQLite say so if it runs out
 	}
-	if need := 2*size + 1<<20; free < need {
-		return fmt.Errorf("%w: migrating the database needs about %d MiB free beside it (a backup and a rebuild), %d MiB are",
+	if need := 2*size + migrateSpare; free < need {
+		return fmt.Errorf("%w: migrating the database needs %d MiB free beside it (a backup, a rebuild and kioskd's spare room), %d MiB are",
 			ErrDiskFull, need>>20, free>>20)
 	}
 	return nil
 }
 
-// applyMigration runs one migration in its own transaction and refuses to
-// commit it if it left a foreign key dangling.
-func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: migrate %s: %w", m.name, err)
-	}
-	defer tx.Rollback()
+// applyMigration runs one migration in tx and refuses it if it left a
+// foreign key dangling.
+func applyMigration(ctx context.Context, tx *sql.Tx, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
 	}
@@ -332,9 +359,6 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
 		return fmt.Errorf("store: migrate %s: %w", m.name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: migrate %s: %w", m.name, mapErr(err))
 	}
 	return nil
 }

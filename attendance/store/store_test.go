@@ -453,8 +453,13 @@ func TestMigrationWithADanglingReferenceIsRefused(t *testing.T) {
 	defer conn.Close()
 	conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF")
 	defer conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
-	err = applyMigration(ctx, conn, migration{version: 99, name: "099_bad.sql",
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = applyMigration(ctx, tx, migration{version: 99, name: "099_bad.sql",
 		sql: "INSERT INTO quarantine (seq, reason, at_ns) VALUES (12345, 'x', 0)"})
+	tx.Rollback()
 	if err == nil || !strings.Contains(err.Error(), "refers to a missing") {
 		t.Fatalf("a migration leaving a dangling reference = %v", err)
 	}
@@ -604,8 +609,8 @@ func TestAsItIsLeavesTheSchemaAlone(t *testing.T) {
 
 // TestMigrationNeedsRoom: a migration first checks that the backup and the
 // rebuild fit; if not it says how much room it needs and leaves the
-// database and the disk as they were. One that fails later (the database
-// may not grow) removes its backup: the old build needs that space.
+// database and the disk as they were. One that fails later (here its
+// foreign key check) removes its backup: the old build needs that space.
 func TestMigrationNeedsRoom(t *testing.T) {
 	t.Run("checked before the backup", func(t *testing.T) {
 		path := v4Database(t)
@@ -624,14 +629,17 @@ func TestMigrationNeedsRoom(t *testing.T) {
 	})
 	t.Run("a failed migration leaves no backup", func(t *testing.T) {
 		path := v4Database(t)
-		var pages int
+		// A quarantine row whose event is gone (foreign keys were off when
+		// it was written): the migration's foreign key check refuses to
+		// commit, after the backup was taken.
 		db, _ := sql.Open("sqlite3", DSN(path))
-		db.QueryRow("PRAGMA page_count").Scan(&pages)
+		db.Exec("PRAGMA foreign_keys = OFF")
+		if _, err := db.Exec("INSERT INTO quarantine (seq, reason, at_ns) VALUES (999, 'x', 0)"); err != nil {
+			t.Fatal(err)
+		}
 		db.Close()
-		// Room for the backup, but the database may not grow by a page:
-		// the rebuilt table does not fit.
-		if _, err := OpenWith(path, Options{MaxPages: pages}); !errors.Is(err, ErrDiskFull) {
-			t.Fatalf("open with no room to grow = %v", err)
+		if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "refers to a missing") {
+			t.Fatalf("open with a dangling quarantine row = %v", err)
 		}
 		if v := userVersion(t, path); v != 4 {
 			t.Errorf("schema v%d after a failed migration", v)
@@ -639,6 +647,9 @@ func TestMigrationNeedsRoom(t *testing.T) {
 		if _, err := os.Stat(path + ".pre-v5.bak"); err == nil {
 			t.Error("the failed migration's backup was left behind")
 		}
+		db, _ = sql.Open("sqlite3", DSN(path))
+		db.Exec("DELETE FROM quarantine WHERE seq = 999")
+		db.Close()
 		s, err := Open(path) // with room, it goes through
 		if err != nil {
 			t.Fatal(err)
@@ -651,4 +662,93 @@ func TestMigrationNeedsRoom(t *testing.T) {
 			t.Errorf("no backup after the upgrade: %v", err)
 		}
 	})
+}
+
+// TestMigrationsAreAllOrNothing: the pending migrations commit together.
+// An upgrade from v3 whose last step fails leaves v3 as it was (a v4 left
+// behind would match neither build's backup nor the new build).
+func TestMigrationsAreAllOrNothing(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Exec("PRAGMA user_version = 3")
+	db.Close()
+	s, err := OpenWith(path, Options{AsItIs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	committed, err := s.applyMigrations(ctx, []migration{ms[3], {version: 5, name: "005_broken.sql", sql: "INSERT INTO no_such_table VALUES (1)"}})
+	if err == nil || committed {
+		t.Fatalf("a failing second step = committed %v, %v", committed, err)
+	}
+	var v, tables, fk int
+	s.db.QueryRow("PRAGMA user_version").Scan(&v)
+	s.db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'remote_corrections'").Scan(&tables)
+	s.db.QueryRow("PRAGMA foreign_keys").Scan(&fk)
+	if v != 3 || tables != 0 {
+		t.Errorf("after a failed upgrade: schema v%d, remote_corrections there: %v; want v3 as it was", v, tables == 1)
+	}
+	if fk != 1 {
+		t.Error("foreign keys are off after a failed upgrade")
+	}
+}
+
+// TestMigrationToV5DoesNotGrowTheFile: roomToMigrate counts on the v5
+// rebuild needing the backup and about one copy of the events in the WAL,
+// not a second copy in the database file (the first version of the
+// migration grew the file by the events' size, and a disk that passed the
+// check was full after it). The events go through a temporary table in
+// memory, and the new table takes the pages the old one freed.
+func TestMigrationToV5DoesNotGrowTheFile(t *testing.T) {
+	path := v4Database(t)
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := db.Begin()
+	body := fmt.Sprintf(`{"pad":"%0450d"}`, 0)
+	for i := 11; i <= 20000; i++ {
+		if _, err := tx.Exec("INSERT INTO events (seq, event_id, type, child_id, wall_ns, body) VALUES (?, ?, 'child_check_in', 'c-1', ?, ?)",
+			i, fmt.Sprintf("01a24374-8d08-72b9-bdad-%012d", i), i, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx.Exec("UPDATE sync_ack SET acked_through = 19990")
+	tx.Exec("DELETE FROM outbox")
+	tx.Exec("INSERT INTO outbox (seq) SELECT seq FROM events WHERE seq > 19990")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	db.Close()
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Checkpoint(context.Background())
+	after, _ := os.Stat(path)
+	if items, _ := s.Outbox(context.Background(), 0, 100); len(items) != 10 {
+		t.Errorf("%d waiting after the upgrade, want 10", len(items))
+	}
+	s.Close()
+	if after.Size() > before.Size()+before.Size()/20 {
+		t.Errorf("the database grew from %d to %d KiB migrating to v5", before.Size()>>10, after.Size()>>10)
+	}
 }

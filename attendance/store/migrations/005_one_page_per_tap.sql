@@ -12,17 +12,11 @@
 --
 -- The migration runs with foreign keys off and is checked before it
 -- commits (store.migrate), as SQLite's documented table rebuild requires.
-CREATE TABLE events_v5 (
-	seq      INTEGER PRIMARY KEY,
-	event_id TEXT NOT NULL,
-	type     TEXT NOT NULL,
-	child_id TEXT,
-	staff_id TEXT,
-	wall_ns  INTEGER NOT NULL,
-	body     TEXT NOT NULL
-) STRICT;
-INSERT INTO events_v5 (seq, event_id, type, child_id, staff_id, wall_ns, body)
-	SELECT seq, event_id, type, child_id, staff_id, wall_ns, body FROM events ORDER BY seq;
+-- The events go through a temporary copy (in memory: store.migrate sets
+-- temp_store) so that the new table takes the pages the old one frees:
+-- the file does not grow, and the WAL holds about one copy of the events.
+CREATE TEMP TABLE events_v4 AS
+	SELECT seq, event_id, type, child_id, staff_id, wall_ns, body FROM events;
 
 -- Nothing waiting may be forgotten: should the outbox hold a row at or
 -- below the watermark (it never should), the watermark moves back below
@@ -32,4 +26,15 @@ UPDATE sync_ack SET acked_through = (SELECT min(seq) - 1 FROM outbox)
 
 DROP TABLE outbox;
 DROP TABLE events;
-ALTER TABLE events_v5 RENAME TO events;
+CREATE TABLE events (
+	seq      INTEGER PRIMARY KEY,
+	event_id TEXT NOT NULL,
+	type     TEXT NOT NULL,
+	child_id TEXT,
+	staff_id TEXT,
+	wall_ns  INTEGER NOT NULL,
+	body     TEXT NOT NULL
+) STRICT;
+INSERT INTO events (seq, event_id, type, child_id, staff_id, wall_ns, body)
+	SELECT seq, event_id, type, child_id, staff_id, wall_ns, body FROM temp.events_v4 ORDER BY seq;
+DROP TABLE temp.events_v4;
