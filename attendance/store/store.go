@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,6 +69,8 @@ type Store struct {
 	writes    atomic.Int64
 	lastWrite atomic.Int64
 	opened    time.Time
+
+	asItIs bool // Options.AsItIs: the connection is query_only
 }
 
 // Options tune Open; the zero value is right for production.
@@ -76,9 +79,10 @@ type Options struct {
 	// MaxPages caps the database size in pages (tests of a full disk).
 	MaxPages int
 	// AsItIs opens the database without migrating it and without writing
-	// to it (no device id is made, Append refuses): kioskctl opens the
-	// live database beside kioskd, which may be an older or newer build,
-	// and only kioskd may change its schema.
+	// to it (SQLite's query_only: every write fails; Append says
+	// ErrAsItIs): kioskctl opens the live database beside kioskd, which
+	// may be an older or newer build, and only kioskd may change its
+	// schema. The file must exist and be a database.
 	AsItIs bool
 }
 
@@ -103,15 +107,30 @@ func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
 // OpenWith is Open with options.
 func OpenWith(path string, o Options) (*Store, error) {
 	if o.AsItIs {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("store: no kiosk database: %w", err)
+		if err := isDatabase(path); err != nil {
+			return nil, err
 		}
-		return openDSN(path, DSN(path), o)
+		return openDSN(path, DSN(path)+"&_query_only=true", o)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return openDSN(path, DSN(path), o)
+}
+
+// isDatabase checks that path is an SQLite database before a store
+// opened as it is touches it (SQLite would make an empty file a database).
+func isDatabase(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: no kiosk database: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != "SQLite format 3\x00" {
+		return fmt.Errorf("store: no kiosk database: %s is not an SQLite database", path)
+	}
+	return nil
 }
 
 func openDSN(path, dsn string, o Options) (*Store, error) {
@@ -123,7 +142,7 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	s := &Store{db: db, path: path, now: time.Now, opened: time.Now()}
+	s := &Store{db: db, path: path, now: time.Now, opened: time.Now(), asItIs: o.AsItIs}
 	if o.Now != nil {
 		s.now = o.Now
 	}
@@ -402,6 +421,13 @@ func (s *Store) Close() error {
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
+
+// LastSeq is the newest event's seq (or the floor BumpSeq raised).
+func (s *Store) LastSeq() int64 {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	return s.lastSeq
+}
 
 // DeviceID is this kiosk's stable identity, "kiosk-<uuid>" by default.
 func (s *Store) DeviceID() string { return s.deviceID }
@@ -757,7 +783,20 @@ func (s *Store) Backup(ctx context.Context, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("store: backup: %s exists", dest)
 	}
-	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	defer conn.Close()
+	// VACUUM INTO writes only dest, but SQLite refuses it on a query_only
+	// connection (Options.AsItIs): lifted for this one statement.
+	if s.asItIs {
+		if _, err := conn.ExecContext(ctx, "PRAGMA query_only = false"); err != nil {
+			return fmt.Errorf("store: backup: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA query_only = true")
+	}
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("store: backup: %w", mapErr(err))
 	}
 	return nil

@@ -605,6 +605,31 @@ func TestAsItIsLeavesTheSchemaAlone(t *testing.T) {
 	if _, err := OpenWith(filepath.Join(t.TempDir(), "none.db"), Options{AsItIs: true}); err == nil || !strings.Contains(err.Error(), "no kiosk database") {
 		t.Errorf("as it is, no file = %v", err)
 	}
+	// An empty file stays empty (SQLite would have made it a database).
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	os.WriteFile(empty, nil, 0o600)
+	if _, err := OpenWith(empty, Options{AsItIs: true}); err == nil || !strings.Contains(err.Error(), "not an SQLite database") {
+		t.Errorf("as it is, an empty file = %v", err)
+	}
+	if fi, _ := os.Stat(empty); fi.Size() != 0 {
+		t.Errorf("the empty file is now %d bytes", fi.Size())
+	}
+	// Every write is refused, not only Append.
+	s, err = OpenWith(path, Options{AsItIs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, write := range map[string]func() error{
+		"SetMeta":    func() error { return s.SetMeta(ctx, "x", "y") },
+		"Ack":        func() error { return s.Ack(ctx, 10, time.Now()) },
+		"Quarantine": func() error { return s.Quarantine(ctx, 6, "x") },
+		"BumpSeq":    func() error { return s.BumpSeq(ctx, 100) },
+	} {
+		if err := write(); err == nil {
+			t.Errorf("%s through an as-it-is store wrote", name)
+		}
+	}
 }
 
 // TestMigrationNeedsRoom: a migration first checks that the backup and the

@@ -35,10 +35,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := st.Backup(ctx, *out); err != nil {
 		return err
 	}
-	if err := verifyBackup(ctx, *out); err != nil {
-		return err
-	}
-	lastSeq, _, err := st.Watermarks(ctx)
+	lastSeq, err := verifyBackup(ctx, *out)
 	if err != nil {
 		return err
 	}
@@ -46,11 +43,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func verifyBackup(ctx context.Context, path string) error {
+// verifyBackup checks the backup's integrity and returns the newest seq it
+// holds (the live database may have moved on since).
+func verifyBackup(ctx context.Context, path string) (int64, error) {
 	b, err := store.OpenWith(path, store.Options{AsItIs: true})
 	if err != nil {
-		return fmt.Errorf("verify backup: %w", err)
+		return 0, fmt.Errorf("verify backup: %w", err)
 	}
 	defer b.Close()
-	return b.IntegrityCheck(ctx)
+	if err := b.IntegrityCheck(ctx); err != nil {
+		return 0, fmt.Errorf("verify backup: %w", err)
+	}
+	return b.LastSeq(), nil
 }
