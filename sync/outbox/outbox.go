@@ -146,6 +146,8 @@ type Client struct {
 	offset   time.Duration // central's clock minus ours, learned from clock_skew answers
 	enrolled bool
 	errs     map[string]int64 // failed exchanges by kind (ErrorKind), for metrics
+	counts   store.SyncStatus // the health report's last sync counts (syncCounts)
+	countsAt time.Time
 }
 
 // New checks cfg and returns a Client; Run starts it.

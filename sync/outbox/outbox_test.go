@@ -844,3 +844,50 @@ func TestRosterLongPoll(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts SyncStatus calls.
+type countingStore struct {
+	*store.Store
+	counts int
+}
+
+func (s *countingStore) SyncStatus(ctx context.Context) (store.SyncStatus, error) {
+	s.counts++
+	return s.Store.SyncStatus(ctx)
+}
+
+// TestBacklogIsNotCountedPerBatch: counting what waits reads every waiting
+// event, on the store's one connection. The pusher reads only the
+// watermarks per batch, and the health report that rides along refreshes
+// its counts at most every 10 s while more than 1,000 wait; a small
+// outbox is still counted for each batch.
+func TestBacklogIsNotCountedPerBatch(t *testing.T) {
+	srv := startCentral(t, centraltest.SQLiteDSN(t))
+	st := &countingStore{Store: openStore(t, filepath.Join(t.TempDir(), "kiosk.db"))}
+	cfg := fastConfig(st, srv.URL())
+	cfg.BatchSize = 200
+	cfg.Health = func() protocol.HealthReport { return protocol.HealthReport{} }
+	c, err := outbox.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	appendN(t, st.Store, 3000, "b1")
+	batches := 0
+	for full := true; full; batches++ {
+		if full, err = c.PushOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if batches < 15 {
+		t.Fatalf("%d batches for 3,000 events", batches)
+	}
+	// Counted while more than 1,000 waited: once; then for each batch
+	// while 1,000 or fewer waited (six of 200).
+	if st.counts > 8 {
+		t.Errorf("%d counts for %d batches draining 3,000 events", st.counts, batches)
+	}
+	if s := c.Status(); s.Pending != 0 || s.AckedThrough != 3000 {
+		t.Errorf("status after the drain: %+v", s)
+	}
+}
