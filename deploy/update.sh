@@ -19,7 +19,9 @@
 #   5. on failure switches back to the old release and restarts it; if the
 #      old release is not healthy either (for example because the new one
 #      migrated the database), it stops the daemon, moves the database aside
-#      to $DATA/rejected-<time>/ and restores the backup from step 2.
+#      to $DATA/rejected-<time>/ and restores the copy the new version took
+#      as it migrated (kiosk.db.pre-vN.bak, moved into place), or else the
+#      backup from step 2.
 #
 # Exit status: 0 updated (or already current), 1 nothing changed (bad
 # release, backup failed, another update running), 3 the new version failed
@@ -225,12 +227,25 @@ if restart && healthy; then
 fi
 
 # The old version does not come back on the database as the new one left
-# it: restore the backup, keeping the rejected files for inspection.
-if [[ -z "$backup" || ! -f "$backup" ]]; then
+# it: restore a copy in the old schema, keeping the rejected files for
+# inspection. The best copy is the one the new version took as it migrated
+# (kiosk.db.pre-vN.bak, newer than our backup: made after the old version
+# stopped, so it holds every tap); it is moved, so it needs no room. Else
+# our backup from before the update is copied.
+premigration=""
+for f in "$data_dir/$db_name".pre-v*.bak; do
+	[[ -f "$f" ]] || continue
+	[[ -z "$backup" || "$f" -nt "$backup" ]] || continue
+	if [[ -z "$premigration" || "$f" -nt "$premigration" ]]; then
+		premigration=$f
+	fi
+done
+if [[ -z "$premigration" && ( -z "$backup" || ! -f "$backup" ) ]]; then
 	log "rollback to $old is not healthy and there is no backup to restore: the kiosk needs a person"
 	exit 4
 fi
-log "rollback to $old is not healthy; restoring the database from $backup"
+source_db=${premigration:-$backup}
+log "rollback to $old is not healthy; restoring the database from $source_db"
 bash -c "$stop_cmd" 9>&- || log "stop command failed: $stop_cmd"
 rejected="$data_dir/rejected-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$rejected"
@@ -239,7 +254,20 @@ for suffix in "" -wal -shm -journal; do
 		mv -- "$data_dir/$db_name$suffix" "$rejected/"
 	fi
 done
-cp -- "$backup" "$data_dir/$db_name.restoring"
+if [[ -n "$premigration" ]]; then
+	mv -T -- "$premigration" "$data_dir/$db_name.restoring"
+elif ! cp -- "$backup" "$data_dir/$db_name.restoring"; then
+	# No room for the copy (the disk is full): put the database back, so
+	# that the kiosk at least keeps what it has.
+	rm -f -- "$data_dir/$db_name.restoring"
+	for suffix in "" -wal -shm -journal; do
+		if [[ -e "$rejected/$db_name$suffix" ]]; then
+			mv -- "$rejected/$db_name$suffix" "$data_dir/"
+		fi
+	done
+	log "could not copy $backup into $data_dir (disk full?): the database $version left is back in place; the kiosk needs a person"
+	exit 4
+fi
 if [[ -e "$rejected/$db_name" ]]; then
 	chown --reference="$rejected/$db_name" "$data_dir/$db_name.restoring" 2>/dev/null || true
 	chmod --reference="$rejected/$db_name" "$data_dir/$db_name.restoring" 2>/dev/null || true
@@ -247,7 +275,7 @@ fi
 sync "$data_dir/$db_name.restoring"
 mv -T -- "$data_dir/$db_name.restoring" "$data_dir/$db_name"
 if restart && healthy; then
-	log "rolled back to $old with the database from $backup; the database $version left is in $rejected"
+	log "rolled back to $old with the database from $source_db; the database $version left is in $rejected"
 	exit 3
 fi
 log "rollback failed even with the restored database: the kiosk needs a person"

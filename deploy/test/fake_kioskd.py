@@ -31,8 +31,13 @@ def read_schema(db):
 
 
 def migrate(db, to):
+    # Like kioskd: a copy in the old schema beside it first (VACUUM INTO
+    # kiosk.db.pre-vN.bak).
     with open(db) as f:
-        lines = f.read().splitlines()[1:]
+        old = f.read()
+    with open("%s.pre-v%d.bak" % (db, to), "w") as f:
+        f.write(old)
+    lines = old.splitlines()[1:]
     with open(db + ".tmp", "w") as f:
         f.write("\n".join(["schema=%d" % to] + lines) + "\n")
     os.replace(db + ".tmp", db)

@@ -165,6 +165,8 @@ check "migrating bad update rolled back" v1.1.0 "$(current)"
 check "database restored to the old schema" schema=2 "$(schema)"
 check "restored database keeps earlier events" "event 3" "$(tail -n 1 "$KINDERDEUR_DATA/kiosk.db")"
 check "rejected database kept" schema=3 "$(head -n 1 "$KINDERDEUR_DATA"/rejected-*/kiosk.db)"
+check "the migration's own copy was moved into place" no "$([[ -e $KINDERDEUR_DATA/kiosk.db.pre-v3.bak ]] && echo yes || echo no)"
+check "restored from the migration's copy" yes "$(grep -q 'from .*kiosk.db.pre-v3.bak' "$FAKE_STATE/update.log" && echo yes || echo no)"
 check "after restore healthy" 200 "$(health)"
 
 # 7. The backup before the update fails: nothing changes, no restart.
