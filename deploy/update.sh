@@ -203,8 +203,37 @@ prune() {
 	done < <(find "$releases" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2-)
 }
 
+# The copies kioskd takes as it migrates (kiosk.db.pre-vN.bak), as they
+# are before the new version starts: one made by the new version is told
+# from these by its inode and time, not by its name (it may reuse one) or
+# by comparing times with our backup (the clock may have been behind).
+declare -A premigration_before=()
+premigration_id() { stat -c '%i:%Y:%s' -- "$1" 2>/dev/null; }
+for f in "$data_dir/$db_name".pre-v*.bak; do
+	[[ -f "$f" ]] && premigration_before["$f"]=$(premigration_id "$f")
+done
+# new_premigration: the newest copy the new version made, if any.
+new_premigration() {
+	local f newest=""
+	for f in "$data_dir/$db_name".pre-v*.bak; do
+		[[ -f "$f" ]] || continue
+		[[ "${premigration_before[$f]:-}" == "$(premigration_id "$f")" ]] && continue
+		if [[ -z "$newest" || "$f" -nt "$newest" ]]; then
+			newest=$f
+		fi
+	done
+	echo "$newest"
+}
+
 if restart && healthy; then
 	log "version $version is healthy"
+	# Our backup from before the update is the copy to go back to by hand;
+	# the new version's own copy would only take the room daily backups need.
+	made=$(new_premigration)
+	if [[ -n "$made" ]]; then
+		rm -f -- "$made"
+		log "removed $made (the backup before the update is $backup)"
+	fi
 	prune
 	exit 0
 fi
@@ -229,17 +258,10 @@ fi
 # The old version does not come back on the database as the new one left
 # it: restore a copy in the old schema, keeping the rejected files for
 # inspection. The best copy is the one the new version took as it migrated
-# (kiosk.db.pre-vN.bak, newer than our backup: made after the old version
-# stopped, so it holds every tap); it is moved, so it needs no room. Else
-# our backup from before the update is copied.
-premigration=""
-for f in "$data_dir/$db_name".pre-v*.bak; do
-	[[ -f "$f" ]] || continue
-	[[ -z "$backup" || "$f" -nt "$backup" ]] || continue
-	if [[ -z "$premigration" || "$f" -nt "$premigration" ]]; then
-		premigration=$f
-	fi
-done
+# (kiosk.db.pre-vN.bak, made after the old version stopped, so it holds
+# every tap the old version recorded); it is moved, so it needs no room.
+# Else our backup from before the update is copied.
+premigration=$(new_premigration)
 if [[ -z "$premigration" && ( -z "$backup" || ! -f "$backup" ) ]]; then
 	log "rollback to $old is not healthy and there is no backup to restore: the kiosk needs a person"
 	exit 4
@@ -265,7 +287,12 @@ elif ! cp -- "$backup" "$data_dir/$db_name.restoring"; then
 			mv -- "$rejected/$db_name$suffix" "$data_dir/"
 		fi
 	done
-	log "could not copy $backup into $data_dir (disk full?): the database $version left is back in place; the kiosk needs a person"
+	rmdir -- "$rejected" 2>/dev/null || true
+	# The old version refuses that database: run the new one on it, which
+	# opens it, so that the door keeps working while a person comes.
+	swap current "releases/$version"
+	restart || true
+	log "could not copy $backup into $data_dir (disk full?): the database $version left is back in place and $version runs on it although it failed its health check; the kiosk needs a person"
 	exit 4
 fi
 if [[ -e "$rejected/$db_name" ]]; then

@@ -697,37 +697,45 @@ func TestMigrationsAreAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "kiosk.db")
-	db, err := sql.Open("sqlite3", DSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := db.Exec(m.sql); err != nil {
+	v3 := func(t *testing.T) *Store {
+		path := filepath.Join(t.TempDir(), "kiosk.db")
+		db, err := sql.Open("sqlite3", DSN(path))
+		if err != nil {
 			t.Fatal(err)
 		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		for _, m := range ms[:3] {
+			if _, err := db.Exec(m.sql); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Exec("PRAGMA user_version = 3")
+		return &Store{db: db, path: path} // not migrated: applyMigrations runs on it
 	}
-	db.Exec("PRAGMA user_version = 3")
-	db.Close()
-	s, err := OpenWith(path, Options{AsItIs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	ctx := context.Background()
+	state := func(s *Store) (v, tables, fk int) {
+		s.db.QueryRow("PRAGMA user_version").Scan(&v)
+		s.db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'remote_corrections'").Scan(&tables)
+		s.db.QueryRow("PRAGMA foreign_keys").Scan(&fk)
+		return
+	}
+	// The control: the same two steps, both sound, commit together.
+	s := v3(t)
+	if committed, err := s.applyMigrations(ctx, ms[3:5]); err != nil || !committed {
+		t.Fatalf("v3 -> v5 = committed %v, %v", committed, err)
+	}
+	if v, tables, fk := state(s); v != 5 || tables != 1 || fk != 1 {
+		t.Errorf("after v3 -> v5: v%d, remote_corrections %d, foreign keys %d", v, tables, fk)
+	}
+	// The second step fails: the first is not kept either.
+	s = v3(t)
 	committed, err := s.applyMigrations(ctx, []migration{ms[3], {version: 5, name: "005_broken.sql", sql: "INSERT INTO no_such_table VALUES (1)"}})
-	if err == nil || committed {
+	if err == nil || committed || !strings.Contains(err.Error(), "005_broken.sql") {
 		t.Fatalf("a failing second step = committed %v, %v", committed, err)
 	}
-	var v, tables, fk int
-	s.db.QueryRow("PRAGMA user_version").Scan(&v)
-	s.db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'remote_corrections'").Scan(&tables)
-	s.db.QueryRow("PRAGMA foreign_keys").Scan(&fk)
-	if v != 3 || tables != 0 {
-		t.Errorf("after a failed upgrade: schema v%d, remote_corrections there: %v; want v3 as it was", v, tables == 1)
-	}
-	if fk != 1 {
-		t.Error("foreign keys are off after a failed upgrade")
+	if v, tables, fk := state(s); v != 3 || tables != 0 || fk != 1 {
+		t.Errorf("after a failed upgrade: v%d, remote_corrections %d, foreign keys %d; want v3 as it was, foreign keys on", v, tables, fk)
 	}
 }
 

@@ -10,6 +10,7 @@ Behaviours:
   unhealthy    serve 503 forever
   crash        exit 1 before listening
   migrate-bad  migrate the database to --max-schema, then serve 503
+  migrate-bad-nobak  the same, without the copy in the old schema
 """
 
 import argparse
@@ -30,13 +31,14 @@ def read_schema(db):
     return int(first.split("=", 1)[1])
 
 
-def migrate(db, to):
+def migrate(db, to, copy=True):
     # Like kioskd: a copy in the old schema beside it first (VACUUM INTO
     # kiosk.db.pre-vN.bak).
     with open(db) as f:
         old = f.read()
-    with open("%s.pre-v%d.bak" % (db, to), "w") as f:
-        f.write(old)
+    if copy:
+        with open("%s.pre-v%d.bak" % (db, to), "w") as f:
+            f.write(old)
     lines = old.splitlines()[1:]
     with open(db + ".tmp", "w") as f:
         f.write("\n".join(["schema=%d" % to] + lines) + "\n")
@@ -61,9 +63,9 @@ def main():
     schema = read_schema(db)
     if schema > a.max_schema:
         reasons.append("database schema %d is newer than %d" % (schema, a.max_schema))
-    elif a.behavior in ("good", "migrate-bad") and 0 < schema < a.max_schema:
-        migrate(db, a.max_schema)
-    if a.behavior in ("unhealthy", "migrate-bad"):
+    elif a.behavior in ("good", "migrate-bad", "migrate-bad-nobak") and 0 < schema < a.max_schema:
+        migrate(db, a.max_schema, copy=a.behavior != "migrate-bad-nobak")
+    if a.behavior in ("unhealthy", "migrate-bad", "migrate-bad-nobak"):
         reasons.append("%s on purpose" % a.behavior)
 
     class Handler(http.server.BaseHTTPRequestHandler):

@@ -110,6 +110,15 @@ check() { # check NAME WANT GOT
 current() { basename "$(readlink "$KINDERDEUR_PREFIX/current")"; }
 previous() { if [[ -L "$KINDERDEUR_PREFIX/previous" ]]; then basename "$(readlink "$KINDERDEUR_PREFIX/previous")"; else echo none; fi; }
 health() { curl --silent --output /dev/null --max-time 2 --write-out '%{http_code}' "$HEALTH_URL" || true; }
+health_soon() { # health_soon WANT: the answer once it is WANT, or the last within 5 s
+	local code
+	for _ in $(seq 50); do
+		code=$(health)
+		[[ "$code" == "$1" ]] && break
+		sleep 0.1
+	done
+	echo "$code"
+}
 schema() { head -n 1 "$KINDERDEUR_DATA/kiosk.db"; }
 update() { # update SRC -> prints the exit status
 	local rc=0
@@ -138,6 +147,7 @@ check "old version is previous" v1.0.0 "$(previous)"
 check "good update is healthy" 200 "$(health)"
 check "new version migrated the database" schema=2 "$(schema)"
 check "pre-update backup holds the old schema" schema=1 "$(head -n 1 "$KINDERDEUR_DATA"/backups/pre-update-v1.1.0-*.db)"
+check "the migration's own copy is removed once healthy" no "$([[ -e $KINDERDEUR_DATA/kiosk.db.pre-v2.bak ]] && echo yes || echo no)"
 
 # 3. Same version again: nothing happens, no restart.
 restarts_before=$(wc -l <"$FAKE_STATE/restarts")
@@ -160,6 +170,10 @@ check "after crash rollback healthy" 200 "$(health)"
 #    refuses the newer schema, so the backup is restored and the rejected
 #    database kept.
 echo "event 3" >>"$KINDERDEUR_DATA/kiosk.db"
+#    A copy left by an earlier migration, dated in the future (a clock that
+#    was wrong), must not be taken for the new version's copy.
+printf 'schema=2\nSTALE\n' >"$KINDERDEUR_DATA/kiosk.db.pre-v2.bak"
+touch -d '+1 day' "$KINDERDEUR_DATA/kiosk.db.pre-v2.bak"
 check "migrating bad update exits 3" 3 "$(update "$v5")"
 check "migrating bad update rolled back" v1.1.0 "$(current)"
 check "database restored to the old schema" schema=2 "$(schema)"
@@ -167,7 +181,31 @@ check "restored database keeps earlier events" "event 3" "$(tail -n 1 "$KINDERDE
 check "rejected database kept" schema=3 "$(head -n 1 "$KINDERDEUR_DATA"/rejected-*/kiosk.db)"
 check "the migration's own copy was moved into place" no "$([[ -e $KINDERDEUR_DATA/kiosk.db.pre-v3.bak ]] && echo yes || echo no)"
 check "restored from the migration's copy" yes "$(grep -q 'from .*kiosk.db.pre-v3.bak' "$FAKE_STATE/update.log" && echo yes || echo no)"
+check "a stale copy is neither restored nor touched" STALE "$(tail -n 1 "$KINDERDEUR_DATA/kiosk.db.pre-v2.bak")"
+rm -f "$KINDERDEUR_DATA/kiosk.db.pre-v2.bak"
 check "after restore healthy" 200 "$(health)"
+
+# 6b. The same without the new version's copy, and our backup cannot be
+#     copied into the data directory (a full disk; a cp that fails stands in
+#     for it): the database goes back in place, the new version runs on it
+#     (the old one refuses it), exit 4.
+v5b=$(release v2.0.1 migrate-bad-nobak 3)
+mkdir -p "$tmp/failcp"
+printf '#!/usr/bin/env bash\n[[ "${*: -1}" == *.restoring ]] && { echo "cp: No space left on device" >&2; exit 1; }\nexec /bin/cp "$@"\n' >"$tmp/failcp/cp"
+chmod +x "$tmp/failcp/cp"
+rc=0
+PATH="$tmp/failcp:$PATH" "$deploy/update.sh" "$v5b" >>"$FAKE_STATE/update.log" 2>&1 || rc=$?
+check "copy that does not fit exits 4" 4 "$rc"
+check "copy that does not fit: the database is back" schema=3 "$(schema)"
+check "copy that does not fit: no half copy" no "$([[ -e $KINDERDEUR_DATA/kiosk.db.restoring ]] && echo yes || echo no)"
+check "copy that does not fit: the new version runs" v2.0.1 "$(current)"
+check "copy that does not fit: it serves" 503 "$(health_soon 503)"
+# Back to the state before 6b for the cases below.
+"$tmp/bin/fake-systemctl" stop
+cp "$(ls -t "$KINDERDEUR_DATA"/backups/pre-update-v2.0.1-*.db | head -n 1)" "$KINDERDEUR_DATA/kiosk.db"
+ln -sfn "releases/v1.1.0" "$KINDERDEUR_PREFIX/current"
+"$tmp/bin/fake-systemctl" restart
+check "restored by hand after 6b" 200 "$(health_soon 200)"
 
 # 7. The backup before the update fails: nothing changes, no restart.
 #    The backup is made by the running version's kioskctl: break that one.
