@@ -191,7 +191,11 @@ check "after restore healthy" 200 "$(health)"
 #     (the old one refuses it), exit 4.
 v5b=$(release v2.0.1 migrate-bad-nobak 3)
 mkdir -p "$tmp/failcp"
-printf '#!/usr/bin/env bash\n[[ "${*: -1}" == *.restoring ]] && { echo "cp: No space left on device" >&2; exit 1; }\nexec /bin/cp "$@"\n' >"$tmp/failcp/cp"
+cat >"$tmp/failcp/cp" <<'EOF'
+#!/usr/bin/env bash
+[[ "${*: -1}" == *.restoring ]] && { echo "cp: No space left on device" >&2; exit 1; }
+exec /bin/cp "$@"
+EOF
 chmod +x "$tmp/failcp/cp"
 rc=0
 PATH="$tmp/failcp:$PATH" "$deploy/update.sh" "$v5b" >>"$FAKE_STATE/update.log" 2>&1 || rc=$?
@@ -202,7 +206,7 @@ check "copy that does not fit: the new version runs" v2.0.1 "$(current)"
 check "copy that does not fit: it serves" 503 "$(health_soon 503)"
 # Back to the state before 6b for the cases below.
 "$tmp/bin/fake-systemctl" stop
-cp "$(ls -t "$KINDERDEUR_DATA"/backups/pre-update-v2.0.1-*.db | head -n 1)" "$KINDERDEUR_DATA/kiosk.db"
+for f in "$KINDERDEUR_DATA"/backups/pre-update-v2.0.1-*.db; do cp "$f" "$KINDERDEUR_DATA/kiosk.db"; done
 ln -sfn "releases/v1.1.0" "$KINDERDEUR_PREFIX/current"
 "$tmp/bin/fake-systemctl" restart
 check "restored by hand after 6b" 200 "$(health_soon 200)"
