@@ -72,14 +72,16 @@ func BenchmarkTapToScreen(b *testing.B) {
 	for range 1000 * b.N {
 		ds = append(ds, tap())
 	}
-	reportPercentiles(b, ds)
+	reportPercentiles(b, "", ds)
 }
 
-// reportPercentiles reports the p50 and p99 of ds.
-func reportPercentiles(b *testing.B, ds []time.Duration) {
-	p50, p99 := percentiles(ds)
-	b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
-	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
+// reportPercentiles reports the p50 and p99 of ds as metrics named
+// prefix+"p50-µs" and prefix+"p99-µs", and returns them.
+func reportPercentiles(b *testing.B, prefix string, ds []time.Duration) (p50, p99 time.Duration) {
+	p50, p99 = percentiles(ds)
+	b.ReportMetric(float64(p50.Microseconds()), prefix+"p50-µs")
+	b.ReportMetric(float64(p99.Microseconds()), prefix+"p99-µs")
+	return p50, p99
 }
 
 // BenchmarkTapVsBareInsert is the door's target as one measurement: taps
@@ -134,12 +136,8 @@ func tapVsBare(b *testing.B, block int) {
 			runTaps()
 		}
 	}
-	tp50, tp99 := percentiles(taps)
-	bp50, bp99 := percentiles(bare)
-	b.ReportMetric(float64(tp50.Microseconds()), "tap-p50-µs")
-	b.ReportMetric(float64(tp99.Microseconds()), "tap-p99-µs")
-	b.ReportMetric(float64(bp50.Microseconds()), "bare-p50-µs")
-	b.ReportMetric(float64(bp99.Microseconds()), "bare-p99-µs")
+	tp50, tp99 := reportPercentiles(b, "tap-", taps)
+	bp50, bp99 := reportPercentiles(b, "bare-", bare)
 	b.ReportMetric(float64(tp50)/float64(bp50), "p50-ratio")
 	b.ReportMetric(float64(tp99)/float64(bp99), "p99-ratio")
 }
@@ -161,12 +159,8 @@ func BenchmarkBareVsBareInsert(b *testing.B) {
 		as = append(as, timed(insertA))
 		bs = append(bs, timed(insertB))
 	}
-	a50, a99 := percentiles(as)
-	b50, b99 := percentiles(bs)
-	b.ReportMetric(float64(a50.Microseconds()), "a-p50-µs")
-	b.ReportMetric(float64(a99.Microseconds()), "a-p99-µs")
-	b.ReportMetric(float64(b50.Microseconds()), "b-p50-µs")
-	b.ReportMetric(float64(b99.Microseconds()), "b-p99-µs")
+	reportPercentiles(b, "a-", as)
+	reportPercentiles(b, "b-", bs)
 }
 
 // bareTable is the bare durable insert: a table on its own SQLite file with
@@ -208,7 +202,7 @@ func BenchmarkBareDurableInsert(b *testing.B) {
 	for range 1000 * b.N {
 		ds = append(ds, timed(insert))
 	}
-	reportPercentiles(b, ds)
+	reportPercentiles(b, "", ds)
 }
 
 // commitTimes is a door.Observer that keeps each commit's duration.
@@ -299,8 +293,6 @@ func BenchmarkTapParts(b *testing.B) {
 		name string
 		ds   []time.Duration
 	}{{"door", around}, {"commit", commit}, {"screen", screen}} {
-		p50, p99 := percentiles(part.ds)
-		b.ReportMetric(float64(p50.Microseconds()), part.name+"-p50-µs")
-		b.ReportMetric(float64(p99.Microseconds()), part.name+"-p99-µs")
+		reportPercentiles(b, part.name+"-", part.ds)
 	}
 }

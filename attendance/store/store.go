@@ -190,7 +190,7 @@ func openDSN(path, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: read seq: %w", err)
 	}
 	if o.AsItIs {
-		return s, nil // insEvent stays nil: Append refuses
+		return s, nil // nothing to prepare: Append refuses
 	}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
@@ -274,9 +274,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := s.roomToMigrate(); err != nil {
 			return err
 		}
-		if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", backup); err != nil {
+		if err := s.Backup(ctx, backup); err != nil {
 			removeBackup(backup)
-			return fmt.Errorf("store: backup before migrating: %w", mapErr(err))
+			return fmt.Errorf("store: before migrating: %w", err)
 		}
 	}
 	committed, err := s.applyMigrations(ctx, ms[have:])
@@ -464,7 +464,7 @@ func (s *Store) Append(ctx context.Context, evs ...attendance.Event) ([]attendan
 	if len(evs) == 0 {
 		return nil, nil
 	}
-	if s.insEvent == nil {
+	if s.asItIs {
 		return nil, ErrAsItIs
 	}
 	s.seqMu.Lock()
@@ -680,19 +680,16 @@ func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
 		WITH pending AS (SELECT seq, wall_ns FROM events
 			WHERE seq > `+ackedThroughSQL+` AND seq NOT IN (SELECT seq FROM quarantine))
 		SELECT
-			0,
 			`+ackedThroughSQL+`,
 			(SELECT count(*) FROM pending),
 			(SELECT count(*) FROM quarantine),
 			(SELECT acked_ns FROM sync_ack WHERE id = 1),
 			(SELECT wall_ns FROM pending ORDER BY seq LIMIT 1)`).
-		Scan(&st.LastSeq, &st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS, &oldestNS)
+		Scan(&st.AckedThrough, &st.Pending, &st.Quarantined, &ackedNS, &oldestNS)
 	if err != nil {
 		return st, fmt.Errorf("store: sync status: %w", err)
 	}
-	s.seqMu.Lock()
-	st.LastSeq = s.lastSeq
-	s.seqMu.Unlock()
+	st.LastSeq = s.LastSeq()
 	if ackedNS.Valid {
 		st.LastAckAt = time.Unix(0, ackedNS.Int64)
 	}
@@ -710,10 +707,7 @@ func (s *Store) Watermarks(ctx context.Context) (lastSeq, ackedThrough int64, er
 	if err := s.db.QueryRowContext(ctx, "SELECT "+ackedThroughSQL).Scan(&ackedThrough); err != nil {
 		return 0, 0, fmt.Errorf("store: watermarks: %w", err)
 	}
-	s.seqMu.Lock()
-	lastSeq = s.lastSeq
-	s.seqMu.Unlock()
-	return lastSeq, ackedThrough, nil
+	return s.LastSeq(), ackedThrough, nil
 }
 
 // BumpSeq makes sure the next sequence number is above atLeast. The outbox

@@ -89,6 +89,31 @@ func TestPragmaCheckRefusesUnsafeDatabase(t *testing.T) {
 
 // TestMigrateFromEachVersion builds a database at every older schema version
 // with data in it, then opens it with the current code.
+// schemaAt creates a database at path as the store of schema version v
+// left it (no rows), and returns an open handle to fill it.
+func schemaAt(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	for _, m := range ms[:v] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func TestMigrateFromEachVersion(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {
@@ -97,18 +122,7 @@ func TestMigrateFromEachVersion(t *testing.T) {
 	for from := 0; from < len(ms); from++ {
 		t.Run(fmt.Sprintf("from v%d", from), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "kiosk.db")
-			db, err := sql.Open("sqlite3", DSN(path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms[:from] {
-				if _, err := db.Exec(m.sql); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := schemaAt(t, path, from)
 			if from >= 1 {
 				if _, err := db.Exec(`INSERT INTO events (seq, event_id, type, child_id, wall_ns, body) VALUES
 					(1, 'e1', 'child_check_in', 'c-1', 0, '{"event_id":"e1","seq":1,"type":"child_check_in","child_id":"c-1"}')`); err != nil {
@@ -334,10 +348,6 @@ func TestPurgeKeepsUnsyncedRecentAndPresence(t *testing.T) {
 // afterwards exactly the same events wait, nothing refers to a missing
 // event, foreign keys are on again, and the sequence goes on.
 func TestMigrateOutboxToWatermark(t *testing.T) {
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name   string
 		acked  int    // sync_ack's watermark
@@ -355,16 +365,7 @@ func TestMigrateOutboxToWatermark(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "kiosk.db")
-			db, err := sql.Open("sqlite3", DSN(path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range ms[:4] {
-				if _, err := db.Exec(m.sql); err != nil {
-					t.Fatal(err)
-				}
-			}
-			db.Exec("PRAGMA user_version = 4")
+			db := schemaAt(t, path, 4)
 			for i := 1; i <= 10; i++ {
 				if _, err := db.Exec("INSERT INTO events (seq, event_id, type, child_id, wall_ns, body) VALUES (?, ?, 'child_check_in', 'c-1', ?, ?)",
 					i, fmt.Sprint("e", i), i, fmt.Sprintf(`{"event_id":"e%d","seq":%d}`, i, i)); err != nil {
@@ -517,23 +518,10 @@ func TestTapWritesOnePage(t *testing.T) {
 // first five acknowledged and the rest in the outbox table.
 func v4Database(t *testing.T) string {
 	t.Helper()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "kiosk.db")
-	db, err := sql.Open("sqlite3", DSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := schemaAt(t, path, 4)
 	defer db.Close()
-	for _, m := range ms[:4] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, q := range []string{
-		"PRAGMA user_version = 4",
 		"INSERT INTO meta (key, value) VALUES ('device_id', 'kiosk-v4')",
 		"INSERT INTO sync_ack (id, acked_through, server_time_ns, acked_ns) VALUES (1, 5, 1, 1)",
 	} {
@@ -699,19 +687,7 @@ func TestMigrationsAreAllOrNothing(t *testing.T) {
 	}
 	v3 := func(t *testing.T) *Store {
 		path := filepath.Join(t.TempDir(), "kiosk.db")
-		db, err := sql.Open("sqlite3", DSN(path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.SetMaxOpenConns(1)
-		t.Cleanup(func() { db.Close() })
-		for _, m := range ms[:3] {
-			if _, err := db.Exec(m.sql); err != nil {
-				t.Fatal(err)
-			}
-		}
-		db.Exec("PRAGMA user_version = 3")
-		return &Store{db: db, path: path} // not migrated: applyMigrations runs on it
+		return &Store{db: schemaAt(t, path, 3), path: path} // not migrated: applyMigrations runs on it
 	}
 	ctx := context.Background()
 	state := func(s *Store) (v, tables, fk int) {
